@@ -1,0 +1,3 @@
+//! Building requests from resolved specs, sending them, and capturing what happened.
+
+pub mod call;
