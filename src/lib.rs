@@ -1,5 +1,6 @@
 //! snapman: run exported Postman collections as fast, snapshot-checked tests.
 
+pub mod auth;
 pub mod collection;
 pub mod error;
 pub mod http;

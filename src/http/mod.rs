@@ -1,3 +1,7 @@
 //! Building requests from resolved specs, sending them, and capturing what happened.
 
+pub mod build;
 pub mod call;
+pub mod client;
+pub mod spec;
+pub mod url;

@@ -1,0 +1,3 @@
+//! Authentication: Postman auth blocks, and (later) the Salesforce JWT bearer flow.
+
+pub mod postman;

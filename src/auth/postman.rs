@@ -1,0 +1,210 @@
+//! Postman `auth` blocks: inheritance (request, folders, collection; `noauth` stops it) and
+//! applying the supported types to a `RequestSpec`.
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::collection::model::Auth;
+use crate::http::spec::RequestSpec;
+
+/// Auth types snapman applies itself.
+pub const SUPPORTED: [&str; 5] = ["noauth", "basic", "bearer", "apikey", "oauth2"];
+
+/// An auth block snapman cannot apply.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2)"
+)]
+pub struct UnsupportedAuth {
+    /// The type as written.
+    pub kind: String,
+}
+
+/// The auth that applies to a request: its own, else the nearest ancestor's (innermost folder
+/// first, collection last). `inherit` (or no block) defers to the parent.
+pub fn effective<'a>(own: Option<&'a Auth>, ancestors: &[Option<&'a Auth>]) -> Option<&'a Auth> {
+    std::iter::once(own)
+        .chain(ancestors.iter().copied())
+        .flatten()
+        .find(|a| a.kind != "inherit" && !a.kind.is_empty())
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Applies an (already variable-resolved) auth block to the request, as postman-runtime's
+/// authorizers do: any user `Authorization` header is replaced.
+pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth> {
+    match auth.kind.as_str() {
+        "noauth" => {}
+        "basic" => {
+            let user = text(auth.param("username"));
+            let pass = text(auth.param("password"));
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            spec.set_header("Authorization", format!("Basic {encoded}"));
+        }
+        "bearer" => {
+            let token = text(auth.param("token"));
+            if !token.is_empty() {
+                spec.set_header("Authorization", format!("Bearer {token}"));
+            }
+        }
+        "apikey" => {
+            let key = text(auth.param("key"));
+            let value = text(auth.param("value"));
+            if key.is_empty() {
+                return Ok(());
+            }
+            if text(auth.param("in")) == "query" {
+                add_query_param(spec, &key, &value);
+            } else {
+                spec.set_header(&key, value);
+            }
+        }
+        "oauth2" => {
+            let token = text(auth.param("accessToken"));
+            let token_type = text(auth.param("tokenType")).to_ascii_lowercase();
+            if token.is_empty() || token_type == "mac" {
+                return Ok(());
+            }
+            if text(auth.param("addTokenTo")) == "queryParams" {
+                add_query_param(spec, "access_token", &token);
+            } else {
+                let prefix = match auth.param("headerPrefix") {
+                    Some(Value::String(p)) => p.clone(),
+                    _ => "Bearer".to_string(),
+                };
+                let value = if prefix.is_empty() {
+                    token
+                } else {
+                    format!("{prefix} {token}")
+                };
+                spec.set_header("Authorization", value);
+            }
+        }
+        other => {
+            return Err(UnsupportedAuth {
+                kind: other.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Adds `key=value` to the query, replacing an existing parameter of that name.
+fn add_query_param(spec: &mut RequestSpec, key: &str, value: &str) {
+    let (base, fragment) = match spec.url.split_once('#') {
+        Some((b, f)) => (b.to_string(), Some(f.to_string())),
+        None => (spec.url.clone(), None),
+    };
+    let (path, query) = match base.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (base, String::new()),
+    };
+    let mut pieces: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| p.split('=').next() != Some(key))
+        .map(str::to_string)
+        .collect();
+    pieces.push(crate::http::url::encode_query_param(key, value));
+    spec.url = format!("{path}?{}", pieces.join("&"));
+    if let Some(f) = fragment {
+        spec.url.push('#');
+        spec.url.push_str(&f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn auth(v: Value) -> Auth {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn basic_v21_and_bearer_v20_shapes() {
+        let mut s = RequestSpec {
+            headers: vec![("authorization".into(), "old".into())],
+            ..Default::default()
+        };
+        apply(
+            &mut s,
+            &auth(json!({"type": "basic", "basic": [
+                {"key": "username", "value": "postman"}, {"key": "password", "value": "password"}]})),
+        )
+        .unwrap();
+        assert_eq!(
+            s.headers,
+            vec![(
+                "Authorization".into(),
+                "Basic cG9zdG1hbjpwYXNzd29yZA==".into()
+            )]
+        );
+        apply(
+            &mut s,
+            &auth(json!({"type": "bearer", "bearer": {"token": "t0k"}})),
+        )
+        .unwrap();
+        assert_eq!(
+            s.headers,
+            vec![("Authorization".into(), "Bearer t0k".into())]
+        );
+    }
+
+    #[test]
+    fn apikey_in_query_replaces_existing() {
+        let mut s = RequestSpec {
+            url: "http://h/p?api_key=old&x=1".into(),
+            ..Default::default()
+        };
+        apply(
+            &mut s,
+            &auth(json!({"type": "apikey", "apikey": [
+                {"key": "key", "value": "api_key"}, {"key": "value", "value": "n w"}, {"key": "in", "value": "query"}]})),
+        )
+        .unwrap();
+        assert_eq!(s.url, "http://h/p?x=1&api_key=n%20w");
+    }
+
+    #[test]
+    fn oauth2_stored_token_and_prefix() {
+        let mut s = RequestSpec::default();
+        apply(
+            &mut s,
+            &auth(json!({"type": "oauth2", "oauth2": [
+                {"key": "accessToken", "value": "abc"}, {"key": "headerPrefix", "value": "OAuth"}]})),
+        )
+        .unwrap();
+        assert_eq!(
+            s.headers,
+            vec![("Authorization".into(), "OAuth abc".into())]
+        );
+    }
+
+    #[test]
+    fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
+        let mut s = RequestSpec::default();
+        let err = apply(&mut s, &auth(json!({"type": "hawk"}))).unwrap_err();
+        assert!(err.to_string().contains("`hawk`"));
+        let noauth = auth(json!({"type": "noauth"}));
+        let basic = auth(json!({"type": "basic"}));
+        let inherit = auth(json!({"type": "inherit"}));
+        assert_eq!(
+            effective(None, &[Some(&noauth), Some(&basic)]).map(|a| a.kind.as_str()),
+            Some("noauth")
+        );
+        assert_eq!(
+            effective(Some(&inherit), &[None, Some(&basic)]).map(|a| a.kind.as_str()),
+            Some("basic")
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! Sends a `RequestSpec` with reqwest: system headers, a cookie jar per run, redirects followed
+//! by hand (so per-request `protocolProfileBehavior` applies), timeouts and readable errors.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::cookie::Jar;
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+
+use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::spec::RequestSpec;
+
+/// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
+pub const USER_AGENT: &str = concat!("PostmanRuntime/7.39.1 snapman/", env!("CARGO_PKG_VERSION"));
+
+/// Options that hold for every request of a run.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Skip TLS verification for every request (`--insecure`).
+    pub insecure: bool,
+    /// Per-request timeout (`--timeout-request`).
+    pub timeout: Option<Duration>,
+    /// Extra root certificates (PEM) to trust, e.g. the emulator's.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// Host names to resolve to a fixed address (the emulator's routing).
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
+pub struct HttpClient {
+    jar: Arc<Jar>,
+    with_cookies: [reqwest::Client; 2],
+    without_cookies: [reqwest::Client; 2],
+    timeout: Option<Duration>,
+}
+
+/// A request that was sent and what happened.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The last request sent (after redirects).
+    pub request: SentRequest,
+    /// The final response, or the error.
+    pub response: Result<ReceivedResponse, RequestError>,
+}
+
+impl HttpClient {
+    /// Builds the clients. Fails only when TLS roots are unusable.
+    pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
+        let jar = Arc::new(Jar::default());
+        let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
+            let mut b = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .danger_accept_invalid_certs(!strict || opts.insecure)
+                .pool_max_idle_per_host(8);
+            if cookies {
+                b = b.cookie_provider(Arc::clone(&jar));
+            }
+            for pem in &opts.extra_roots {
+                let cert = reqwest::Certificate::from_pem(pem).map_err(|e| RequestError {
+                    code: "ERR_TLS_ROOT".into(),
+                    message: e.to_string(),
+                })?;
+                b = b.add_root_certificate(cert);
+            }
+            for (host, addr) in &opts.resolve {
+                b = b.resolve(host, *addr);
+            }
+            b.build().map_err(|e| RequestError {
+                code: "ERR_CLIENT".into(),
+                message: e.to_string(),
+            })
+        };
+        Ok(HttpClient {
+            with_cookies: [make(true, true)?, make(true, false)?],
+            without_cookies: [make(false, true)?, make(false, false)?],
+            jar,
+            timeout: opts.timeout,
+        })
+    }
+
+    /// The cookie jar shared by the run (for `pm.cookies` and exports).
+    pub fn jar(&self) -> &Arc<Jar> {
+        &self.jar
+    }
+
+    fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
+        let set = if spec.settings.disable_cookies {
+            &self.without_cookies
+        } else {
+            &self.with_cookies
+        };
+        &set[usize::from(!spec.settings.strict_ssl)]
+    }
+
+    /// Sends the request, following redirects as its settings say.
+    pub async fn send(&self, spec: &RequestSpec) -> Outcome {
+        let mut current = spec.clone();
+        add_system_headers(&mut current);
+        let started = Instant::now();
+        let mut hops = 0usize;
+        loop {
+            let sent = SentRequest {
+                method: current.method.clone(),
+                url: current.url.clone(),
+                headers: current.headers.clone(),
+                body: current.body.clone(),
+            };
+            let result = self.send_once(&current, started).await;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    return Outcome {
+                        request: sent,
+                        response: Err(e),
+                    };
+                }
+            };
+            let redirect = (300..400).contains(&response.code)
+                && current.settings.follow_redirects
+                && hops < current.settings.max_redirects;
+            let location = response.header("location").map(str::to_string);
+            match (redirect, location) {
+                (true, Some(location)) => {
+                    hops += 1;
+                    current = next_hop(&current, response.code, &location);
+                }
+                _ => {
+                    return Outcome {
+                        request: sent,
+                        response: Ok(response),
+                    };
+                }
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        spec: &RequestSpec,
+        started: Instant,
+    ) -> Result<ReceivedResponse, RequestError> {
+        let url = Url::parse(&spec.url).map_err(|e| RequestError {
+            code: "EINVALIDURL".into(),
+            message: format!("invalid URL {}: {e}", spec.url),
+        })?;
+        let method = Method::from_bytes(spec.method.as_bytes()).map_err(|e| RequestError {
+            code: "EINVALIDMETHOD".into(),
+            message: format!("invalid method {}: {e}", spec.method),
+        })?;
+        let mut builder = self.client_for(spec).request(method, url);
+        for (k, v) in &spec.headers {
+            let name = HeaderName::from_bytes(k.as_bytes());
+            let value = HeaderValue::from_bytes(v.as_bytes());
+            match (name, value) {
+                (Ok(n), Ok(v)) => builder = builder.header(n, v),
+                _ => {
+                    return Err(RequestError {
+                        code: "EINVALIDHEADER".into(),
+                        message: format!("invalid header `{k}`"),
+                    });
+                }
+            }
+        }
+        if let Some(body) = &spec.body {
+            builder = builder.body(body.clone());
+        }
+        if let Some(t) = self.timeout {
+            builder = builder.timeout(t);
+        }
+        let resp = builder.send().await.map_err(request_error)?;
+        let code = resp.status().as_u16();
+        let status = resp
+            .status()
+            .canonical_reason()
+            .unwrap_or_default()
+            .to_string();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = resp.bytes().await.map_err(request_error)?.to_vec();
+        Ok(ReceivedResponse {
+            code,
+            status,
+            headers,
+            response_size: body.len(),
+            body,
+            response_time: started.elapsed(),
+        })
+    }
+}
+
+/// Adds Postman's default headers that the request does not set and the settings do not disable.
+fn add_system_headers(spec: &mut RequestSpec) {
+    let token = uuid::Uuid::new_v4().to_string();
+    let defaults: [(&str, &str); 6] = [
+        ("User-Agent", USER_AGENT),
+        ("Accept", "*/*"),
+        ("Cache-Control", "no-cache"),
+        ("Postman-Token", &token),
+        ("Accept-Encoding", "gzip, deflate, br"),
+        ("Connection", "keep-alive"),
+    ];
+    for (name, value) in defaults {
+        let lower = name.to_ascii_lowercase();
+        if !spec.has_header(name) && !spec.settings.disabled_system_headers.contains(&lower) {
+            spec.headers.push((name.to_string(), value.to_string()));
+        }
+    }
+}
+
+/// The request for the next redirect hop, with Postman's method and header rules.
+fn next_hop(prev: &RequestSpec, code: u16, location: &str) -> RequestSpec {
+    let mut next = prev.clone();
+    let base = Url::parse(&prev.url).ok();
+    let target = base
+        .as_ref()
+        .and_then(|b| b.join(location).ok())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| location.to_string());
+    let keeps_method = matches!(code, 307 | 308) || prev.settings.follow_original_method;
+    if !keeps_method {
+        if prev.method != "HEAD" {
+            next.method = "GET".to_string();
+        }
+        next.body = None;
+        next.remove_header("content-type");
+        next.remove_header("content-length");
+    }
+    let host_changed = base.as_ref().and_then(|b| b.host_str().map(str::to_string))
+        != Url::parse(&target)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+    if host_changed && !prev.settings.follow_authorization_header {
+        next.remove_header("authorization");
+    }
+    if prev.settings.remove_referer_on_redirect {
+        next.remove_header("referer");
+    } else {
+        next.set_header("Referer", prev.url.clone());
+    }
+    next.remove_header("cookie");
+    next.url = target;
+    next
+}
+
+/// A reqwest error as Newman would name it.
+fn request_error(e: reqwest::Error) -> RequestError {
+    let chain = error_chain(&e);
+    let lower = chain.to_ascii_lowercase();
+    let code = if e.is_timeout() {
+        "ETIMEDOUT"
+    } else if lower.contains("connection refused") {
+        "ECONNREFUSED"
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        "ENOTFOUND"
+    } else if lower.contains("certificate") || lower.contains("tls") {
+        "ERR_TLS_CERT"
+    } else if lower.contains("connection reset") {
+        "ECONNRESET"
+    } else if e.is_connect() {
+        "ECONNFAILED"
+    } else {
+        "EREQUEST"
+    };
+    RequestError {
+        code: code.to_string(),
+        message: chain,
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_303_turns_post_into_get_and_drops_body() {
+        let spec = RequestSpec {
+            method: "POST".into(),
+            url: "http://a.test/x".into(),
+            headers: vec![
+                ("Content-Type".into(), "text/plain".into()),
+                ("Authorization".into(), "Bearer t".into()),
+            ],
+            body: Some(b"x".to_vec()),
+            ..Default::default()
+        };
+        let n = next_hop(&spec, 303, "/y");
+        assert_eq!(n.method, "GET");
+        assert_eq!(n.url, "http://a.test/y");
+        assert!(n.body.is_none());
+        assert!(n.has_header("authorization"));
+        let n = next_hop(&spec, 307, "http://b.test/z");
+        assert_eq!(n.method, "POST");
+        assert!(n.body.is_some());
+        assert!(!n.has_header("authorization"));
+    }
+
+    #[test]
+    fn system_headers_respect_user_and_disabled() {
+        let mut spec = RequestSpec {
+            headers: vec![("accept".into(), "text/html".into())],
+            ..Default::default()
+        };
+        spec.settings
+            .disabled_system_headers
+            .insert("cache-control".into());
+        add_system_headers(&mut spec);
+        assert!(
+            spec.headers
+                .contains(&("accept".into(), "text/html".into()))
+        );
+        assert!(!spec.has_header("cache-control"));
+        assert!(spec.has_header("postman-token"));
+    }
+}
