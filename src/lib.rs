@@ -1,8 +1,19 @@
 //! snapman: run exported Postman collections as fast, snapshot-checked tests.
+//!
+//! Data flows one way: `cli` → `app` (loads inputs into `RunOptions`) → `runner` (plans and
+//! executes, emitting events) → `report` (CLI, JSON, JUnit).
 
+pub mod app;
+pub mod atomic;
 pub mod auth;
+pub mod check;
+pub mod cli;
 pub mod collection;
+pub mod context;
+pub mod emulator;
 pub mod error;
 pub mod http;
+pub mod report;
 pub mod runner;
 pub mod secret;
+pub mod vars;

@@ -1,3 +1,5 @@
 //! Planning and executing a run; emits events and returns a `RunSummary`.
 
+pub mod plan;
+pub mod run;
 pub mod summary;

@@ -1,0 +1,304 @@
+//! The commands: turn parsed CLI arguments into loaded inputs and run options, run, report,
+//! export, and map the result to an exit code.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cli::{CheckArgs, Cli, Command, EmulatorArgs, RunArgs};
+use crate::collection::load::{LoadedCollection, load_collection, load_data_file, load_variable_file};
+use crate::collection::model::VariableFile;
+use crate::context::RunContext;
+use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
+use crate::http::client::ClientOptions;
+use crate::report::cli::{CliReporter, CliReporterOptions};
+use crate::report::{ReportContext, json, junit};
+use crate::runner::run::{RunObserver, RunOptions, run};
+use crate::runner::summary::Execution;
+use crate::secret::Redactor;
+use crate::vars::{EnabledMode, Scopes, VariableScope, parse_key_value};
+
+/// Runs one command and returns the process exit code; errors are printed to stderr.
+pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
+    let result = match cli.command {
+        Command::Run(args) => run_command(&args, ctx),
+        Command::Check(args) => check_command(&args, ctx),
+        Command::Emulator(args) => emulator_command(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// The reporters `run` knows.
+const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
+
+/// A file path as given: relative paths are taken from the current directory.
+fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        ctx.cwd.join(path)
+    }
+}
+
+/// Loads an environment or globals file (if given) and applies `KEY=VALUE` overrides.
+fn load_scope(
+    ctx: &RunContext,
+    file: Option<&Path>,
+    scope: &str,
+    overrides: &[String],
+    mode: EnabledMode,
+) -> Result<VariableScope, Error> {
+    let mut vars = match file {
+        Some(p) => VariableScope::from_file(load_variable_file(&from_cwd(ctx, p), scope)?, mode),
+        None => VariableScope::from_file(VariableFile::default(), mode),
+    };
+    for kv in overrides {
+        let (key, value) = parse_key_value(kv).map_err(Error::Usage)?;
+        vars.set(&key, Value::String(value.unwrap_or_default()));
+    }
+    Ok(vars)
+}
+
+/// Registers every value of `secret`-typed variables with the redactor.
+fn register_secrets(redactor: &Redactor, scope: &VariableScope) {
+    for v in &scope.values {
+        if v.kind.as_deref() == Some("secret")
+            && let Some(Value::String(s)) = &v.value
+        {
+            redactor.add(s);
+        }
+    }
+}
+
+/// Prints live progress through the CLI reporter.
+struct CliObserver<W: std::io::Write> {
+    reporter: CliReporter<W>,
+}
+
+impl<W: std::io::Write> RunObserver for CliObserver<W> {
+    fn iteration_started(&mut self, iteration: usize, total: usize) {
+        self.reporter.iteration_started(iteration, total);
+    }
+
+    fn execution_finished(&mut self, execution: &Execution) {
+        self.reporter.execution_finished(execution);
+    }
+}
+
+fn default_report_path(ctx: &RunContext, extension: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y-%m-%d-%H-%M-%S-%3f");
+    ctx.cwd
+        .join("reports")
+        .join(format!("snapman-run-report-{stamp}.{extension}"))
+}
+
+fn millis(ms: Option<u64>) -> Option<Duration> {
+    ms.map(Duration::from_millis)
+}
+
+fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+    for r in &args.reporters {
+        if !REPORTERS.contains(&r.as_str()) {
+            return Err(Error::Usage(format!(
+                "unknown reporter `{r}` (known: {})",
+                REPORTERS.join(", ")
+            )));
+        }
+    }
+    if let Some(bail) = &args.bail {
+        for m in bail.split(',') {
+            if m != "folder" && m != "failure" {
+                return Err(Error::Usage(format!(
+                    "unknown --bail modifier `{m}` (known: folder, failure)"
+                )));
+            }
+        }
+    }
+    let mode = if args.newman_enabled_vars {
+        EnabledMode::Newman
+    } else {
+        EnabledMode::App
+    };
+    let loaded = load_collection(&from_cwd(ctx, &args.collection))?;
+    let environment = load_scope(
+        ctx,
+        args.environment.as_deref(),
+        "environment",
+        &args.env_var,
+        mode,
+    )?;
+    let globals = load_scope(ctx, args.globals.as_deref(), "globals", &args.global_var, mode)?;
+    let data = match &args.iteration_data {
+        Some(p) => load_data_file(&from_cwd(ctx, p))?,
+        None => Vec::new(),
+    };
+    let redactor = Redactor::new();
+    register_secrets(&redactor, &environment);
+    register_secrets(&redactor, &globals);
+    let working_dir = args
+        .working_dir
+        .as_deref()
+        .map(|d| from_cwd(ctx, d))
+        .unwrap_or_else(|| ctx.cwd.clone());
+    let opts = RunOptions {
+        collection: Some(loaded.collection.clone()),
+        environment,
+        globals,
+        data,
+        iteration_count: args.iteration_count.map(|n| n as usize),
+        folders: args.folder.clone(),
+        delay_request: millis(args.delay_request).unwrap_or_default(),
+        timeout: millis(args.timeout),
+        bail: args.bail.as_deref().is_some_and(|b| b.contains("failure")),
+        ignore_redirects: args.ignore_redirects,
+        client: ClientOptions {
+            insecure: args.insecure,
+            timeout: millis(args.timeout_request),
+            ..ClientOptions::default()
+        },
+        working_dir,
+    };
+    let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
+    let cli_opts = CliReporterOptions {
+        color: ctx.color(args.color),
+        verbose: args.verbose,
+        unicode: !args.disable_unicode,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let mut observer = CliObserver {
+        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone()),
+    };
+    if show_cli {
+        observer.reporter.run_started(&loaded.collection.info.name);
+    }
+    let outcome = if show_cli {
+        runtime.block_on(run(opts, &mut observer))?
+    } else {
+        runtime.block_on(run(opts, &mut crate::runner::run::NoObserver))?
+    };
+    if show_cli {
+        observer.reporter.run_finished(&outcome.summary);
+    }
+    write_outputs(args, ctx, &loaded, &outcome.scopes, &outcome.summary, &redactor)?;
+    let code = if args.suppress_exit_code || outcome.summary.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURES
+    };
+    Ok(code)
+}
+
+/// Reports and exports, written after the run.
+fn write_outputs(
+    args: &RunArgs,
+    ctx: &RunContext,
+    loaded: &LoadedCollection,
+    scopes: &Scopes,
+    summary: &crate::runner::summary::RunSummary,
+    redactor: &Redactor,
+) -> Result<(), Error> {
+    let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
+    let environment = scopes.environment.to_export("environment", using);
+    let globals = scopes.globals.to_export("globals", using);
+    let mut collection = loaded.collection.clone();
+    if collection.variable.is_some() || !scopes.collection.values.is_empty() {
+        collection.variable = Some(scopes.collection.values.clone());
+    }
+    let collection_json = serde_json::to_value(&collection)
+        .map_err(|e| Error::Input(format!("failed to serialise the collection: {e}")))?;
+    let report_ctx = ReportContext {
+        summary,
+        collection: &collection_json,
+        environment: &environment,
+        globals: &globals,
+        redactor,
+    };
+    if args.reporters.iter().any(|r| r == "json") {
+        let path = args
+            .reporter_json_export
+            .as_deref()
+            .map(|p| from_cwd(ctx, p))
+            .unwrap_or_else(|| default_report_path(ctx, "json"));
+        json::write_json(&path, &report_ctx)?;
+    }
+    if args.reporters.iter().any(|r| r == "junit") {
+        let path = args
+            .reporter_junit_export
+            .as_deref()
+            .map(|p| from_cwd(ctx, p))
+            .unwrap_or_else(|| default_report_path(ctx, "xml"));
+        junit::write_junit(&path, &report_ctx)?;
+    }
+    let exports = [
+        (&args.export_environment, &environment),
+        (&args.export_globals, &globals),
+        (&args.export_collection, &collection_json),
+    ];
+    for (path, value) in exports {
+        if let Some(path) = path {
+            let text = serde_json::to_string_pretty(value)
+                .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
+            crate::atomic::write(&from_cwd(ctx, path), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let loaded = load_collection(&from_cwd(ctx, &args.collection))?;
+    let scopes = Scopes {
+        environment: load_scope(
+            ctx,
+            args.environment.as_deref(),
+            "environment",
+            &args.env_var,
+            EnabledMode::App,
+        )?,
+        globals: load_scope(
+            ctx,
+            args.globals.as_deref(),
+            "globals",
+            &args.global_var,
+            EnabledMode::App,
+        )?,
+        collection: VariableScope::from_variables(
+            loaded.collection.variable.clone().unwrap_or_default(),
+        ),
+        data: match &args.iteration_data {
+            Some(p) => load_data_file(&from_cwd(ctx, p))?
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            None => Default::default(),
+        },
+        ..Scopes::default()
+    };
+    let report = crate::check::check(&loaded, &scopes);
+    print!("{report}");
+    Ok(EXIT_OK)
+}
+
+fn emulator_command(args: &EmulatorArgs) -> Result<u8, Error> {
+    let handle = crate::emulator::start_background(&args.bind, None)
+        .map_err(|e| Error::Usage(format!("failed to start the emulator on {}: {e}", args.bind)))?;
+    println!("{}", handle.base_url());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    drop(handle);
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,146 @@
+//! Command-line interface: clap types only, with Newman's `run` flags so a Newman command line
+//! works unchanged.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::context::ColorChoice;
+
+/// Run exported Postman collections as fast, snapshot-checked tests.
+#[derive(Debug, Parser)]
+#[command(name = "snapman", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// snapman's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a collection, as `newman run` does (same flags, faster).
+    Run(Box<RunArgs>),
+    /// Parse a collection and its inputs, list the items and warn about problems, sending nothing.
+    Check(CheckArgs),
+    /// Serve the built-in emulator (postman-echo compatible endpoints) until stopped.
+    Emulator(EmulatorArgs),
+}
+
+/// Flags of `snapman run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// The collection file (Postman v2.0 or v2.1 export).
+    pub collection: PathBuf,
+    /// Environment file.
+    #[arg(short = 'e', long)]
+    pub environment: Option<PathBuf>,
+    /// Globals file.
+    #[arg(short = 'g', long)]
+    pub globals: Option<PathBuf>,
+    /// Iteration data file (JSON array of objects, or CSV with a header row).
+    #[arg(short = 'd', long = "iteration-data")]
+    pub iteration_data: Option<PathBuf>,
+    /// Number of iterations (default: rows in the data file, else 1).
+    #[arg(short = 'n', long = "iteration-count", value_parser = clap::value_parser!(u64).range(1..))]
+    pub iteration_count: Option<u64>,
+    /// Run only this folder or request (by name or id, at any depth); repeatable.
+    #[arg(long)]
+    pub folder: Vec<String>,
+    /// Set an environment variable, `KEY=VALUE`; repeatable.
+    #[arg(long = "env-var", value_name = "KEY=VALUE")]
+    pub env_var: Vec<String>,
+    /// Set a global variable, `KEY=VALUE`; repeatable.
+    #[arg(long = "global-var", value_name = "KEY=VALUE")]
+    pub global_var: Vec<String>,
+    /// Write the final environment to this file.
+    #[arg(long = "export-environment", value_name = "FILE")]
+    pub export_environment: Option<PathBuf>,
+    /// Write the final globals to this file.
+    #[arg(long = "export-globals", value_name = "FILE")]
+    pub export_globals: Option<PathBuf>,
+    /// Write the collection (with its final collection variables) to this file.
+    #[arg(long = "export-collection", value_name = "FILE")]
+    pub export_collection: Option<PathBuf>,
+    /// Wait this many milliseconds before every request.
+    #[arg(long = "delay-request", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub delay_request: Option<u64>,
+    /// Limit for the whole run, in milliseconds.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+    /// Limit for each request, in milliseconds.
+    #[arg(long = "timeout-request", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_request: Option<u64>,
+    /// Limit for each script, in milliseconds.
+    #[arg(long = "timeout-script", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_script: Option<u64>,
+    /// Stop after the first failing request (`failure`, the default) or refuse an unknown `--folder` (`folder`).
+    #[arg(long, value_name = "MODIFIERS", num_args = 0..=1, default_missing_value = "failure")]
+    pub bail: Option<String>,
+    /// Do not verify TLS certificates.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Do not follow redirects.
+    #[arg(long = "ignore-redirects")]
+    pub ignore_redirects: bool,
+    /// Exit 0 even when something failed.
+    #[arg(short = 'x', long = "suppress-exit-code")]
+    pub suppress_exit_code: bool,
+    /// Base directory for relative file paths in the collection (form files, file bodies).
+    #[arg(long = "working-dir", value_name = "DIR")]
+    pub working_dir: Option<PathBuf>,
+    /// Reporters, comma-separated: cli, json, junit.
+    #[arg(short = 'r', long, value_delimiter = ',', default_value = "cli")]
+    pub reporters: Vec<String>,
+    /// Where the json reporter writes (default: reports/snapman-run-report-<time>.json).
+    #[arg(long = "reporter-json-export", value_name = "FILE")]
+    pub reporter_json_export: Option<PathBuf>,
+    /// Where the junit reporter writes (default: reports/snapman-run-report-<time>.xml).
+    #[arg(long = "reporter-junit-export", value_name = "FILE")]
+    pub reporter_junit_export: Option<PathBuf>,
+    /// Colour: auto (terminal and no NO_COLOR), on, off.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Show request and response heads and bodies (secrets masked).
+    #[arg(long)]
+    pub verbose: bool,
+    /// No CLI output.
+    #[arg(long)]
+    pub silent: bool,
+    /// Plain ASCII symbols in CLI output.
+    #[arg(long = "disable-unicode")]
+    pub disable_unicode: bool,
+    /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
+    #[arg(long = "newman-enabled-vars")]
+    pub newman_enabled_vars: bool,
+}
+
+/// Flags of `snapman check`.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// The collection file.
+    pub collection: PathBuf,
+    /// Environment file.
+    #[arg(short = 'e', long)]
+    pub environment: Option<PathBuf>,
+    /// Globals file.
+    #[arg(short = 'g', long)]
+    pub globals: Option<PathBuf>,
+    /// Iteration data file.
+    #[arg(short = 'd', long = "iteration-data")]
+    pub iteration_data: Option<PathBuf>,
+    /// Set an environment variable, `KEY=VALUE`; repeatable.
+    #[arg(long = "env-var", value_name = "KEY=VALUE")]
+    pub env_var: Vec<String>,
+    /// Set a global variable, `KEY=VALUE`; repeatable.
+    #[arg(long = "global-var", value_name = "KEY=VALUE")]
+    pub global_var: Vec<String>,
+}
+
+/// Flags of `snapman emulator`.
+#[derive(Debug, Args, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: String,
+}

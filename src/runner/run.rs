@@ -1,0 +1,251 @@
+//! Executes a planned run: iterations, items, variable resolution, auth, HTTP, bail and the
+//! run timeout. Emits each finished execution to an observer and returns the summary.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::auth::postman as postman_auth;
+use crate::collection::model::{Auth, Collection, Request};
+use crate::error::Error;
+use crate::http::build;
+use crate::http::call::RequestError;
+use crate::http::client::{ClientOptions, HttpClient};
+use crate::http::spec::ProtocolSettings;
+use crate::runner::plan::{self, PlannedItem};
+use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::vars::{Scopes, VariableScope};
+
+/// Everything a run needs, already loaded and validated.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The collection.
+    pub collection: Option<Collection>,
+    /// Environment scope (`-e`, `--env-var`).
+    pub environment: VariableScope,
+    /// Globals scope (`-g`, `--global-var`).
+    pub globals: VariableScope,
+    /// Iteration data rows (`-d`).
+    pub data: Vec<Map<String, Value>>,
+    /// `-n`; defaults to the number of data rows, or 1.
+    pub iteration_count: Option<usize>,
+    /// `--folder` selections.
+    pub folders: Vec<String>,
+    /// `--delay-request`: wait before every item.
+    pub delay_request: Duration,
+    /// `--timeout`: limit for the whole run.
+    pub timeout: Option<Duration>,
+    /// `--bail`: stop after the first failing item.
+    pub bail: bool,
+    /// `--ignore-redirects`.
+    pub ignore_redirects: bool,
+    /// TLS, timeouts and host routing for HTTP.
+    pub client: ClientOptions,
+    /// Base for relative file paths (`--working-dir`).
+    pub working_dir: PathBuf,
+}
+
+/// Receives run events as they happen (the CLI reporter prints them live).
+pub trait RunObserver {
+    /// An iteration begins (0-based).
+    fn iteration_started(&mut self, _iteration: usize, _total: usize) {}
+    /// An item finished.
+    fn execution_finished(&mut self, _execution: &Execution) {}
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+
+impl RunObserver for NoObserver {}
+
+/// The summary and the final state of the variable scopes (for exports).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// What happened.
+    pub summary: RunSummary,
+    /// Scopes after the run.
+    pub scopes: Scopes,
+}
+
+/// Newman's message when `--timeout` expires.
+const RUN_TIMEOUT_MESSAGE: &str = "callback timed out";
+
+/// Runs the collection.
+pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<RunOutcome, Error> {
+    let collection = opts
+        .collection
+        .clone()
+        .ok_or_else(|| Error::Usage("no collection given".into()))?;
+    let items = plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
+    let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
+    let iterations = opts
+        .iteration_count
+        .unwrap_or_else(|| opts.data.len().max(1));
+    let mut scopes = Scopes {
+        globals: opts.globals.clone(),
+        collection: VariableScope::from_variables(collection.variable.clone().unwrap_or_default()),
+        environment: opts.environment.clone(),
+        ..Scopes::default()
+    };
+    let started = SystemTime::now();
+    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let mut executions = Vec::new();
+    let mut scripts_not_run = 0;
+    let mut run_error = None;
+    'iterations: for iteration in 0..iterations {
+        observer.iteration_started(iteration, iterations);
+        scopes.data = opts
+            .data
+            .get(iteration.min(opts.data.len().saturating_sub(1)))
+            .cloned()
+            .unwrap_or_default();
+        for (position, item) in items.iter().enumerate() {
+            if !opts.delay_request.is_zero() {
+                tokio::time::sleep(opts.delay_request).await;
+            }
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if remaining == Some(Duration::ZERO) {
+                run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
+                break 'iterations;
+            }
+            scripts_not_run += item.prerequest.len() + item.test.len();
+            let execution = match remaining {
+                Some(left) => {
+                    match tokio::time::timeout(
+                        left,
+                        execute(&opts, &client, &scopes, item, iteration, position),
+                    )
+                    .await
+                    {
+                        Ok(e) => e,
+                        Err(_) => {
+                            run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
+                            break 'iterations;
+                        }
+                    }
+                }
+                None => execute(&opts, &client, &scopes, item, iteration, position).await,
+            };
+            observer.execution_finished(&execution);
+            let failed = execution.failed();
+            executions.push(execution);
+            if failed && opts.bail {
+                break 'iterations;
+            }
+        }
+    }
+    let summary = RunSummary {
+        collection_name: collection.info.name.clone(),
+        collection_id: collection.info.postman_id.clone(),
+        started,
+        completed: SystemTime::now(),
+        iterations,
+        executions,
+        scripts_not_run,
+        run_error,
+    };
+    Ok(RunOutcome { summary, scopes })
+}
+
+/// Resolves every string value inside a JSON value (not the keys).
+fn resolve_value(scopes: &Scopes, value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains("{{") => *s = scopes.resolve(s),
+        Value::Array(list) => list.iter_mut().for_each(|v| resolve_value(scopes, v)),
+        Value::Object(map) => map.values_mut().for_each(|v| resolve_value(scopes, v)),
+        _ => {}
+    }
+}
+
+fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
+    scopes: &Scopes,
+    input: &T,
+) -> T {
+    match serde_json::to_value(input) {
+        Ok(mut v) => {
+            resolve_value(scopes, &mut v);
+            serde_json::from_value(v).unwrap_or_else(|_| input.clone())
+        }
+        Err(_) => input.clone(),
+    }
+}
+
+fn settings_for(opts: &RunOptions, item: &PlannedItem) -> ProtocolSettings {
+    let mut settings = ProtocolSettings {
+        follow_redirects: !opts.ignore_redirects,
+        ..ProtocolSettings::default()
+    };
+    for layer in &item.protocol {
+        settings.apply(layer);
+    }
+    settings
+}
+
+fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execution {
+    Execution {
+        id: uuid::Uuid::new_v4().to_string(),
+        item_id: item.id.clone(),
+        item_name: item.name.clone(),
+        folder_path: item.folder_path.clone(),
+        iteration,
+        position,
+        request: None,
+        response: None,
+        request_error: None,
+        assertions: Vec::new(),
+        script_errors: Vec::new(),
+        console: Vec::new(),
+        prerequest_scripts: 0,
+        test_scripts: 0,
+    }
+}
+
+async fn execute(
+    opts: &RunOptions,
+    client: &HttpClient,
+    scopes: &Scopes,
+    item: &PlannedItem,
+    iteration: usize,
+    position: usize,
+) -> Execution {
+    let mut execution = new_execution(item, iteration, position);
+    let request: Request = resolved(scopes, &item.request);
+    let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
+    let auth = postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
+    let built = build::build(&request, settings_for(opts, item), &opts.working_dir);
+    let mut spec = match built {
+        Ok((spec, warnings)) => {
+            execution
+                .console
+                .extend(warnings.into_iter().map(|text| ConsoleLine {
+                    level: "warn".into(),
+                    text,
+                }));
+            spec
+        }
+        Err(e) => {
+            execution.request_error = Some(RequestError {
+                code: "EINVALIDREQUEST".into(),
+                message: format!("{}: {e}", item.path_display()),
+            });
+            return execution;
+        }
+    };
+    if let Some(auth) = &auth
+        && let Err(e) = postman_auth::apply(&mut spec, auth)
+    {
+        execution.request_error = Some(RequestError {
+            code: "EAUTHUNSUPPORTED".into(),
+            message: format!("{}: {e}", item.path_display()),
+        });
+        return execution;
+    }
+    let outcome = client.send(&spec).await;
+    execution.request = Some(outcome.request);
+    match outcome.response {
+        Ok(r) => execution.response = Some(r),
+        Err(e) => execution.request_error = Some(e),
+    }
+    execution
+}
