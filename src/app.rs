@@ -38,6 +38,9 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
 /// The reporters `run` knows.
 const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
 
+/// Hosts that `--emulator` sends to the in-process emulator.
+const EMULATED_HOSTS: [&str; 1] = ["postman-echo.com"];
+
 /// A file path as given: relative paths are taken from the current directory.
 fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
     if path.is_absolute() {
@@ -147,6 +150,18 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         .as_deref()
         .map(|d| from_cwd(ctx, d))
         .unwrap_or_else(|| ctx.cwd.clone());
+    let emulator = if args.emulator {
+        Some(
+            crate::emulator::start_background("127.0.0.1:0", None)
+                .map_err(|e| Error::Usage(format!("failed to start the emulator: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let resolve = emulator
+        .iter()
+        .flat_map(|h| EMULATED_HOSTS.iter().map(|host| (host.to_string(), h.addr())))
+        .collect();
     let opts = RunOptions {
         collection: Some(loaded.collection.clone()),
         environment,
@@ -161,6 +176,7 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         client: ClientOptions {
             insecure: args.insecure,
             timeout: millis(args.timeout_request),
+            resolve,
             ..ClientOptions::default()
         },
         working_dir,

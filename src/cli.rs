@@ -110,6 +110,9 @@ pub struct RunArgs {
     /// Plain ASCII symbols in CLI output.
     #[arg(long = "disable-unicode")]
     pub disable_unicode: bool,
+    /// Start the built-in emulator in-process and send requests for postman-echo.com to it.
+    #[arg(long)]
+    pub emulator: bool,
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,
