@@ -3,5 +3,6 @@
 pub mod collection;
 pub mod error;
 pub mod http;
+pub mod report;
 pub mod runner;
 pub mod secret;
