@@ -19,6 +19,12 @@
 //! - `prerequests` and `tests` count the per-item script events, as Newman does: one of each per
 //!   execution; failed = executions with a pre-request (resp. test) script error.
 //! - `pending` is always 0: the report is written after the run.
+//! - `items.failed` counts executions with any failure (Newman almost always reports 0 there).
+//! - `transfers.responseTotal` sums response body sizes, which is what Newman's sum ends up
+//!   counting; `timings.response*` are over executions that got a response, `dns*`/`firstByte*` are 0.
+//! - `executions[].id` is the item id and `cursor.ref` the execution's own id, as in Newman.
+//! - Assertion `index` is the 0-based position among the execution's assertions, so `at` reads
+//!   `assertion:<index> in test-script`.
 //!
 //! Every string in the report, including the collection, environment and globals, goes through
 //! the [`Redactor`](crate::secret::Redactor).
