@@ -1,0 +1,282 @@
+//! What every reporter gets, and the facts they all derive from it: failures in order, timings, atomic writes.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
+use crate::http::call::RequestError;
+use crate::runner::summary::{Assertion, Execution, RunSummary, ScriptError};
+use crate::secret::Redactor;
+
+/// What every reporter gets besides the summary.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportContext<'a> {
+    /// The run's results.
+    pub summary: &'a RunSummary,
+    /// The collection JSON (for Newman's `collection` key).
+    pub collection: &'a serde_json::Value,
+    /// `{id, name, values:[...]}`, or `Null` when no environment was given.
+    pub environment: &'a serde_json::Value,
+    /// `{id, name, values:[...]}`, or `Null` when no globals were given.
+    pub globals: &'a serde_json::Value,
+    /// Masks every secret in every string a reporter writes.
+    pub redactor: &'a Redactor,
+}
+
+/// What went wrong in one failure (the `at` of Newman's `run.failures[]`).
+#[derive(Debug, Clone, Copy)]
+pub enum FailureKind<'a> {
+    /// A failed assertion and its 0-based index in the execution's assertions.
+    Assertion(usize, &'a Assertion),
+    /// An exception in a pre-request or test script.
+    Script(&'a ScriptError),
+    /// No response.
+    Request(&'a RequestError),
+}
+
+/// One failure of one execution, in the order Newman reports them.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// The execution it belongs to.
+    pub execution: &'a Execution,
+    /// What failed.
+    pub kind: FailureKind<'a>,
+}
+
+impl Failure<'_> {
+    /// The error class name (`AssertionError`, `TypeError`, `Error` for request errors).
+    pub fn name(&self) -> &str {
+        match self.kind {
+            FailureKind::Assertion(_, a) => a.error.as_ref().map_or("AssertionError", |e| &e.name),
+            FailureKind::Script(s) => &s.name,
+            FailureKind::Request(_) => "Error",
+        }
+    }
+
+    /// The error message.
+    pub fn message(&self) -> String {
+        match self.kind {
+            FailureKind::Assertion(_, a) => a
+                .error
+                .as_ref()
+                .map_or_else(String::new, |e| e.message.clone()),
+            FailureKind::Script(s) => s.message.clone(),
+            FailureKind::Request(r) => r.to_string(),
+        }
+    }
+
+    /// Newman's `at`: `assertion:N in test-script`, `test-script:L:C`, `prerequest-script`, `request`.
+    pub fn at(&self) -> String {
+        match self.kind {
+            FailureKind::Assertion(index, _) => format!("assertion:{index} in test-script"),
+            FailureKind::Script(s) => {
+                let mut at = format!("{}-script", s.listen);
+                if let Some(line) = s.line {
+                    at.push_str(&format!(":{line}"));
+                    if let Some(column) = s.column {
+                        at.push_str(&format!(":{column}"));
+                    }
+                }
+                at
+            }
+            FailureKind::Request(_) => "request".to_string(),
+        }
+    }
+}
+
+/// The failures of one execution: pre-request script errors, the request error, failed
+/// assertions, then test script errors (the order in which they happen in a Newman run).
+pub fn execution_failures(e: &Execution) -> Vec<Failure<'_>> {
+    let script = |prerequest: bool| {
+        e.script_errors
+            .iter()
+            .filter(move |s| (s.listen == "prerequest") == prerequest)
+            .map(|s| Failure {
+                execution: e,
+                kind: FailureKind::Script(s),
+            })
+    };
+    let request = e.request_error.iter().map(|r| Failure {
+        execution: e,
+        kind: FailureKind::Request(r),
+    });
+    let assertions = e
+        .assertions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.error.is_some())
+        .map(|(i, a)| Failure {
+            execution: e,
+            kind: FailureKind::Assertion(i, a),
+        });
+    script(true)
+        .chain(request)
+        .chain(assertions)
+        .chain(script(false))
+        .collect()
+}
+
+/// Every failure of the run, numbered by position (1-based in the CLI).
+pub fn run_failures(summary: &RunSummary) -> Vec<Failure<'_>> {
+    summary
+        .executions
+        .iter()
+        .flat_map(execution_failures)
+        .collect()
+}
+
+/// Response time statistics in milliseconds, plus bytes received.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResponseStats {
+    /// Responses counted.
+    pub count: usize,
+    /// Mean response time.
+    pub average: f64,
+    /// Shortest response time.
+    pub min: f64,
+    /// Longest response time.
+    pub max: f64,
+    /// Population standard deviation.
+    pub sd: f64,
+    /// Sum of response body sizes (what Newman's `transfers.responseTotal` ends up counting).
+    pub bytes: usize,
+}
+
+impl ResponseStats {
+    /// Statistics over every execution that got a response.
+    pub fn of(summary: &RunSummary) -> Self {
+        let responses: Vec<_> = summary
+            .executions
+            .iter()
+            .filter_map(|e| e.response.as_ref())
+            .collect();
+        if responses.is_empty() {
+            return Self::default();
+        }
+        let times: Vec<f64> = responses.iter().map(|r| millis(r.response_time)).collect();
+        let n = times.len() as f64;
+        let average = times.iter().sum::<f64>() / n;
+        let variance = times.iter().map(|t| (t - average).powi(2)).sum::<f64>() / n;
+        Self {
+            count: times.len(),
+            average,
+            min: times.iter().copied().fold(f64::INFINITY, f64::min),
+            max: times.iter().copied().fold(0.0, f64::max),
+            sd: variance.sqrt(),
+            bytes: responses.iter().map(|r| r.body.len()).sum(),
+        }
+    }
+}
+
+/// A duration in (fractional) milliseconds.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Milliseconds since the Unix epoch (0 for times before it).
+pub fn epoch_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// How long the run took (zero if the clock went backwards).
+pub fn run_duration(summary: &RunSummary) -> Duration {
+    summary
+        .completed
+        .duration_since(summary.started)
+        .unwrap_or_default()
+}
+
+/// Writes `path` through a temporary file in the same directory, then renames it into place,
+/// so the file is either complete or absent. Parent directories are created.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err)?;
+    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
+    let mut out = io::BufWriter::new(file.as_file_mut());
+    write(&mut out).map_err(err)?;
+    out.flush().map_err(err)?;
+    drop(out);
+    file.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::http::call::ReceivedResponse;
+
+    fn execution(ms: u64, body: &str) -> Execution {
+        Execution {
+            id: String::new(),
+            item_id: String::new(),
+            item_name: "r".into(),
+            folder_path: vec![],
+            iteration: 0,
+            position: 0,
+            request: None,
+            response: Some(ReceivedResponse {
+                response_time: Duration::from_millis(ms),
+                body: body.as_bytes().to_vec(),
+                ..ReceivedResponse::default()
+            }),
+            request_error: None,
+            assertions: vec![],
+            script_errors: vec![],
+            console: vec![],
+            prerequest_scripts: 0,
+            test_scripts: 0,
+        }
+    }
+
+    #[test]
+    fn response_stats_are_population_statistics() {
+        let summary = RunSummary {
+            collection_name: "c".into(),
+            collection_id: None,
+            started: UNIX_EPOCH,
+            completed: UNIX_EPOCH,
+            iterations: 1,
+            executions: vec![execution(10, "ab"), execution(30, "cde")],
+            scripts_not_run: 0,
+            run_error: None,
+        };
+        let s = ResponseStats::of(&summary);
+        assert_eq!(
+            (s.count, s.min, s.max, s.average, s.sd, s.bytes),
+            (2, 10.0, 30.0, 20.0, 10.0, 5)
+        );
+    }
+
+    #[test]
+    fn write_atomic_creates_dirs_and_leaves_nothing_on_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a/b/report.txt");
+        write_atomic(&path, |w| w.write_all(b"done")).expect("write");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "done");
+
+        let failed = dir.path().join("a/b/failed.txt");
+        let result = write_atomic(&failed, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(matches!(result, Err(Error::Write { .. })));
+        assert!(!failed.exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
+            .expect("dir")
+            .collect();
+        assert_eq!(left.len(), 1, "only the finished report remains");
+    }
+}

@@ -1,0 +1,163 @@
+//! The JUnit reporter, built with `quick-junit`.
+//!
+//! ```xml
+//! <testsuites name="Shop API" tests="3" failures="1" errors="1" time="1.250">
+//!   <testsuite name="Users / Admin" tests="2" failures="1" errors="0" time="0.070">
+//!     <testcase name="Get user [iteration 1]" classname="Users / Admin" assertions="2" time="0.035">
+//!       <failure message="Body has name: expected undefined to equal 'Ann'" type="AssertionError">
+//!         Body has name: expected undefined to equal 'Ann'
+//!           at assertion:1 in test-script
+//!       </failure>
+//!     </testcase>
+//!   </testsuite>
+//! </testsuites>
+//! ```
+//!
+//! One `<testsuite>` per folder path (`Folder / Sub`; the collection name for top-level
+//! requests) and one `<testcase>` per request *execution*. Newman instead makes one suite per
+//! request and one testcase per assertion name, merging all iterations into it (NM #2197,
+//! #3371), so a failure in iteration 2 hides behind a pass in iteration 1; here every iteration
+//! is its own testcase, named `Request [iteration N]` when there is more than one iteration.
+//!
+//! Failed assertions give `<failure>` (message: the first one's `name: message`; text: all of
+//! them). Request errors and script errors give `<error>`, which wins over `<failure>` when both
+//! happen, and its text lists the assertion failures too. Console lines go to `<system-out>`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::error::Error;
+use crate::report::context::{
+    Failure, FailureKind, ReportContext, execution_failures, run_duration, write_atomic,
+};
+use crate::runner::summary::Execution;
+use crate::secret::Redactor;
+
+/// The JUnit report of a run (every string redacted).
+pub fn junit_report(ctx: &ReportContext) -> Report {
+    let summary = ctx.summary;
+    let redactor = ctx.redactor;
+    let collection = redactor.redact(&summary.collection_name);
+    let started: DateTime<FixedOffset> = DateTime::<Utc>::from(summary.started).into();
+
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for e in &summary.executions {
+        let suite_name = if e.folder_path.is_empty() {
+            collection.clone()
+        } else {
+            redactor.redact(&e.folder_path.join(" / "))
+        };
+        let case = test_case(e, &suite_name, summary.iterations, redactor);
+        let index = match suites.iter().position(|s| s.name.as_str() == suite_name) {
+            Some(i) => i,
+            None => {
+                let mut suite = TestSuite::new(suite_name.as_str());
+                suite.set_timestamp(started);
+                suites.push(suite);
+                suites.len() - 1
+            }
+        };
+        let suite = &mut suites[index];
+        let time = suite.time.unwrap_or_default() + case.time.unwrap_or_default();
+        suite.set_time(time);
+        suite.add_test_case(case);
+    }
+    if let Some(message) = &summary.run_error {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_type("RunError")
+            .set_message(redactor.redact(message));
+        let mut case = TestCase::new("run", status);
+        case.set_classname(collection.as_str());
+        let mut suite = TestSuite::new(collection.as_str());
+        suite.set_timestamp(started);
+        suite.add_test_case(case);
+        suites.push(suite);
+    }
+
+    let mut report = Report::new(collection.as_str());
+    report
+        .set_timestamp(started)
+        .set_time(run_duration(summary))
+        .add_test_suites(suites);
+    report
+}
+
+/// Writes [`junit_report`] as XML to `path`, atomically.
+pub fn write_junit(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
+    let report = junit_report(ctx);
+    write_atomic(path, |w| report.serialize(w).map_err(std::io::Error::other))
+}
+
+/// One line per failure: `name: message` then `  at ...`.
+fn failure_text(f: &Failure, redactor: &Redactor) -> String {
+    let head = match f.kind {
+        FailureKind::Assertion(_, a) => format!("{}: {}", a.name, f.message()),
+        FailureKind::Script(s) => format!("{} in {}-script: {}", s.name, s.listen, s.message),
+        FailureKind::Request(r) => r.to_string(),
+    };
+    redactor.redact(&format!("{head}\n  at {}", f.at()))
+}
+
+fn test_case(e: &Execution, classname: &str, iterations: usize, redactor: &Redactor) -> TestCase {
+    let failures = execution_failures(e);
+    let first_error = failures
+        .iter()
+        .find(|f| !matches!(f.kind, FailureKind::Assertion(..)));
+    let first_failed = failures
+        .iter()
+        .find(|f| matches!(f.kind, FailureKind::Assertion(..)));
+    let status = match (first_error, first_failed) {
+        (None, None) => TestCaseStatus::success(),
+        (Some(first), _) | (None, Some(first)) => {
+            let (kind, ty, message) = match first.kind {
+                FailureKind::Assertion(_, a) => (
+                    NonSuccessKind::Failure,
+                    first.name().to_string(),
+                    format!("{}: {}", a.name, first.message()),
+                ),
+                FailureKind::Script(s) => (
+                    NonSuccessKind::Error,
+                    "ScriptError".to_string(),
+                    format!("{} in {}-script: {}", s.name, s.listen, s.message),
+                ),
+                FailureKind::Request(r) => (
+                    NonSuccessKind::Error,
+                    "RequestError".to_string(),
+                    r.to_string(),
+                ),
+            };
+            let text: Vec<String> = failures.iter().map(|f| failure_text(f, redactor)).collect();
+            let mut status = TestCaseStatus::non_success(kind);
+            status
+                .set_type(ty)
+                .set_message(redactor.redact(&message))
+                .set_description(text.join("\n"));
+            status
+        }
+    };
+    let mut name = e.item_name.clone();
+    if iterations > 1 {
+        name.push_str(&format!(" [iteration {}]", e.iteration + 1));
+    }
+    let mut case = TestCase::new(redactor.redact(&name), status);
+    case.set_classname(classname)
+        .set_assertions(e.assertions.len())
+        .set_time(
+            e.response
+                .as_ref()
+                .map_or(Duration::ZERO, |r| r.response_time),
+        );
+    if !e.console.is_empty() {
+        let lines: Vec<String> = e
+            .console
+            .iter()
+            .map(|c| redactor.redact(&format!("[{}] {}", c.level, c.text)))
+            .collect();
+        case.set_system_out(lines.join("\n"));
+    }
+    case
+}

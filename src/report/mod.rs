@@ -1,0 +1,11 @@
+//! Reporters: the terminal, JSON (Newman's summary shape) and JUnit writers.
+
+pub mod cli;
+pub mod context;
+pub mod json;
+pub mod junit;
+
+pub use cli::{CliReporter, CliReporterOptions};
+pub use context::ReportContext;
+pub use json::{json_report, write_json};
+pub use junit::{junit_report, write_junit};
