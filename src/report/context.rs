@@ -1,7 +1,6 @@
 //! What every reporter gets, and the facts they all derive from it: failures in order, timings, atomic writes.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
@@ -188,30 +187,6 @@ pub fn run_duration(summary: &RunSummary) -> Duration {
         .unwrap_or_default()
 }
 
-/// Writes `path` through a temporary file in the same directory, then renames it into place,
-/// so the file is either complete or absent. Parent directories are created.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), Error> {
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err)?;
-    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
-    let mut out = io::BufWriter::new(file.as_file_mut());
-    write(&mut out).map_err(err)?;
-    out.flush().map_err(err)?;
-    drop(out);
-    file.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,23 +235,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn write_atomic_creates_dirs_and_leaves_nothing_on_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("a/b/report.txt");
-        write_atomic(&path, |w| w.write_all(b"done")).expect("write");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "done");
-
-        let failed = dir.path().join("a/b/failed.txt");
-        let result = write_atomic(&failed, |w| {
-            w.write_all(b"half")?;
-            Err(io::Error::other("boom"))
-        });
-        assert!(matches!(result, Err(Error::Write { .. })));
-        assert!(!failed.exists());
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
-            .expect("dir")
-            .collect();
-        assert_eq!(left.len(), 1, "only the finished report remains");
-    }
 }

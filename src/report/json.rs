@@ -64,7 +64,7 @@ pub fn json_report(ctx: &ReportContext) -> Value {
 /// Writes [`json_report`] as indented JSON to `path`, atomically.
 pub fn write_json(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
     let report = json_report(ctx);
-    crate::report::context::write_atomic(path, |w| {
+    crate::atomic::write_with(path, |w| {
         serde_json::to_writer_pretty(&mut *w, &report)?;
         w.write_all(b"\n")
     })

@@ -31,7 +31,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::error::Error;
 use crate::report::context::{
-    Failure, FailureKind, ReportContext, execution_failures, run_duration, write_atomic,
+    Failure, FailureKind, ReportContext, execution_failures, run_duration,
 };
 use crate::runner::summary::Execution;
 use crate::secret::Redactor;
@@ -89,7 +89,7 @@ pub fn junit_report(ctx: &ReportContext) -> Report {
 /// Writes [`junit_report`] as XML to `path`, atomically.
 pub fn write_junit(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
     let report = junit_report(ctx);
-    write_atomic(path, |w| report.serialize(w).map_err(std::io::Error::other))
+    crate::atomic::write_with(path, |w| report.serialize(w).map_err(std::io::Error::other))
 }
 
 /// One line per failure: `name: message` then `  at ...`.
