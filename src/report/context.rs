@@ -1,6 +1,5 @@
-//! What every reporter gets, and the facts they all derive from it: failures in order, timings, atomic writes.
+//! What every reporter gets, and the facts they all derive from it: failures in order, timings.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
