@@ -569,6 +569,18 @@ async fn raw_echo_returns_the_request_text() {
     assert!(body.contains("Content-Type: application/json\r\n"));
     assert!(body.contains("Content-Length: 16\r\n"));
     assert!(body.ends_with("\r\n\r\n{ \"foo\": \"bar\" }"));
+
+    let head = Client::new()
+        .head(format!("{}/raw/", emu.base_url()))
+        .send()
+        .await
+        .expect("request");
+    let header = head.headers()["raw-request"].to_str().expect("ascii");
+    assert!(header.starts_with(r#""HEAD / HTTP/1.1\r\n"#), "{header}");
+    assert!(
+        header.contains(&format!(r"\r\nHost: {}\r\n", emu.addr())),
+        "{header}"
+    );
 }
 
 #[tokio::test]

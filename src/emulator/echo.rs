@@ -81,6 +81,8 @@ pub(super) fn router() -> Router {
         .route("/ip", any(ip))
         .route("/time/{what}", any(time))
         .route(RAW_PREFIX, any(raw))
+        // A catch-all segment never matches the empty string, so `/raw/` needs its own route.
+        .route(&format!("{RAW_PREFIX}/"), any(raw))
         .route(&format!("{RAW_PREFIX}/{{*rest}}"), any(raw))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
