@@ -4,6 +4,7 @@ mod convert;
 pub mod dynamic;
 pub mod scope;
 pub mod template;
+mod words;
 
 pub use dynamic::{dynamic_names, dynamic_value};
 pub use scope::{EnabledMode, VariableScope, parse_key_value};
