@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cli::{CheckArgs, Cli, Command, EmulatorArgs, RunArgs};
-use crate::collection::load::{LoadedCollection, load_collection, load_data_file, load_variable_file};
+use crate::collection::load::{
+    LoadedCollection, load_collection, load_data_file, load_variable_file,
+};
 use crate::collection::model::VariableFile;
 use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
@@ -137,7 +139,13 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         &args.env_var,
         mode,
     )?;
-    let globals = load_scope(ctx, args.globals.as_deref(), "globals", &args.global_var, mode)?;
+    let globals = load_scope(
+        ctx,
+        args.globals.as_deref(),
+        "globals",
+        &args.global_var,
+        mode,
+    )?;
     let data = match &args.iteration_data {
         Some(p) => load_data_file(&from_cwd(ctx, p))?,
         None => Vec::new(),
@@ -160,7 +168,11 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     };
     let resolve = emulator
         .iter()
-        .flat_map(|h| EMULATED_HOSTS.iter().map(|host| (host.to_string(), h.addr())))
+        .flat_map(|h| {
+            EMULATED_HOSTS
+                .iter()
+                .map(|host| (host.to_string(), h.addr()))
+        })
         .collect();
     let opts = RunOptions {
         collection: Some(loaded.collection.clone()),
@@ -205,7 +217,14 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     if show_cli {
         observer.reporter.run_finished(&outcome.summary);
     }
-    write_outputs(args, ctx, &loaded, &outcome.scopes, &outcome.summary, &redactor)?;
+    write_outputs(
+        args,
+        ctx,
+        &loaded,
+        &outcome.scopes,
+        &outcome.summary,
+        &redactor,
+    )?;
     let code = if args.suppress_exit_code || outcome.summary.passed() {
         EXIT_OK
     } else {
@@ -305,8 +324,12 @@ fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
 }
 
 fn emulator_command(args: &EmulatorArgs) -> Result<u8, Error> {
-    let handle = crate::emulator::start_background(&args.bind, None)
-        .map_err(|e| Error::Usage(format!("failed to start the emulator on {}: {e}", args.bind)))?;
+    let handle = crate::emulator::start_background(&args.bind, None).map_err(|e| {
+        Error::Usage(format!(
+            "failed to start the emulator on {}: {e}",
+            args.bind
+        ))
+    })?;
     println!("{}", handle.base_url());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -17,11 +17,18 @@ use crate::vars::Scopes;
 fn names_set_by_scripts(items: &[PlannedItem]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let markers = [".set(", "Variable("];
-    for script in items.iter().flat_map(|i| i.prerequest.iter().chain(&i.test)) {
+    for script in items
+        .iter()
+        .flat_map(|i| i.prerequest.iter().chain(&i.test))
+    {
         for marker in markers {
             for (at, _) in script.match_indices(marker) {
                 let rest = script[at + marker.len()..].trim_start();
-                let Some(quote) = rest.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) else {
+                let Some(quote) = rest
+                    .chars()
+                    .next()
+                    .filter(|c| matches!(c, '"' | '\'' | '`'))
+                else {
                     continue;
                 };
                 if let Some(end) = rest[1..].find(quote) {
@@ -66,14 +73,20 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> String {
     let mut scripts = 0;
     for item in &items {
         let method = item.request.method.clone().unwrap_or_else(|| "GET".into());
-        let _ = writeln!(out, "  {} {method} {}", item.path_display(), url_text(&item.request));
+        let _ = writeln!(
+            out,
+            "  {} {method} {}",
+            item.path_display(),
+            url_text(&item.request)
+        );
         scripts += item.prerequest.len() + item.test.len();
         let mut texts = Vec::new();
         if let Ok(v) = serde_json::to_value(&item.request) {
             strings(&v, &mut texts);
         }
         let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
-        if let Some(auth) = crate::auth::postman::effective(item.request.auth.as_ref(), &ancestors) {
+        if let Some(auth) = crate::auth::postman::effective(item.request.auth.as_ref(), &ancestors)
+        {
             if !SUPPORTED.contains(&auth.kind.as_str()) {
                 warnings.push(format!(
                     "{}: auth type `{}` is not supported yet; this request will fail",

@@ -14,37 +14,48 @@ fn item(name: &str, request: Value) -> Value {
 fn url_object_parts_are_sent_not_raw() {
     let emu = emulator();
     let port = emu.addr().port().to_string();
-    let c = collection(json!([item("parts", json!({
-        "method": "GET",
-        "url": {
-            "raw": "http://wrong.invalid/nothing",
-            "protocol": "http", "host": ["127", "0", "0", "1"], "port": port,
-            "path": ["get"],
-            "query": [
-                {"key": "a", "value": "1"},
-                {"key": "off", "value": "x", "disabled": true},
-                {"key": "sp ace", "value": "x y"},
-                {"key": "a", "value": "2"}
-            ]
-        }
-    }))]));
+    let c = collection(json!([item(
+        "parts",
+        json!({
+            "method": "GET",
+            "url": {
+                "raw": "http://wrong.invalid/nothing",
+                "protocol": "http", "host": ["127", "0", "0", "1"], "port": port,
+                "path": ["get"],
+                "query": [
+                    {"key": "a", "value": "1"},
+                    {"key": "off", "value": "x", "disabled": true},
+                    {"key": "sp ace", "value": "x y"},
+                    {"key": "a", "value": "2"}
+                ]
+            }
+        })
+    )]));
     let r = run_collection(&emu, &c, &[]);
     assert_eq!(r.code(), 0, "{}", r.stdout());
     let echoed = r.echoed(0);
     assert_eq!(echoed["args"]["a"], json!(["1", "2"]));
     assert_eq!(echoed["args"]["sp ace"], "x y");
     assert!(echoed["args"].get("off").is_none());
-    assert!(echoed["url"].as_str().unwrap().ends_with("/get?a=1&sp%20ace=x%20y&a=2"), "{}", echoed["url"]);
+    assert!(
+        echoed["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/get?a=1&sp%20ace=x%20y&a=2"),
+        "{}",
+        echoed["url"]
+    );
 }
 
 #[test]
 fn path_variables_and_unresolved_variables() {
     let emu = emulator();
-    let c = collection(json!([
-        item("path var", json!({"method": "GET", "url": {
+    let c = collection(json!([item(
+        "path var",
+        json!({"method": "GET", "url": {
             "raw": "{{base}}/:endpoint", "host": ["{{base}}"], "path": [":endpoint"],
-            "variable": [{"key": "endpoint", "value": "get"}], "query": [{"key": "u", "value": "{{undefined_var}}"}]}})),
-    ]));
+            "variable": [{"key": "endpoint", "value": "get"}], "query": [{"key": "u", "value": "{{undefined_var}}"}]}})
+    ),]));
     let r = run_collection(&emu, &c, &[]);
     assert_eq!(r.code(), 0, "{}", r.stdout());
     assert_eq!(r.echoed(0)["args"]["u"], "{{undefined_var}}");
@@ -53,17 +64,25 @@ fn path_variables_and_unresolved_variables() {
 #[test]
 fn headers_disabled_dropped_and_system_headers_added() {
     let emu = emulator();
-    let c = collection(json!([item("h", json!({"method": "GET", "url": "{{base}}/headers", "header": [
-        {"key": "X-One", "value": "1"},
-        {"key": "X-Off", "value": "0", "disabled": true},
-        {"key": "Accept", "value": "application/json"}
-    ]}))]));
+    let c = collection(json!([item(
+        "h",
+        json!({"method": "GET", "url": "{{base}}/headers", "header": [
+            {"key": "X-One", "value": "1"},
+            {"key": "X-Off", "value": "0", "disabled": true},
+            {"key": "Accept", "value": "application/json"}
+        ]})
+    )]));
     let r = run_collection(&emu, &c, &[]);
     let headers = &r.echoed(0)["headers"];
     assert_eq!(headers["x-one"], "1");
     assert!(headers.get("x-off").is_none());
     assert_eq!(headers["accept"], "application/json");
-    assert!(headers["user-agent"].as_str().unwrap().starts_with("PostmanRuntime/"));
+    assert!(
+        headers["user-agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("PostmanRuntime/")
+    );
     assert_eq!(headers["cache-control"], "no-cache");
     assert!(headers["postman-token"].as_str().unwrap().len() == 36);
 }
@@ -71,8 +90,11 @@ fn headers_disabled_dropped_and_system_headers_added() {
 #[test]
 fn raw_json_body_gets_content_type_from_language() {
     let emu = emulator();
-    let c = collection(json!([item("raw", json!({"method": "POST", "url": "{{base}}/post",
-        "body": {"mode": "raw", "raw": "{\"id\": {{id}} // comment\n}", "options": {"raw": {"language": "json"}}}}))]));
+    let c = collection(json!([item(
+        "raw",
+        json!({"method": "POST", "url": "{{base}}/post",
+        "body": {"mode": "raw", "raw": "{\"id\": {{id}} // comment\n}", "options": {"raw": {"language": "json"}}}})
+    )]));
     let r = run_collection(&emu, &c, &["--env-var", "id=42"]);
     let e = r.echoed(0);
     assert_eq!(e["headers"]["content-type"], "application/json");
@@ -85,12 +107,18 @@ fn urlencoded_and_formdata_bodies() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("upload.txt"), "file content").unwrap();
     let c = collection(json!([
-        item("urlencoded", json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "urlencoded", "urlencoded": [
+        item(
+            "urlencoded",
+            json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "urlencoded", "urlencoded": [
             {"key": "a", "value": "1"}, {"key": "a", "value": "2"}, {"key": "off", "value": "x", "disabled": true},
-            {"key": "sym", "value": "x&y=z"}]}})),
-        item("formdata", json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "formdata", "formdata": [
+            {"key": "sym", "value": "x&y=z"}]}})
+        ),
+        item(
+            "formdata",
+            json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "formdata", "formdata": [
             {"key": "text", "value": "v", "type": "text"},
-            {"key": "doc", "src": "upload.txt", "type": "file"}]}})),
+            {"key": "doc", "src": "upload.txt", "type": "file"}]}})
+        ),
     ]));
     let wd = dir.path().to_str().unwrap().to_string();
     let r = run_collection(&emu, &c, &["--working-dir", &wd]);
@@ -99,12 +127,20 @@ fn urlencoded_and_formdata_bodies() {
     assert_eq!(e["form"]["a"], json!(["1", "2"]));
     assert_eq!(e["form"]["sym"], "x&y=z");
     assert!(e["form"].get("off").is_none());
-    assert_eq!(e["headers"]["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        e["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
     let f = r.echoed(1);
     assert_eq!(f["form"]["text"], "v");
     let file = f["files"]["upload.txt"].as_str().unwrap();
     assert!(file.starts_with("data:"), "{file}");
-    assert!(f["headers"]["content-type"].as_str().unwrap().starts_with("multipart/form-data; boundary="));
+    assert!(
+        f["headers"]["content-type"]
+            .as_str()
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=")
+    );
 }
 
 #[test]
@@ -113,25 +149,40 @@ fn graphql_and_file_bodies() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("body.bin"), "binary-ish").unwrap();
     let c = collection(json!([
-        item("gql", json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "graphql",
-            "graphql": {"query": "query Q { a }", "variables": "{\"x\": 1}"}}})),
-        item("file", json!({"method": "POST", "url": "{{base}}/post", "header": [{"key": "Content-Type", "value": "text/plain"}],
-            "body": {"mode": "file", "file": {"src": "body.bin"}}})),
+        item(
+            "gql",
+            json!({"method": "POST", "url": "{{base}}/post", "body": {"mode": "graphql",
+            "graphql": {"query": "query Q { a }", "variables": "{\"x\": 1}"}}})
+        ),
+        item(
+            "file",
+            json!({"method": "POST", "url": "{{base}}/post", "header": [{"key": "Content-Type", "value": "text/plain"}],
+            "body": {"mode": "file", "file": {"src": "body.bin"}}})
+        ),
     ]));
     let wd = dir.path().to_str().unwrap().to_string();
     let r = run_collection(&emu, &c, &["--working-dir", &wd]);
-    assert_eq!(r.echoed(0)["json"], json!({"query": "query Q { a }", "variables": {"x": 1}}));
+    assert_eq!(
+        r.echoed(0)["json"],
+        json!({"query": "query Q { a }", "variables": {"x": 1}})
+    );
     assert_eq!(r.echoed(1)["data"], "binary-ish");
 }
 
 #[test]
 fn get_body_is_pruned() {
     let emu = emulator();
-    let c = collection(json!([item("get with body", json!({"method": "GET", "url": "{{base}}/get",
-        "body": {"mode": "raw", "raw": "should not be sent"}}))]));
+    let c = collection(json!([item(
+        "get with body",
+        json!({"method": "GET", "url": "{{base}}/get",
+        "body": {"mode": "raw", "raw": "should not be sent"}})
+    )]));
     let r = run_collection(&emu, &c, &[]);
     assert!(r.echoed(0)["headers"].get("content-length").is_none());
-    assert!(r.executions()[0]["request"]["body"].is_null() || r.executions()[0]["request"].get("body").is_none());
+    assert!(
+        r.executions()[0]["request"]["body"].is_null()
+            || r.executions()[0]["request"].get("body").is_none()
+    );
 }
 
 #[test]
@@ -149,15 +200,25 @@ fn auth_inheritance_noauth_and_types() {
         item("unsupported", json!({"method": "GET", "url": "{{base}}/get", "auth": {"type": "awsv4", "awsv4": []}})),
     ]));
     c["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{tok}}"}]});
-    let r = run_collection(&emu, &c, &["--env-var", "tok=T-123", "--env-var", "key=K 1"]);
+    let r = run_collection(
+        &emu,
+        &c,
+        &["--env-var", "tok=T-123", "--env-var", "key=K 1"],
+    );
     assert_eq!(r.echoed(0)["headers"]["authorization"], "Bearer T-123");
     assert!(r.echoed(1)["headers"].get("authorization").is_none());
     assert_eq!(r.echoed(2)["authenticated"], true);
     assert_eq!(r.echoed(3)["args"]["api_key"], "K 1");
-    assert_eq!(r.echoed(4)["headers"]["authorization"], "Bearer stored-token");
+    assert_eq!(
+        r.echoed(4)["headers"]["authorization"],
+        "Bearer stored-token"
+    );
     let unsupported = &r.executions()[5];
     let message = unsupported["requestError"]["message"].as_str().unwrap();
-    assert!(message.contains("unsupported") && message.contains("awsv4"), "{message}");
+    assert!(
+        message.contains("unsupported") && message.contains("awsv4"),
+        "{message}"
+    );
     assert_eq!(r.code(), 1, "an unsupported auth type fails the run");
 }
 
@@ -165,18 +226,35 @@ fn auth_inheritance_noauth_and_types() {
 fn variable_scopes_env_globals_data_and_enabled_false() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
-    let env = write_json(dir.path(), "env.json", &json!({"name": "e", "values": [
+    let env = write_json(
+        dir.path(),
+        "env.json",
+        &json!({"name": "e", "values": [
         {"key": "who", "value": "env", "enabled": true},
-        {"key": "hidden", "value": "used-by-newman", "enabled": false}]}));
-    let globals = write_json(dir.path(), "globals.json", &json!({"name": "g", "values": [
-        {"key": "who", "value": "global"}, {"key": "g", "value": "only-global"}]}));
+        {"key": "hidden", "value": "used-by-newman", "enabled": false}]}),
+    );
+    let globals = write_json(
+        dir.path(),
+        "globals.json",
+        &json!({"name": "g", "values": [
+        {"key": "who", "value": "global"}, {"key": "g", "value": "only-global"}]}),
+    );
     let data = dir.path().join("data.csv");
     std::fs::write(&data, "row,quoted\n1,\"a,b\"\n2,\"c\"\"d\"\n").unwrap();
-    let mut c = collection(json!([item("vars", json!({"method": "GET",
-        "url": "{{base}}/get?who={{who}}&g={{g}}&row={{row}}&q={{quoted}}&c={{coll}}&hidden={{hidden}}"}))]));
-    c["variable"] = json!([{"key": "coll", "value": "collection"}, {"key": "who", "value": "collection"}]);
+    let mut c = collection(json!([item(
+        "vars",
+        json!({"method": "GET",
+        "url": "{{base}}/get?who={{who}}&g={{g}}&row={{row}}&q={{quoted}}&c={{coll}}&hidden={{hidden}}"})
+    )]));
+    c["variable"] =
+        json!([{"key": "coll", "value": "collection"}, {"key": "who", "value": "collection"}]);
     let args = [
-        "-e", env.to_str().unwrap(), "-g", globals.to_str().unwrap(), "-d", data.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "-g",
+        globals.to_str().unwrap(),
+        "-d",
+        data.to_str().unwrap(),
     ];
     let r = run_collection(&emu, &c, &args);
     assert_eq!(r.executions().len(), 2, "one iteration per data row");
@@ -186,7 +264,10 @@ fn variable_scopes_env_globals_data_and_enabled_false() {
     assert_eq!(first["row"], "1");
     assert_eq!(first["q"], "a,b");
     assert_eq!(first["c"], "collection");
-    assert_eq!(first["hidden"], "{{hidden}}", "enabled:false is ignored, as in the Postman app");
+    assert_eq!(
+        first["hidden"], "{{hidden}}",
+        "enabled:false is ignored, as in the Postman app"
+    );
     assert_eq!(r.echoed(1)["args"]["q"], "c\"d");
     let mut newman = args.to_vec();
     newman.push("--newman-enabled-vars");
@@ -199,7 +280,10 @@ fn iteration_count_reuses_last_data_row() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
     let data = write_json(dir.path(), "data.json", &json!([{"n": 1}, {"n": 2}]));
-    let c = collection(json!([item("n", json!({"method": "GET", "url": "{{base}}/get?n={{n}}"}))]));
+    let c = collection(json!([item(
+        "n",
+        json!({"method": "GET", "url": "{{base}}/get?n={{n}}"})
+    )]));
     let r = run_collection(&emu, &c, &["-d", data.to_str().unwrap(), "-n", "3"]);
     let ns: Vec<Value> = (0..3).map(|i| r.echoed(i)["args"]["n"].clone()).collect();
     assert_eq!(ns, [json!("1"), json!("2"), json!("2")]);
@@ -208,8 +292,11 @@ fn iteration_count_reuses_last_data_row() {
 #[test]
 fn redirects_followed_unless_ignored() {
     let emu = emulator();
-    let c = collection(json!([item("redirect", json!({"method": "GET",
-        "url": "{{base}}/redirect-to?url=/get%3Ffrom%3Dredirect&status_code=302"}))]));
+    let c = collection(json!([item(
+        "redirect",
+        json!({"method": "GET",
+        "url": "{{base}}/redirect-to?url=/get%3Ffrom%3Dredirect&status_code=302"})
+    )]));
     let r = run_collection(&emu, &c, &[]);
     assert_eq!(r.executions()[0]["response"]["code"], 200);
     assert_eq!(r.echoed(0)["args"]["from"], "redirect");
@@ -221,7 +308,10 @@ fn redirects_followed_unless_ignored() {
 fn cookie_jar_spans_the_run() {
     let emu = emulator();
     let c = collection(json!([
-        item("set", json!({"method": "GET", "url": "{{base}}/cookies/set?flavour=oat"})),
+        item(
+            "set",
+            json!({"method": "GET", "url": "{{base}}/cookies/set?flavour=oat"})
+        ),
         item("read", json!({"method": "GET", "url": "{{base}}/cookies"})),
     ]));
     let r = run_collection(&emu, &c, &["--ignore-redirects"]);
@@ -265,30 +355,58 @@ fn folder_selection_and_suppress_exit_code() {
     assert_eq!(r.code(), 0, "-x suppresses the failure exit code");
     let r = run_collection(&emu, &c, &["--folder", "nope"]);
     assert_eq!(r.code(), 2);
-    assert!(r.stderr().contains("Unable to find a folder or request: nope"), "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("Unable to find a folder or request: nope"),
+        "{}",
+        r.stderr()
+    );
 }
 
 #[test]
 fn exports_environment_globals_and_collection() {
     let emu = emulator();
-    let mut c = collection(json!([item("a", json!({"method": "GET", "url": "{{base}}/get"}))]));
+    let mut c = collection(json!([item(
+        "a",
+        json!({"method": "GET", "url": "{{base}}/get"})
+    )]));
     c["variable"] = json!([{"key": "v", "value": "1"}]);
     let dir = tempfile::tempdir().unwrap();
     let env_out = dir.path().join("out/env.json");
     let glob_out = dir.path().join("out/globals.json");
     let coll_out = dir.path().join("out/collection.json");
-    let r = run_collection(&emu, &c, &[
-        "--global-var", "gk=gv",
-        "--export-environment", env_out.to_str().unwrap(),
-        "--export-globals", glob_out.to_str().unwrap(),
-        "--export-collection", coll_out.to_str().unwrap(),
-    ]);
+    let r = run_collection(
+        &emu,
+        &c,
+        &[
+            "--global-var",
+            "gk=gv",
+            "--export-environment",
+            env_out.to_str().unwrap(),
+            "--export-globals",
+            glob_out.to_str().unwrap(),
+            "--export-collection",
+            coll_out.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code(), 0);
     let env: Value = serde_json::from_str(&std::fs::read_to_string(env_out).unwrap()).unwrap();
     assert_eq!(env["_postman_variable_scope"], "environment");
-    assert!(env["values"].as_array().unwrap().iter().any(|v| v["key"] == "base"));
+    assert!(
+        env["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["key"] == "base")
+    );
     let globals: Value = serde_json::from_str(&std::fs::read_to_string(glob_out).unwrap()).unwrap();
-    assert!(globals["values"].as_array().unwrap().iter().any(|v| v["key"] == "gk" && v["value"] == "gv"));
+    assert!(
+        globals["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["key"] == "gk" && v["value"] == "gv")
+    );
     let coll: Value = serde_json::from_str(&std::fs::read_to_string(coll_out).unwrap()).unwrap();
     assert_eq!(coll["info"], c["info"]);
     assert_eq!(coll["item"], c["item"]);

@@ -433,8 +433,12 @@ pub struct Variable {
     /// Legacy name field, and Postman's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Value, any JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Value, any JSON; an explicit `null` is kept as `Some(Value::Null)`.
+    #[serde(
+        default,
+        deserialize_with = "present_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<Value>,
     /// `string`, `secret`, `default`, `any`, ...
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -448,6 +452,11 @@ pub struct Variable {
     /// Everything else (name, description, system), kept for round trips.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Deserializes a field that is present (even as `null`) into `Some`.
+fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl Variable {

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::Error;
 use crate::http::call::RequestError;
 use crate::runner::summary::{Assertion, Execution, RunSummary, ScriptError};
 use crate::secret::Redactor;
@@ -233,5 +232,4 @@ mod tests {
             (2, 10.0, 30.0, 20.0, 10.0, 5)
         );
     }
-
 }

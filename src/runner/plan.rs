@@ -68,7 +68,11 @@ pub fn flatten(collection: &Collection) -> Vec<PlannedItem> {
         auth: vec![collection.auth.clone()],
         prerequest: scripts(collection.event.as_ref(), "prerequest"),
         test: scripts(collection.event.as_ref(), "test"),
-        protocol: collection.protocol_profile_behavior.iter().cloned().collect(),
+        protocol: collection
+            .protocol_profile_behavior
+            .iter()
+            .cloned()
+            .collect(),
     };
     let mut out = Vec::new();
     walk(&collection.item, &root, &mut out);
@@ -117,7 +121,10 @@ fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
 
 /// The items to run for `--folder` selections (each a folder or request, by id or name, found
 /// breadth-first at any depth). All must exist; they run in collection order, once each.
-pub fn select(collection: &Collection, folders: &[String]) -> Result<Vec<PlannedItem>, FolderNotFound> {
+pub fn select(
+    collection: &Collection,
+    folders: &[String],
+) -> Result<Vec<PlannedItem>, FolderNotFound> {
     let all = flatten(collection);
     if folders.is_empty() {
         return Ok(all);
@@ -134,7 +141,9 @@ pub fn select(collection: &Collection, folders: &[String]) -> Result<Vec<Planned
             full.push(p.id.clone());
             let mut by_name = p.folder_path.clone();
             by_name.push(p.name.clone());
-            chosen.iter().any(|c| full.starts_with(c) || by_name.starts_with(c))
+            chosen
+                .iter()
+                .any(|c| full.starts_with(c) || by_name.starts_with(c))
         })
         .collect())
 }
@@ -224,6 +233,11 @@ mod tests {
         assert_eq!(names(&["B", "Inner"]), ["A › Inner › I1", "B"]);
         assert_eq!(names(&["id-i1"]), ["A › Inner › I1"]);
         assert_eq!(names(&["A", "A1"]), ["A › A1", "A › Inner › I1"]);
-        assert!(select(&c, &["nope".into()]).unwrap_err().to_string().contains("nope"));
+        assert!(
+            select(&c, &["nope".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("nope")
+        );
     }
 }

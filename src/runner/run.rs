@@ -77,7 +77,8 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         .collection
         .clone()
         .ok_or_else(|| Error::Usage("no collection given".into()))?;
-    let items = plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
+    let items =
+        plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
     let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
     let iterations = opts
         .iteration_count
@@ -212,7 +213,8 @@ async fn execute(
     let mut execution = new_execution(item, iteration, position);
     let request: Request = resolved(scopes, &item.request);
     let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
-    let auth = postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
+    let auth =
+        postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
     let built = build::build(&request, settings_for(opts, item), &opts.working_dir);
     let mut spec = match built {
         Ok((spec, warnings)) => {

@@ -1,7 +1,10 @@
 //! Shared helpers for integration tests: the in-process emulator, a hermetic `snapman` command,
 //! and collection builders.
 
-#![allow(dead_code, reason = "each test binary uses a different subset of these helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of these helpers"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
