@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::cli::{CheckArgs, Cli, Command, EmulatorArgs, RunArgs};
 use crate::collection::load::{
-    LoadedCollection, load_collection, load_data_file, load_variable_file,
+    LoadedCollection, load_collection, load_variable_file,
 };
+use crate::collection::data::load_data_file;
 use crate::collection::model::VariableFile;
 use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
