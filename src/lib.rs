@@ -5,3 +5,4 @@ pub mod error;
 pub mod http;
 pub mod runner;
 pub mod secret;
+pub mod snapshot;
