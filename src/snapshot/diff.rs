@@ -137,7 +137,7 @@ struct Painter {
 
 impl Painter {
     fn apply(&self, style: Style, text: &str) -> String {
-        if self.color {
+        if self.color && !text.is_empty() {
             format!("{style}{text}{style:#}")
         } else {
             text.to_string()

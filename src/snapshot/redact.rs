@@ -96,20 +96,16 @@ pub struct TrialRedactions {
 impl RedactionConfig {
     /// What applies to the trial at `trial_path` (folders, then the request name).
     pub fn for_trial(&self, trial_path: &[String]) -> TrialRedactions {
-        let joined = trial_path.join("::");
-        let mut rules = Vec::new();
-        for key in [Some(joined.as_str()), trial_path.last().map(String::as_str)]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(extra) = self.per_request.get(key) {
-                rules.extend(extra.iter().cloned());
-            }
-            // A one-element path would look itself up twice.
-            if trial_path.len() == 1 {
-                break;
-            }
+        let mut keys = vec![trial_path.join("::")];
+        if let [_, .., request] = trial_path {
+            keys.push(request.clone());
         }
+        let mut rules: Vec<Redaction> = keys
+            .iter()
+            .filter_map(|key| self.per_request.get(key))
+            .flatten()
+            .cloned()
+            .collect();
         rules.extend(self.rules.iter().cloned());
         rules.extend(builtin_rules());
         TrialRedactions {

@@ -32,6 +32,8 @@ use super::format::parse_snapshot;
 const TEMP_PREFIX: &str = ".snapman-tmp-";
 /// Longest file-name stem kept before shortening with a digest.
 const MAX_STEM: usize = 80;
+/// Windows device names, unusable as file names there (`COM1`-`LPT9` are checked apart).
+const DEVICES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
 
 /// What to do with a mismatching or missing snapshot (`SNAPMAN_UPDATE`), modelled on insta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -321,7 +323,6 @@ pub fn slug(name: &str) -> String {
         out.push('_');
         out.push_str(&digest);
     }
-    const DEVICES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
     let upper = out.to_ascii_uppercase();
     let numbered = (upper.starts_with("COM") || upper.starts_with("LPT"))
         && upper.len() == 4
