@@ -7,10 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cli::{CheckArgs, Cli, Command, EmulatorArgs, RunArgs};
-use crate::collection::load::{
-    LoadedCollection, load_collection, load_variable_file,
-};
 use crate::collection::data::load_data_file;
+use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
 use crate::collection::model::VariableFile;
 use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
@@ -66,7 +64,12 @@ fn load_scope(
         None => VariableScope::from_file(VariableFile::default(), mode),
     };
     for kv in overrides {
-        let (key, value) = parse_key_value(kv).map_err(Error::Usage)?;
+        let flag = if scope == "globals" {
+            "--global-var"
+        } else {
+            "--env-var"
+        };
+        let (key, value) = parse_key_value(kv).map_err(|e| Error::Usage(format!("{flag}: {e}")))?;
         vars.set(&key, Value::String(value.unwrap_or_default()));
     }
     Ok(vars)
@@ -193,6 +196,7 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
             ..ClientOptions::default()
         },
         working_dir,
+        redactor: redactor.clone(),
     };
     let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
     let cli_opts = CliReporterOptions {

@@ -16,4 +16,5 @@ pub mod http;
 pub mod report;
 pub mod runner;
 pub mod secret;
+pub mod snapshot;
 pub mod vars;

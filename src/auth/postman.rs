@@ -37,6 +37,26 @@ fn text(v: Option<&Value>) -> String {
     }
 }
 
+/// The credential values of an auth block (passwords, tokens, keys), for the redactor.
+pub fn secrets(auth: &Auth) -> Vec<String> {
+    const SECRET_PARAMS: [&str; 8] = [
+        "password",
+        "token",
+        "accessToken",
+        "value",
+        "clientSecret",
+        "secret",
+        "privateKey",
+        "refreshToken",
+    ];
+    auth.params_list()
+        .into_iter()
+        .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()))
+        .map(|(_, v)| text(Some(&v)))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 /// Applies an (already variable-resolved) auth block to the request, as postman-runtime's
 /// authorizers do: any user `Authorization` header is replaced.
 pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth> {

@@ -15,6 +15,7 @@ use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
 
 /// Everything a run needs, already loaded and validated.
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub client: ClientOptions,
     /// Base for relative file paths (`--working-dir`).
     pub working_dir: PathBuf,
+    /// Secrets met during the run (auth credentials) are registered here for every output.
+    pub redactor: Redactor,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -234,6 +237,11 @@ async fn execute(
             return execution;
         }
     };
+    if let Some(auth) = &auth {
+        for secret in postman_auth::secrets(auth) {
+            opts.redactor.add(&secret);
+        }
+    }
     if let Some(auth) = &auth
         && let Err(e) = postman_auth::apply(&mut spec, auth)
     {
