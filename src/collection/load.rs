@@ -40,7 +40,8 @@ pub struct LoadedCollection {
     pub version: SchemaVersion,
     /// The typed model.
     pub collection: Collection,
-    /// The file as parsed, for `--export-collection` fidelity checks.
+    /// The file as parsed (the inner object when it was wrapped as `{"collection": {...}}`), for
+    /// `--export-collection` fidelity checks.
     pub raw: Value,
 }
 
@@ -52,28 +53,35 @@ pub fn load_collection(path: &Path) -> Result<LoadedCollection, LoadError> {
 
 /// Parses collection text; `path` is only used in messages and in the result.
 pub fn parse_collection(text: &str, path: &Path) -> Result<LoadedCollection, LoadError> {
-    let raw = parse_json(text, path)?;
-    let Some(top) = raw.as_object() else {
-        let found = describe(&raw);
-        return Err(not_a_collection(&raw, text, path, &format!("the file holds {found}")).into());
+    let file = parse_json(text, path)?;
+    let Some(outer) = file.as_object() else {
+        let found = describe(&file);
+        return Err(not_a_collection(&file, text, path, &format!("the file holds {found}")).into());
+    };
+    // The Postman API wraps a collection as `{"collection": {...}}`; Newman unwraps it.
+    let wrapped = !outer.contains_key("info") && !outer.contains_key("item");
+    let (top, prefix) = match outer.get("collection") {
+        Some(Value::Object(inner)) if wrapped => (inner, vec![Segment::key("collection")]),
+        _ => (outer, Vec::new()),
     };
     if is_v1(top) {
-        let at = [Segment::key("requests")];
+        let mut at = prefix;
+        at.push(Segment::key("requests"));
         return Err(SourceError::at_offset(path, text, offset(text, &at), V1_MESSAGE).into());
     }
     if top.contains_key("values") && !top.contains_key("item") {
         let why = "it has `values`, so it looks like an environment or globals file \
                    (pass those with -e/--environment or -g/--globals)";
-        return Err(not_a_collection(&raw, text, path, why).into());
+        return Err(not_a_collection(&file, text, path, why).into());
     }
     if !top.contains_key("info") && !top.contains_key("item") {
-        return Err(not_a_collection(&raw, text, path, "it has neither `info` nor `item`").into());
+        return Err(not_a_collection(&file, text, path, "it has neither `info` nor `item`").into());
     }
-    let schema = raw.pointer("/info/schema").and_then(Value::as_str);
-    let version = SchemaVersion::from_schema(schema);
+    let raw = Value::Object(top.clone());
+    let version = SchemaVersion::from_schema(raw.pointer("/info/schema").and_then(Value::as_str));
     let prepared = prepare(top);
     let typed_from = prepared.as_ref().unwrap_or(&raw);
-    let collection = deserialize_at::<Collection>(typed_from, &[], &raw, text, path)?;
+    let collection = deserialize_at::<Collection>(typed_from, &prefix, &file, text, path)?;
     Ok(LoadedCollection {
         path: path.to_path_buf(),
         version,
@@ -304,6 +312,25 @@ mod tests {
         let scoped = r#"{"values": [{"key": "b"}], "_postman_variable_scope": "globals"}"#;
         let env = parse_variable_file(scoped, Path::new("e"), "environment").unwrap();
         assert_eq!(env.values[0].key.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn unwraps_the_postman_api_wrapper() {
+        let text =
+            "{\"collection\": {\"info\": {\"name\": \"w\"},\n \"item\": [{\"request\": 1}]}}";
+        let err = collection_err(text);
+        assert!(
+            err.starts_with("c.json:2:23: expected a URL string"),
+            "{err}"
+        );
+        assert!(err.contains("collection.item[0].request"), "{err}");
+        let ok = text.replace("\"request\": 1", "\"name\": \"r\", \"request\": \"http://a\"");
+        let loaded = parse_collection(&ok, Path::new("c")).unwrap();
+        assert_eq!(loaded.collection.info.name, "w");
+        assert_eq!(
+            serde_json::to_value(&loaded.collection).unwrap(),
+            loaded.raw
+        );
     }
 
     #[test]

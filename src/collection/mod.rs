@@ -2,7 +2,7 @@
 
 pub mod data;
 pub mod load;
-pub mod locate;
+mod locate;
 pub mod model;
 pub mod source;
 
