@@ -203,15 +203,33 @@ fn auth_inheritance_noauth_and_types() {
     let r = run_collection(
         &emu,
         &c,
-        &["--env-var", "tok=T-123", "--env-var", "key=K 1"],
+        &["--env-var", "tok=T-123", "--env-var", "key=K 1234"],
     );
-    assert_eq!(r.echoed(0)["headers"]["authorization"], "Bearer T-123");
+    let arrived = emu.requests();
+    let auth_of = |path: &str| {
+        arrived
+            .iter()
+            .find(|q| q.target.starts_with(path))
+            .and_then(|q| q.header("authorization").map(str::to_string))
+    };
+    assert_eq!(auth_of("/headers").as_deref(), Some("Bearer T-123"));
+    assert_eq!(
+        r.echoed(0)["headers"]["authorization"],
+        "Bearer [redacted]",
+        "the report masks the token"
+    );
     assert!(r.echoed(1)["headers"].get("authorization").is_none());
     assert_eq!(r.echoed(2)["authenticated"], true);
-    assert_eq!(r.echoed(3)["args"]["api_key"], "K 1");
-    assert_eq!(
-        r.echoed(4)["headers"]["authorization"],
-        "Bearer stored-token"
+    assert_eq!(r.echoed(3)["args"]["api_key"], "[redacted]");
+    assert!(
+        arrived.iter().any(|q| q.target == "/get?api_key=K%201234"),
+        "{arrived:?}"
+    );
+    assert_eq!(r.echoed(4)["headers"]["authorization"], "Bearer [redacted]");
+    assert!(
+        arrived
+            .iter()
+            .any(|q| q.header("authorization") == Some("Bearer stored-token"))
     );
     let unsupported = &r.executions()[5];
     let message = unsupported["requestError"]["message"].as_str().unwrap();

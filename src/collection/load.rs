@@ -324,7 +324,10 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("collection.item[0].request"), "{err}");
-        let ok = text.replace("\"request\": 1", "\"name\": \"r\", \"request\": \"http://a\"");
+        let ok = text.replace(
+            "\"request\": 1",
+            "\"name\": \"r\", \"request\": \"http://a\"",
+        );
         let loaded = parse_collection(&ok, Path::new("c")).unwrap();
         assert_eq!(loaded.collection.info.name, "w");
         assert_eq!(

@@ -260,8 +260,12 @@ pub struct QueryParam {
     /// Parameter name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// Value; `null` sends the bare key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Value; `null` sends the bare key. Numbers and booleans are read as their text.
+    #[serde(
+        default,
+        deserialize_with = "scalar_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<String>,
     /// Disabled parameters are dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -457,6 +461,19 @@ pub struct Variable {
 /// Deserializes a field that is present (even as `null`) into `Some`.
 fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// Deserializes a string, number or boolean as text (`null` as `None`).
+fn scalar_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a string, found {other}"
+        ))),
+    }
 }
 
 impl Variable {

@@ -4,4 +4,4 @@ mod echo;
 mod parse;
 mod server;
 
-pub use server::{EmulatorHandle, ExtraRoutes, start, start_background};
+pub use server::{EmulatorHandle, ExtraRoutes, RecordedRequest, start, start_background};

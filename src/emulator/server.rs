@@ -20,7 +20,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 
@@ -35,12 +35,48 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// replaced: every path they do not route goes to the echo service.
 pub type ExtraRoutes = Router;
 
+/// One request as it arrived at the emulator (kept for tests and diagnostics).
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as sent.
+    pub target: String,
+    /// Headers in the order received (names lower-case).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How many recent requests the journal keeps.
+const JOURNAL_LIMIT: usize = 1000;
+
+/// Largest body the journal buffers; larger requests are refused with 413.
+const JOURNAL_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The request counter and the journal of recent requests.
+#[derive(Debug, Default)]
+struct Journal {
+    hits: AtomicUsize,
+    recent: std::sync::Mutex<std::collections::VecDeque<RecordedRequest>>,
+}
+
 /// A running emulator; dropping it shuts the server down.
 #[derive(Debug)]
 pub struct EmulatorHandle {
     addr: SocketAddr,
     base_url: String,
-    hits: Arc<AtomicUsize>,
+    journal: Arc<Journal>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Set by [`start_background`]: the server thread, joined on drop.
     thread: Option<JoinHandle<()>>,
@@ -59,7 +95,16 @@ impl EmulatorHandle {
 
     /// Number of requests served so far, on every route.
     pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+        self.journal.hits.load(Ordering::SeqCst)
+    }
+
+    /// The most recent requests (up to 1000), oldest first, exactly as they arrived.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.journal
+            .recent
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -111,17 +156,17 @@ fn prepare(
     extra: Option<Router>,
 ) -> std::io::Result<(EmulatorHandle, Router, oneshot::Receiver<()>)> {
     let addr = listener.local_addr()?;
-    let hits = Arc::new(AtomicUsize::new(0));
+    let journal = Arc::new(Journal::default());
     let (shutdown_tx, shutdown_rx) = oneshot::channel();
     let app = extra
         .unwrap_or_default()
         .fallback_service(echo::router())
         .layer(middleware::from_fn(echo::answer_options))
-        .layer(middleware::from_fn_with_state(hits.clone(), count_hit));
+        .layer(middleware::from_fn_with_state(journal.clone(), record));
     let handle = EmulatorHandle {
         addr,
         base_url: format!("http://{addr}"),
-        hits,
+        journal,
         shutdown: Some(shutdown_tx),
         thread: None,
     };
@@ -157,8 +202,38 @@ async fn serve(listener: TcpListener, app: Router, shutdown: oneshot::Receiver<(
     }
 }
 
-/// Middleware: counts every request before it is handled.
-async fn count_hit(State(hits): State<Arc<AtomicUsize>>, request: Request, next: Next) -> Response {
-    hits.fetch_add(1, Ordering::SeqCst);
-    next.run(request).await
+/// Middleware: counts every request and keeps a copy of it in the journal before it is handled.
+async fn record(State(journal): State<Arc<Journal>>, request: Request, next: Next) -> Response {
+    journal.hits.fetch_add(1, Ordering::SeqCst);
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, JOURNAL_BODY_LIMIT).await else {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let recorded = RecordedRequest {
+        method: parts.method.to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: bytes.to_vec(),
+    };
+    if let Ok(mut recent) = journal.recent.lock() {
+        if recent.len() == JOURNAL_LIMIT {
+            recent.pop_front();
+        }
+        recent.push_back(recorded);
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }

@@ -440,8 +440,10 @@ mod tests {
     fn get_body_is_pruned_unless_disabled() {
         let r = json!({"method": "GET", "url": "h", "body": {"mode": "raw", "raw": "x"}});
         assert!(spec(r.clone()).body.is_none());
-        let mut settings = ProtocolSettings::default();
-        settings.disable_body_pruning = true;
+        let settings = ProtocolSettings {
+            disable_body_pruning: true,
+            ..ProtocolSettings::default()
+        };
         let (s, _) = build(&req(r), settings, Path::new(".")).unwrap();
         assert_eq!(s.body.unwrap(), b"x");
     }
