@@ -32,6 +32,9 @@ pub const DEFAULT_SCOPES: [&str; 7] = [
 /// Default access-token lifetime (Salesforce's default session timeout is two hours).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// How far in the past `exp` may be before an assertion counts as expired (clock skew).
+const DEFAULT_EXP_SKEW: Duration = Duration::from_secs(180);
+
 /// A connected app (or Account Manager API client) to register.
 #[derive(Clone, Default)]
 pub struct AppRegistration {
@@ -163,6 +166,7 @@ pub(super) struct LoginData {
     pub(super) scopes: Vec<String>,
     pub(super) inactive_orgs: Vec<String>,
     pub(super) api_access_control: bool,
+    pub(super) exp_skew: Duration,
     token_lifetime: Duration,
     tokens: HashMap<String, Issued>,
 }
@@ -224,6 +228,7 @@ impl LoginState {
                 scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
                 inactive_orgs: Vec::new(),
                 api_access_control: false,
+                exp_skew: DEFAULT_EXP_SKEW,
                 token_lifetime: DEFAULT_TOKEN_LIFETIME,
                 tokens: HashMap::new(),
             })),
@@ -277,6 +282,11 @@ impl LoginState {
     /// Sets how long issued tokens live.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.lock().token_lifetime = lifetime;
+    }
+
+    /// Sets how far in the past an assertion's `exp` may lie (default three minutes).
+    pub fn set_exp_skew(&self, skew: Duration) {
+        self.lock().exp_skew = skew;
     }
 
     /// Turns on API Access Control: users not pre-authorized get `invalid_app_access`.

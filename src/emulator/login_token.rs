@@ -23,8 +23,6 @@ use super::login::{LoginData, LoginState, TokenInfo, UserRegistration};
 
 /// The JWT bearer `grant_type`.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/// How far in the past `exp` may be before the assertion counts as expired (clock skew).
-const EXP_SKEW_SECONDS: u64 = 180;
 /// Header that carries the emulator's explanation of an error.
 const REASON_HEADER: &str = "x-snapman-emulator-reason";
 /// Account Manager names of the seven OCI scopes, granted when none are requested.
@@ -207,7 +205,7 @@ fn jwt_bearer(data: &mut LoginData, params: &HashMap<String, String>) -> Result<
         .get("exp")
         .and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)))
         .ok_or_else(|| OAuthFail::assertion("no numeric exp claim"))?;
-    if exp.saturating_add(EXP_SKEW_SECONDS) <= now_secs() {
+    if exp.saturating_add(data.exp_skew.as_secs()) <= now_secs() {
         return Err(OAuthFail::new(
             "invalid_grant",
             "expired authorization code",
