@@ -972,3 +972,37 @@ async fn no_secret_appears_in_debug_or_display() {
     }
     assert!(printed.contains("[redacted]"));
 }
+
+#[tokio::test]
+async fn login_rate_limit_is_diagnosed() {
+    let emu = emulator().await;
+    emu.state.set_login_limit(Some(1));
+    let client = reqwest::Client::new();
+    auth::exchange_jwt(&client, &config(&emu.base), 0)
+        .await
+        .expect("first login");
+    expect_diagnosed(
+        &config(&emu.base),
+        "rate_limit_exceeded",
+        "rate limit exceeded",
+        "Wait",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn get_on_the_token_endpoint_is_invalid_request() {
+    let emu = emulator().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/services/oauth2/token", emu.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 400);
+    let text = response.text().await.expect("body");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error_description"], "must use HTTP POST");
+    let diagnosis = auth::diagnose("invalid_request", "must use HTTP POST", &emu.base);
+    assert!(diagnosis.contains("POST"), "{diagnosis}");
+}

@@ -16,7 +16,7 @@ use x509_cert::Certificate;
 use x509_cert::der::{DecodePem, Encode};
 
 use super::login_soap::soap_login;
-use super::login_token::{account_manager_token, oauth_token};
+use super::login_token::{account_manager_token, oauth_token, token_get};
 
 /// The seven OCI scopes a Salesforce-org token carries by default.
 pub const DEFAULT_SCOPES: [&str; 7] = [
@@ -167,6 +167,8 @@ pub(super) struct LoginData {
     pub(super) inactive_orgs: Vec<String>,
     pub(super) api_access_control: bool,
     pub(super) exp_skew: Duration,
+    pub(super) login_limit: Option<u32>,
+    pub(super) logins: HashMap<String, u32>,
     token_lifetime: Duration,
     tokens: HashMap<String, Issued>,
 }
@@ -229,6 +231,8 @@ impl LoginState {
                 inactive_orgs: Vec::new(),
                 api_access_control: false,
                 exp_skew: DEFAULT_EXP_SKEW,
+                login_limit: None,
+                logins: HashMap::new(),
                 token_lifetime: DEFAULT_TOKEN_LIFETIME,
                 tokens: HashMap::new(),
             })),
@@ -294,6 +298,11 @@ impl LoginState {
         self.lock().api_access_control = on;
     }
 
+    /// Limits successful logins per user; past it logins fail with `rate_limit_exceeded`.
+    pub fn set_login_limit(&self, limit: Option<u32>) {
+        self.lock().login_limit = limit;
+    }
+
     /// Marks an org inactive (locked or expired): its users get `inactive_org`.
     pub fn deactivate_org(&self, org_id: &str) {
         self.lock().inactive_orgs.push(org_id.to_string());
@@ -327,7 +336,7 @@ impl LoginState {
 /// The router with the three login endpoints, to merge into the emulator's server.
 pub fn login_router(state: LoginState) -> Router {
     Router::new()
-        .route("/services/oauth2/token", post(oauth_token))
+        .route("/services/oauth2/token", post(oauth_token).get(token_get))
         .route("/dw/oauth2/access_token", post(account_manager_token))
         .route("/services/Soap/u/{version}", post(soap_login))
         .with_state(state)

@@ -149,6 +149,16 @@ pub(super) async fn oauth_token(
     }
 }
 
+/// `GET /services/oauth2/token`: Salesforce only takes POST here.
+pub(super) async fn token_get() -> Response {
+    OAuthFail::new(
+        "invalid_request",
+        "must use HTTP POST",
+        "the token endpoint only accepts POST",
+    )
+    .into_response()
+}
+
 /// Decodes one base64url JWT segment as JSON.
 fn segment(part: &str) -> Option<Value> {
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
@@ -272,12 +282,21 @@ fn check_user(data: &LoginData, user: &UserRegistration) -> Result<(), OAuthFail
             "the org is locked or expired",
         ));
     }
+    let logins = data.logins.get(&user.username).copied().unwrap_or(0);
+    if data.login_limit.is_some_and(|limit| logins >= limit) {
+        return Err(OAuthFail::new(
+            "rate_limit_exceeded",
+            "rate limit exceeded",
+            "the user reached the emulator's login limit",
+        ));
+    }
     Ok(())
 }
 
 /// Issues a token for `user` and builds the success body of §1.4 (plus `issued_at` and
 /// `signature` for the password and client-credentials grants).
 fn success(data: &mut LoginData, user: &UserRegistration, client_id: &str, extra: bool) -> Value {
+    *data.logins.entry(user.username.clone()).or_insert(0) += 1;
     let scopes = data.scopes.clone();
     let token = data.issue(TokenInfo {
         username: user.username.clone(),
