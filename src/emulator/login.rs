@@ -315,12 +315,14 @@ impl LoginState {
 
     /// Checks a bearer token (`Bearer x`, `OAuth x` or the bare token).
     pub fn validate_bearer(&self, token: &str) -> Result<TokenInfo, BearerError> {
+        let is_scheme =
+            |s: &str| s.eq_ignore_ascii_case("bearer") || s.eq_ignore_ascii_case("oauth");
         let token = token.trim();
-        let token = token
-            .strip_prefix("Bearer ")
-            .or_else(|| token.strip_prefix("OAuth "))
-            .unwrap_or(token)
-            .trim();
+        let token = match token.split_once(char::is_whitespace) {
+            Some((scheme, rest)) if is_scheme(scheme) => rest.trim(),
+            None if is_scheme(token) => "",
+            _ => token,
+        };
         if token.is_empty() {
             return Err(BearerError::Missing);
         }
