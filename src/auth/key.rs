@@ -62,8 +62,8 @@ impl PrivateKey {
         }
     }
 
-    /// The key itself, for signing.
-    pub fn rsa(&self) -> &RsaPrivateKey {
+    /// The key itself, for signing inside the crate.
+    pub(crate) fn rsa(&self) -> &RsaPrivateKey {
         self.inner.expose()
     }
 
