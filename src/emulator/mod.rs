@@ -1,6 +1,10 @@
-//! Local stand-in for postman-echo (and later Salesforce login and the OCI APIs) on one port.
+//! The built-in emulator on one port: postman-echo compatible endpoints, and local stand-ins
+//! for Salesforce login and the OCI APIs.
 
 mod echo;
+pub mod login;
+mod login_soap;
+mod login_token;
 mod parse;
 mod server;
 
