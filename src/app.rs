@@ -112,7 +112,21 @@ fn millis(ms: Option<u64>) -> Option<Duration> {
     ms.map(Duration::from_millis)
 }
 
-fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+/// A run ready to start: options, the loaded collection, the run's redactor, and the
+/// in-process emulator when `--emulator` asked for one (it stops when this is dropped).
+pub struct PreparedRun {
+    /// Options for the runner.
+    pub opts: RunOptions,
+    /// The collection as loaded.
+    pub loaded: LoadedCollection,
+    /// Every secret known to the run.
+    pub redactor: Redactor,
+    /// The emulator serving this run, if any.
+    pub emulator: Option<crate::emulator::EmulatorHandle>,
+}
+
+/// Validates the flags and loads every input of `run` (shared by `run` and `test`).
+pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Error> {
     for r in &args.reporters {
         if !REPORTERS.contains(&r.as_str()) {
             return Err(Error::Usage(format!(
@@ -198,6 +212,21 @@ fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         working_dir,
         redactor: redactor.clone(),
     };
+    Ok(PreparedRun {
+        opts,
+        loaded,
+        redactor,
+        emulator,
+    })
+}
+
+fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let PreparedRun {
+        opts,
+        loaded,
+        redactor,
+        emulator: _emulator,
+    } = prepare_run(args, ctx)?;
     let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
     let cli_opts = CliReporterOptions {
         color: ctx.color(args.color),
