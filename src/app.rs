@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cli::{CheckArgs, Cli, Command, EmulatorArgs, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
 use crate::collection::model::VariableFile;
@@ -25,7 +25,9 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
     let result = match cli.command {
         Command::Run(args) => run_command(&args, ctx),
         Command::Check(args) => check_command(&args, ctx),
-        Command::Emulator(args) => emulator_command(&args),
+        Command::Emulator(args) => crate::app_emulator::emulator_command(&args, ctx),
+        Command::Token(args) => crate::app_sf::token_command(&args, ctx),
+        Command::Keygen(args) => crate::app_sf::keygen_command(&args, ctx),
     };
     match result {
         Ok(code) => code,
@@ -43,7 +45,7 @@ const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
 const EMULATED_HOSTS: [&str; 1] = ["postman-echo.com"];
 
 /// A file path as given: relative paths are taken from the current directory.
-fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
+pub(crate) fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -150,7 +152,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         EnabledMode::App
     };
     let loaded = load_collection(&from_cwd(ctx, &args.collection))?;
-    let environment = load_scope(
+    let mut environment = load_scope(
         ctx,
         args.environment.as_deref(),
         "environment",
@@ -171,6 +173,10 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let redactor = Redactor::new();
     register_secrets(&redactor, &environment);
     register_secrets(&redactor, &globals);
+    let sf = crate::app_sf::login_for_run(&args.sf, args.insecure, ctx, &redactor)?;
+    for var in sf.iter().flat_map(|login| &login.vars) {
+        environment.set(&var.name, Value::String(var.value.expose().clone()));
+    }
     let working_dir = args
         .working_dir
         .as_deref()
@@ -211,6 +217,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         },
         working_dir,
         redactor: redactor.clone(),
+        reauth: sf.and_then(|login| login.session),
     };
     Ok(PreparedRun {
         opts,
@@ -354,24 +361,5 @@ fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
     };
     let report = crate::check::check(&loaded, &scopes);
     print!("{report}");
-    Ok(EXIT_OK)
-}
-
-fn emulator_command(args: &EmulatorArgs) -> Result<u8, Error> {
-    let handle = crate::emulator::start_background(&args.bind, None).map_err(|e| {
-        Error::Usage(format!(
-            "failed to start the emulator on {}: {e}",
-            args.bind
-        ))
-    })?;
-    println!("{}", handle.base_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    drop(handle);
     Ok(EXIT_OK)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::cli_sf::{EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
 use crate::context::ColorChoice;
 
 /// Run exported Postman collections as fast, snapshot-checked tests.
@@ -23,8 +24,12 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Parse a collection and its inputs, list the items and warn about problems, sending nothing.
     Check(CheckArgs),
-    /// Serve the built-in emulator (postman-echo compatible endpoints) until stopped.
+    /// Serve the built-in emulator (postman-echo endpoints and Salesforce login) until stopped.
     Emulator(EmulatorArgs),
+    /// Mint a Salesforce JWT assertion and exchange it; print the token response as JSON.
+    Token(TokenArgs),
+    /// Write a key pair and self-signed certificate for a connected app (replaces the openssl steps).
+    Keygen(KeygenArgs),
 }
 
 /// Flags of `snapman run`.
@@ -116,6 +121,9 @@ pub struct RunArgs {
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,
+    /// Salesforce JWT bearer auth (`--sf-*`).
+    #[command(flatten, next_help_heading = "Salesforce auth")]
+    pub sf: SfArgs,
 }
 
 /// Flags of `snapman check`.
@@ -138,12 +146,4 @@ pub struct CheckArgs {
     /// Set a global variable, `KEY=VALUE`; repeatable.
     #[arg(long = "global-var", value_name = "KEY=VALUE")]
     pub global_var: Vec<String>,
-}
-
-/// Flags of `snapman emulator`.
-#[derive(Debug, Args, Clone)]
-pub struct EmulatorArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub bind: String,
 }

@@ -4,10 +4,13 @@
 //! executes, emitting events) → `report` (CLI, JSON, JUnit).
 
 pub mod app;
+pub mod app_emulator;
+pub mod app_sf;
 pub mod atomic;
 pub mod auth;
 pub mod check;
 pub mod cli;
+pub mod cli_sf;
 pub mod collection;
 pub mod context;
 pub mod emulator;

@@ -8,6 +8,8 @@ mod jwt;
 mod key;
 mod keygen;
 pub mod postman;
+mod session;
+mod sf_org;
 
 pub use diagnose::diagnose;
 pub use error::AuthError;
@@ -21,3 +23,5 @@ pub use jwt::{
 };
 pub use key::{KeyError, KeySource, PrivateKey, load_private_key};
 pub use keygen::{GeneratedKeys, generate, next_steps, write_keys};
+pub use session::{EXCHANGE_RETRIES, SessionVar, SfSession, SfVarNames};
+pub use sf_org::{OrgJsonError, org_session_vars};

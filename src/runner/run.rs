@@ -2,10 +2,12 @@
 //! run timeout. Emits each finished execution to an observer and returns the summary.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
+use crate::auth::SfSession;
 use crate::auth::postman as postman_auth;
 use crate::collection::model::{Auth, Collection, Request};
 use crate::error::Error;
@@ -14,6 +16,7 @@ use crate::http::call::RequestError;
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::{self, PlannedItem};
+use crate::runner::reauth;
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
@@ -47,6 +50,8 @@ pub struct RunOptions {
     pub working_dir: PathBuf,
     /// Secrets met during the run (auth credentials) are registered here for every output.
     pub redactor: Redactor,
+    /// The Salesforce session (`--sf-*`): a 401 on a request that carried it logs in again once.
+    pub reauth: Option<Arc<SfSession>>,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -131,6 +136,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 }
                 None => execute(&opts, &client, &scopes, item, iteration, position).await,
             };
+            reauth::apply_refreshed(&opts, &mut scopes);
             observer.execution_finished(&execution);
             let failed = execution.failed();
             executions.push(execution);
@@ -252,6 +258,7 @@ async fn execute(
         return execution;
     }
     let outcome = client.send(&spec).await;
+    let outcome = reauth::resend_on_401(opts, client, &spec, outcome, &mut execution).await;
     execution.request = Some(outcome.request);
     match outcome.response {
         Ok(r) => execution.response = Some(r),
