@@ -218,6 +218,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
+        oauth2_tokens: Default::default(),
     };
     Ok(PreparedRun {
         opts,
@@ -324,6 +325,8 @@ fn write_outputs(
         if let Some(path) = path {
             let text = serde_json::to_string_pretty(value)
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
+            // Exports are outputs too: credentials (tokens, keys, secret variables) are masked.
+            let text = redactor.redact(&text);
             crate::atomic::write(&from_cwd(ctx, path), text.as_bytes())?;
         }
     }

@@ -572,3 +572,274 @@ fn emulator_command_prints_its_url_and_a_usable_app() {
             .contains(&fields["organizationId"])
     );
 }
+
+/// A Postman `oauth2` block of `grant` (client auth in `client_auth`) at the emulator.
+fn oauth2_block(grant: &str, client_auth: &str) -> Value {
+    json!({"type": "oauth2", "oauth2": [
+        {"key": "grant_type", "value": grant},
+        {"key": "accessTokenUrl", "value": "{{base}}/services/oauth2/token"},
+        {"key": "clientId", "value": CLIENT_ID},
+        {"key": "clientSecret", "value": CLIENT_SECRET},
+        {"key": "username", "value": USERNAME},
+        {"key": "password", "value": USER_PASSWORD},
+        {"key": "client_authentication", "value": client_auth},
+        {"key": "addTokenTo", "value": "header"}
+    ]})
+}
+
+/// Runs `items` without `--sf-*` flags.
+fn run_plain(sf: &Sf, items: Value, extra: &[&str]) -> Output {
+    let path = write_json(
+        sf.dir.path(),
+        "c.postman_collection.json",
+        &collection(items),
+    );
+    snapman(sf.dir.path())
+        .arg("run")
+        .arg(&path)
+        .args(["--env-var", &format!("base={}", sf.base())])
+        .args(extra)
+        .output()
+        .expect("snapman runs")
+}
+
+#[test]
+fn oauth2_auth_fetches_and_caches_its_token() {
+    let sf = Sf::start();
+    let with = |name: &str, auth: Value| json!({"name": name, "request": {"method": "GET", "url": "{{base}}/get", "auth": auth}});
+    let items = json!([
+        with("cc 1", oauth2_block("client_credentials", "body")),
+        with("cc 2", oauth2_block("client_credentials", "body")),
+        with("password", oauth2_block("password_credentials", "header")),
+    ]);
+    let out = run_plain(&sf, items, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let posts = sf.arrived("/services/oauth2/token");
+    assert_eq!(posts.len(), 2, "one fetch per configuration");
+    let cc_body = text(&posts[0].body);
+    assert!(
+        cc_body.contains("grant_type=client_credentials") && cc_body.contains("client_secret=")
+    );
+    assert!(posts[0].header("authorization").is_none());
+    assert!(
+        posts[1]
+            .header("authorization")
+            .expect("basic")
+            .starts_with("Basic ")
+    );
+    assert!(text(&posts[1].body).contains("grant_type=password"));
+    let gets = sf.arrived("/get");
+    assert_eq!(gets.len(), 3);
+    assert_eq!(
+        gets[0].header("authorization"),
+        gets[1].header("authorization")
+    );
+    assert_ne!(
+        gets[0].header("authorization"),
+        gets[2].header("authorization")
+    );
+    for g in &gets {
+        let info = sf
+            .state
+            .validate_bearer(g.header("authorization").expect("bearer"))
+            .expect("a token the emulator issued");
+        assert_eq!(info.username, USERNAME);
+    }
+}
+
+#[test]
+fn oauth2_fetch_failure_is_a_request_error() {
+    let sf = Sf::start();
+    let mut block = oauth2_block("client_credentials", "body");
+    block["oauth2"][3]["value"] = json!("wrong-secret");
+    let items = json!([{"name": "bad", "request": {"method": "GET", "url": "{{base}}/get", "auth": block}}]);
+    let out = run_plain(&sf, items, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("EAUTHOAUTH2") || text(&out.stdout).contains("oauth2 auth"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(sf.arrived("/get").is_empty());
+}
+
+#[test]
+fn jwt_auth_signs_hs256_into_the_header() {
+    let sf = Sf::start();
+    let auth = json!({"type": "jwt", "jwt": [
+        {"key": "algorithm", "value": "HS256"},
+        {"key": "secret", "value": HS_SECRET},
+        {"key": "payload", "value": "{\"sub\": \"{{who}}\", \"scope\": \"read\"}"},
+        {"key": "header", "value": "{\"kid\": \"k1\"}"},
+        {"key": "headerPrefix", "value": "JWT"},
+        {"key": "addTokenTo", "value": "header"}
+    ]});
+    let items = json!([{"name": "signed", "request": {"method": "GET", "url": "{{base}}/get", "auth": auth}}]);
+    let out = run_plain(&sf, items, &["--env-var", "who=alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let header = sf.arrived("/get")[0]
+        .header("authorization")
+        .expect("header")
+        .to_string();
+    let jwt = header.strip_prefix("JWT ").expect("prefix");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<Value>(
+        jwt,
+        &jsonwebtoken::DecodingKey::from_secret(HS_SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("verifies with the secret");
+    assert_eq!(data.claims, json!({"sub": "alice", "scope": "read"}));
+    assert_eq!(data.header.kid.as_deref(), Some("k1"));
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_leaks_into_any_output() {
+    let sf = Sf::start();
+    // A protected endpoint that answers with what it received, as an echo would.
+    let items = json!([
+        {"name": "sf echo", "request": {"method": "POST", "url": "{{base}}/post?t={{access_token}}",
+            "header": [{"key": "X-Jwt", "value": "{{jwt}}"}, {"key": "Authorization", "value": "Bearer {{access_token}}"}],
+            "body": {"mode": "raw", "raw": "{\"token\": \"{{access_token}}\", \"jwt\": \"{{jwt}}\"}"}}},
+        {"name": "oauth2 echo", "request": {"method": "GET", "url": "{{base}}/get",
+            "auth": oauth2_block("password_credentials", "body")}},
+        {"name": "basic echo", "request": {"method": "GET", "url": "{{base}}/headers",
+            "auth": {"type": "basic", "basic": [{"key": "username", "value": USERNAME}, {"key": "password", "value": USER_PASSWORD}]}}},
+        {"name": "jwt echo", "request": {"method": "GET", "url": "{{base}}/headers",
+            "auth": {"type": "jwt", "jwt": {"algorithm": "HS256", "secret": HS_SECRET, "payload": "{\"a\": 1}"}}}}
+    ]);
+    // Inputs (collection with literal credentials, key) live in sf.dir; snapman works in `out`,
+    // and every file there is snapman's.
+    let path = write_json(
+        sf.dir.path(),
+        "c.postman_collection.json",
+        &collection(items),
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = snapman(out.path())
+        .arg("run")
+        .arg(&path)
+        .args(["--env-var", &format!("base={}", sf.base())])
+        .args(sf.flags())
+        .args(["--verbose", "-r", "cli,json,junit"])
+        .args([
+            "--export-environment",
+            "env-out.json",
+            "--export-collection",
+            "coll-out.json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let token = snapman(out.path())
+        .arg("token")
+        .args(sf.flags())
+        .output()
+        .expect("token");
+    assert_eq!(token.status.code(), Some(0), "{}", text(&token.stderr));
+
+    // The secrets, as they actually travelled (taken from the emulator's journal).
+    let journal = sf.handle.requests();
+    let sf_post = journal
+        .iter()
+        .find(|r| r.target.starts_with("/post"))
+        .expect("sf echo arrived");
+    let access_token = param(&sf_post.target, "t");
+    let jwt = sf_post.header("x-jwt").expect("jwt").to_string();
+    let oauth_token = journal
+        .iter()
+        .find(|r| r.target == "/get")
+        .and_then(|r| r.header("authorization"))
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .expect("oauth2 token")
+        .to_string();
+    let signed = journal
+        .iter()
+        .filter(|r| r.target == "/headers")
+        .filter_map(|r| r.header("authorization"))
+        .find_map(|h| h.strip_prefix("Bearer "))
+        .expect("signed jwt")
+        .to_string();
+    let basic = journal
+        .iter()
+        .filter_map(|r| r.header("authorization"))
+        .find_map(|h| h.strip_prefix("Basic "))
+        .expect("basic credentials")
+        .to_string();
+    assert!(sf.state.validate_bearer(&access_token).is_ok());
+    let mut secrets = vec![
+        access_token,
+        jwt,
+        oauth_token,
+        signed,
+        basic,
+        CLIENT_SECRET.to_string(),
+        USER_PASSWORD.to_string(),
+        HS_SECRET.to_string(),
+    ];
+    secrets.extend(
+        keys()
+            .key_pem
+            .expose()
+            .lines()
+            .filter(|l| !l.starts_with("-----") && !l.trim().is_empty())
+            .map(str::to_string),
+    );
+
+    let mut outputs = vec![
+        ("run stdout".to_string(), text(&run.stdout)),
+        ("run stderr".to_string(), text(&run.stderr)),
+        ("token stdout".to_string(), text(&token.stdout)),
+        ("token stderr".to_string(), text(&token.stderr)),
+    ];
+    let written = files(out.path());
+    assert!(
+        written
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "xml"))
+    );
+    assert!(written.iter().any(|p| p.ends_with("env-out.json")));
+    for p in written {
+        outputs.push((
+            p.display().to_string(),
+            text(&std::fs::read(&p).expect("read")),
+        ));
+    }
+    let env_out: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("env-out.json")).expect("export"),
+    )
+    .expect("json");
+    let exported = env_out["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .find(|v| v["key"] == "access_token")
+        .expect("access_token exported");
+    assert_eq!(exported["value"], "[redacted]");
+    // The verbose output did show the echoed request, only masked.
+    assert!(outputs[0].1.contains("[redacted]"), "{}", outputs[0].1);
+    for (name, content) in &outputs {
+        for s in &secrets {
+            assert!(
+                !content.contains(s.as_str()),
+                "{name} contains a secret: {s:.12}..."
+            );
+        }
+    }
+}

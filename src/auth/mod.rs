@@ -8,6 +8,8 @@ mod jwt;
 mod key;
 mod keygen;
 pub mod postman;
+pub mod postman_jwt;
+pub mod postman_oauth2;
 mod session;
 mod sf_org;
 

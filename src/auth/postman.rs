@@ -1,23 +1,70 @@
 //! Postman `auth` blocks: inheritance (request, folders, collection; `noauth` stops it) and
-//! applying the supported types to a `RequestSpec`.
+//! applying the supported types to a `RequestSpec` (`oauth2` fetching its token and `jwt`
+//! signing live in `postman_oauth2` and `postman_jwt`).
 
 use base64::Engine;
 use serde_json::Value;
 
+use super::error::AuthError;
+use super::postman_jwt::{self, JwtAuthError};
+use super::postman_oauth2::OAuth2Tokens;
 use crate::collection::model::Auth;
+use crate::http::client::ClientOptions;
 use crate::http::spec::RequestSpec;
+use crate::secret::{Redactor, Secret};
 
 /// Auth types snapman applies itself.
-pub const SUPPORTED: [&str; 5] = ["noauth", "basic", "bearer", "apikey", "oauth2"];
+pub const SUPPORTED: [&str; 6] = ["noauth", "basic", "bearer", "apikey", "oauth2", "jwt"];
 
 /// An auth block snapman cannot apply.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2)"
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt)"
 )]
 pub struct UnsupportedAuth {
     /// The type as written.
     pub kind: String,
+}
+
+/// Why an auth block could not be applied to a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A type snapman does not apply.
+    #[error(transparent)]
+    Unsupported(#[from] UnsupportedAuth),
+    /// A `jwt` block that cannot be signed.
+    #[error(transparent)]
+    Jwt(#[from] JwtAuthError),
+    /// An `oauth2` token that could not be fetched.
+    #[error("oauth2 auth: {0}")]
+    OAuth2(#[from] AuthError),
+}
+
+impl ApplyError {
+    /// The request-error code reports show for it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApplyError::Unsupported(_) => "EAUTHUNSUPPORTED",
+            ApplyError::Jwt(_) => "EAUTHJWT",
+            ApplyError::OAuth2(_) => "EAUTHOAUTH2",
+        }
+    }
+}
+
+/// Applies an (already variable-resolved) auth block, fetching an `oauth2` token first when the
+/// block asks for one. Credentials met on the way (fetched tokens, signed JWTs) go to `redactor`.
+pub async fn authorize(
+    spec: &mut RequestSpec,
+    auth: &Auth,
+    tokens: &OAuth2Tokens,
+    client: &ClientOptions,
+    redactor: &Redactor,
+) -> Result<(), ApplyError> {
+    let filled = tokens.fill(auth, client, redactor).await?;
+    if let Some(minted) = apply(spec, filled.as_ref().unwrap_or(auth))? {
+        redactor.add(minted.expose());
+    }
+    Ok(())
 }
 
 /// The auth that applies to a request: its own, else the nearest ancestor's (innermost folder
@@ -29,7 +76,8 @@ pub fn effective<'a>(own: Option<&'a Auth>, ancestors: &[Option<&'a Auth>]) -> O
         .find(|a| a.kind != "inherit" && !a.kind.is_empty())
 }
 
-fn text(v: Option<&Value>) -> String {
+/// A parameter value as text (`null` and missing are empty).
+pub(super) fn text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -39,7 +87,7 @@ fn text(v: Option<&Value>) -> String {
 
 /// The credential values of an auth block (passwords, tokens, keys), for the redactor.
 pub fn secrets(auth: &Auth) -> Vec<String> {
-    const SECRET_PARAMS: [&str; 8] = [
+    const SECRET_PARAMS: [&str; 9] = [
         "password",
         "token",
         "accessToken",
@@ -48,27 +96,42 @@ pub fn secrets(auth: &Auth) -> Vec<String> {
         "secret",
         "privateKey",
         "refreshToken",
+        "passphrase",
     ];
-    auth.params_list()
+    let mut found: Vec<String> = auth
+        .params_list()
         .into_iter()
         .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()))
         .map(|(_, v)| text(Some(&v)))
         .filter(|v| !v.is_empty())
-        .collect()
+        .collect();
+    if auth.kind == "basic" {
+        // The header carries the password base64-encoded: mask that form too.
+        found.push(basic_credentials(auth));
+    }
+    found
+}
+
+/// `base64(username:password)` of a basic block.
+fn basic_credentials(auth: &Auth) -> String {
+    let user = text(auth.param("username"));
+    let pass = text(auth.param("password"));
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
 }
 
 /// Applies an (already variable-resolved) auth block to the request, as postman-runtime's
-/// authorizers do: any user `Authorization` header is replaced.
-pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth> {
+/// authorizers do: any user `Authorization` header is replaced. Returns the credential minted
+/// on the way (a signed JWT), which the caller must register with its redactor.
+pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String>>, ApplyError> {
     match auth.kind.as_str() {
         "noauth" => {}
         "basic" => {
-            let user = text(auth.param("username"));
-            let pass = text(auth.param("password"));
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            spec.set_header("Authorization", format!("Basic {encoded}"));
+            spec.set_header(
+                "Authorization",
+                format!("Basic {}", basic_credentials(auth)),
+            );
         }
+        "jwt" => return Ok(Some(postman_jwt::apply(spec, auth)?)),
         "bearer" => {
             let token = text(auth.param("token"));
             if !token.is_empty() {
@@ -79,7 +142,7 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth>
             let key = text(auth.param("key"));
             let value = text(auth.param("value"));
             if key.is_empty() {
-                return Ok(());
+                return Ok(None);
             }
             if text(auth.param("in")) == "query" {
                 add_query_param(spec, &key, &value);
@@ -91,7 +154,7 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth>
             let token = text(auth.param("accessToken"));
             let token_type = text(auth.param("tokenType")).to_ascii_lowercase();
             if token.is_empty() || token_type == "mac" {
-                return Ok(());
+                return Ok(None);
             }
             if text(auth.param("addTokenTo")) == "queryParams" {
                 add_query_param(spec, "access_token", &token);
@@ -111,14 +174,15 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedAuth>
         other => {
             return Err(UnsupportedAuth {
                 kind: other.to_string(),
-            });
+            }
+            .into());
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Adds `key=value` to the query, replacing an existing parameter of that name.
-fn add_query_param(spec: &mut RequestSpec, key: &str, value: &str) {
+pub(super) fn add_query_param(spec: &mut RequestSpec, key: &str, value: &str) {
     let (base, fragment) = match spec.url.split_once('#') {
         Some((b, f)) => (b.to_string(), Some(f.to_string())),
         None => (spec.url.clone(), None),

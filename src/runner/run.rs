@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::SfSession;
 use crate::auth::postman as postman_auth;
+use crate::auth::postman_oauth2::OAuth2Tokens;
 use crate::collection::model::{Auth, Collection, Request};
 use crate::error::Error;
 use crate::http::build;
@@ -52,6 +53,8 @@ pub struct RunOptions {
     pub redactor: Redactor,
     /// The Salesforce session (`--sf-*`): a 401 on a request that carried it logs in again once.
     pub reauth: Option<Arc<SfSession>>,
+    /// Tokens Postman `oauth2` blocks fetched, per configuration, for the whole run.
+    pub oauth2_tokens: OAuth2Tokens,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -249,10 +252,17 @@ async fn execute(
         }
     }
     if let Some(auth) = &auth
-        && let Err(e) = postman_auth::apply(&mut spec, auth)
+        && let Err(e) = postman_auth::authorize(
+            &mut spec,
+            auth,
+            &opts.oauth2_tokens,
+            &opts.client,
+            &opts.redactor,
+        )
+        .await
     {
         execution.request_error = Some(RequestError {
-            code: "EAUTHUNSUPPORTED".into(),
+            code: e.code().into(),
             message: format!("{}: {e}", item.path_display()),
         });
         return execution;
