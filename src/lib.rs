@@ -4,4 +4,5 @@ pub mod collection;
 pub mod error;
 pub mod http;
 pub mod runner;
+pub mod script;
 pub mod secret;

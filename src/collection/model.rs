@@ -42,7 +42,11 @@ pub struct Info {
     #[serde(default)]
     pub name: String,
     /// Postman's id of the collection.
-    #[serde(default, rename = "_postman_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_postman_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub postman_id: Option<String>,
     /// Schema URL naming the format version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,7 +322,11 @@ pub struct FormParam {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<Value>,
     /// Content-Type of this part.
-    #[serde(default, rename = "contentType", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "contentType",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_type: Option<String>,
     /// Everything else (description, fileName, ...), kept for round trips.
     #[serde(flatten)]

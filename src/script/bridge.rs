@@ -1,0 +1,239 @@
+//! JSON exchanged with the JavaScript prelude: the input handed to `__sm.begin` and the output
+//! read back from `__sm.end`, plus error positions taken from QuickJS stack traces.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
+use crate::script::api::{ScriptInput, ScriptResponse, ScriptScopes};
+
+/// File name user scripts are compiled under, so their frames can be found in stack traces.
+pub(crate) const SCRIPT_FILE: &str = "script";
+
+/// Text put before the user's code on its first line. Evaluating the wrapper only creates the
+/// outer function; calling it hands back the user's function without running any of its code.
+pub(crate) const WRAP_PREFIX: &str = "(function(){return function(){";
+
+/// Text put after the user's code, on a line of its own so a trailing `//` comment ends there.
+pub(crate) const WRAP_SUFFIX: &str = "\n}})";
+
+/// What `toString()` of the user's function must be when the code did not escape the wrapper.
+pub(crate) fn expected_function_text(source: &str) -> String {
+    format!("function(){{{source}\n}}")
+}
+
+/// The response as the prelude reads it.
+pub(crate) fn response_json(r: &ScriptResponse) -> Value {
+    json!({
+        "code": r.code,
+        "status": r.status,
+        "headers": r.headers,
+        "body": String::from_utf8_lossy(&r.body),
+        "responseTime": r.response_time_ms,
+        "responseSize": r.response_size,
+    })
+}
+
+/// The argument of `__sm.begin`.
+pub(crate) fn input_json(input: &ScriptInput) -> String {
+    let v = &input.variables;
+    json!({
+        "listen": input.listen.as_str(),
+        "itemId": input.item_id,
+        "itemName": input.item_name,
+        "itemPath": input.item_path,
+        "iteration": input.iteration,
+        "iterationCount": input.iteration_count,
+        "collectionName": input.collection_name,
+        "environmentName": input.environment_name,
+        "request": input.request,
+        "response": input.response.as_ref().map(response_json),
+        "variables": {
+            "globals": v.globals,
+            "collection": v.collection,
+            "environment": v.environment,
+            "data": v.data,
+            "local": v.local,
+        },
+        "cookies": input.cookies,
+    })
+    .to_string()
+}
+
+/// What `__sm.end` returns.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawOutput {
+    pub variables: RawScopes,
+    pub request: Option<Value>,
+    pub assertions: Vec<RawAssertion>,
+    pub console: Vec<RawLine>,
+    pub next: Option<RawNext>,
+    pub skip: bool,
+}
+
+/// Scopes as `[key, value]` pairs.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawScopes {
+    globals: Vec<(String, Value)>,
+    collection: Vec<(String, Value)>,
+    environment: Vec<(String, Value)>,
+    data: Map<String, Value>,
+    local: Vec<(String, Value)>,
+}
+
+impl From<RawScopes> for ScriptScopes {
+    fn from(r: RawScopes) -> Self {
+        ScriptScopes {
+            globals: r.globals,
+            collection: r.collection,
+            environment: r.environment,
+            data: r.data,
+            local: r.local,
+        }
+    }
+}
+
+/// One assertion as recorded by `pm.test` or `tests[]`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawAssertion {
+    name: String,
+    skipped: bool,
+    error: Option<RawError>,
+}
+
+/// An error's class name and message.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawError {
+    name: String,
+    message: String,
+}
+
+impl From<RawAssertion> for Assertion {
+    fn from(r: RawAssertion) -> Self {
+        Assertion {
+            name: r.name,
+            skipped: r.skipped,
+            error: r.error.map(|e| AssertionError {
+                name: e.name,
+                message: e.message,
+            }),
+        }
+    }
+}
+
+/// One console line.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawLine {
+    level: String,
+    text: String,
+}
+
+impl From<RawLine> for ConsoleLine {
+    fn from(r: RawLine) -> Self {
+        ConsoleLine {
+            level: r.level,
+            text: r.text,
+        }
+    }
+}
+
+/// `setNextRequest`'s argument (`null` kept as `None`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawNext {
+    pub value: Option<String>,
+}
+
+/// A `pm.sendRequest` call waiting for the runner.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PendingSend {
+    pub id: u64,
+    pub request: Value,
+}
+
+/// The argument of `__sm.deliver` for one `pm.sendRequest` outcome.
+pub(crate) fn delivery_json(outcome: Result<ScriptResponse, String>) -> String {
+    match outcome {
+        Ok(r) => json!({ "response": response_json(&r) }),
+        Err(e) => json!({ "error": e }),
+    }
+    .to_string()
+}
+
+/// Builds a script error, finding the first frame of the user's script in `stack` and making its
+/// position relative to the script as written (the wrapper prefix shifts columns on line 1).
+pub(crate) fn script_error(
+    listen: &str,
+    name: String,
+    message: String,
+    stack: &str,
+) -> ScriptError {
+    let (line, column) = match user_position(stack) {
+        Some((line, column)) => (Some(line), Some(column)),
+        None => (None, None),
+    };
+    ScriptError {
+        listen: listen.to_owned(),
+        name,
+        message,
+        line,
+        column,
+    }
+}
+
+/// `(line, column)` of the first `script:L:C` frame, adjusted for the wrapper.
+fn user_position(stack: &str) -> Option<(u32, u32)> {
+    let marker = format!("{SCRIPT_FILE}:");
+    let mut search = 0;
+    while let Some(found) = stack[search..].find(&marker) {
+        let at = search + found;
+        search = at + marker.len();
+        if stack[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let Some((line, rest)) = leading_number(&stack[search..]) else {
+            continue;
+        };
+        let Some((column, _)) = rest.strip_prefix(':').and_then(leading_number) else {
+            continue;
+        };
+        let prefix = u32::try_from(WRAP_PREFIX.len()).unwrap_or(0);
+        let column = if line == 1 {
+            column.saturating_sub(prefix).max(1)
+        } else {
+            column
+        };
+        return Some((line, column));
+    }
+    None
+}
+
+/// The decimal number at the start of `s` and what follows it.
+fn leading_number(s: &str) -> Option<(u32, &str)> {
+    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    s[..end].parse().ok().map(|n| (n, &s[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_user_frame() {
+        let stack = "    at <anonymous> (<input>:12:4)\n    at <anonymous> (script:3:7)\n";
+        assert_eq!(user_position(stack), Some((3, 7)));
+    }
+
+    #[test]
+    fn shifts_columns_on_the_first_line() {
+        assert_eq!(user_position("    at script:1:40\n"), Some((1, 11)));
+    }
+
+    #[test]
+    fn ignores_other_files_ending_in_script() {
+        assert_eq!(
+            user_position("at myscript:4:4\nat script:2:2"),
+            Some((2, 2))
+        );
+        assert_eq!(user_position("no frames"), None);
+    }
+}
