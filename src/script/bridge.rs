@@ -196,9 +196,10 @@ fn user_position(stack: &str) -> Option<(u32, u32)> {
         let Some((column, _)) = rest.strip_prefix(':').and_then(leading_number) else {
             continue;
         };
+        // QuickJS counts columns from 0 on the first line of a source and from 1 after it.
         let prefix = u32::try_from(WRAP_PREFIX.len()).unwrap_or(0);
         let column = if line == 1 {
-            column.saturating_sub(prefix).max(1)
+            (column + 1).saturating_sub(prefix).max(1)
         } else {
             column
         };

@@ -166,6 +166,10 @@ impl ScriptRuntime {
             error = Some(self.timeout_error(listen));
         }
         self.disarm();
+        if error.is_some() {
+            // A failed script may leave a large heap behind (a memory-cap hit); reclaim it now.
+            self.runtime.run_gc();
+        }
         self.finish(input, error)
     }
 
@@ -384,6 +388,16 @@ fn caught(e: CaughtError<'_>, listen: &str) -> ScriptError {
 
 /// Name, message and position of any thrown value (through the prelude's `__sm.describe`).
 fn from_value(value: &Value<'_>, listen: &str) -> ScriptError {
+    if value.is_null() {
+        // QuickJS throws `null` when it cannot even allocate the error object.
+        return ScriptError {
+            listen: listen.to_owned(),
+            name: "InternalError".to_owned(),
+            message: "out of memory".to_owned(),
+            line: None,
+            column: None,
+        };
+    }
     #[derive(serde::Deserialize)]
     struct Described {
         name: String,
