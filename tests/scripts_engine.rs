@@ -232,14 +232,15 @@ fn response_object_members() {
 }
 
 #[test]
-fn invalid_json_throws_like_json_parse() {
+fn invalid_json_throws_like_postmans_json_parser() {
     let mut inp = input(Listen::Test, "pm.response.json();");
     if let Some(r) = inp.response.as_mut() {
         r.body = b"<html>".to_vec();
     }
     let out = runtime().run(&inp, &mut no_send);
     let err = out.error.expect("script fails");
-    assert_eq!(err.name, "SyntaxError");
+    assert_eq!(err.name, "JSONError");
+    assert_eq!(err.message, "Unexpected token '<' at 1:1\n<html>\n^");
     assert_eq!((err.line, err.column), (Some(1), Some(13)));
 }
 
@@ -395,6 +396,7 @@ fn legacy_api() {
 }
 
 #[test]
+/// Newman's CLI shows each argument inspected and joined with ", " (no printf-style formatting).
 fn console_is_captured_with_levels() {
     let out = test(
         "console.log('a', 1, {b: [1, 'x']}); console.warn('w %s!', 'there'); console.error(null, undefined);",
@@ -407,9 +409,9 @@ fn console_is_captured_with_levels() {
     assert_eq!(
         lines,
         vec![
-            ("log".to_owned(), "a 1 { b: [ 1, 'x' ] }".to_owned()),
-            ("warn".to_owned(), "w there!".to_owned()),
-            ("error".to_owned(), "null undefined".to_owned()),
+            ("log".to_owned(), "'a', 1, { b: [ 1, 'x' ] }".to_owned()),
+            ("warn".to_owned(), "'w %s!', 'there'".to_owned()),
+            ("error".to_owned(), "null, undefined".to_owned()),
         ]
     );
 }
@@ -442,7 +444,10 @@ fn require_each_module() {
         .collect();
     assert_eq!(
         failed,
-        vec![("assert".to_owned(), Some("1 === 2".to_owned()))]
+        vec![(
+            "assert".to_owned(),
+            Some("Expected values to be strictly equal:\n\n1 !== 2\n".to_owned())
+        )]
     );
     assert_eq!(out.assertions.len(), 10);
 }
@@ -628,4 +633,67 @@ fn exceptions_in_callbacks_fail_the_script() {
         .expect("fails");
     assert_eq!(err.name, "TypeError");
     assert_eq!(err.message, "Cannot read properties of null (reading 'f')");
+}
+
+/// Runs every test script of `fixtures/scripts/messages.postman_collection.json` and compares
+/// assertions and script errors with what Newman 6.2 recorded for the same collection
+/// (`messages.newman.json`). `KNOWN_DIFFERENCES` lists the assertions whose message QuickJS words
+/// differently from V8.
+#[test]
+fn messages_match_newman() {
+    const KNOWN_DIFFERENCES: [(&str, &str); 1] = [("not a function", "not a function")];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
+    let read = |name: &str| -> Value {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture readable");
+        serde_json::from_str(&text).expect("fixture is JSON")
+    };
+    let collection = read("messages.postman_collection.json");
+    let newman = read("messages.newman.json");
+    let mut rt = runtime();
+    let items = collection["item"].as_array().expect("items");
+    let expected_items = newman["items"].as_array().expect("items");
+    assert_eq!(items.len(), expected_items.len());
+    for (item, expected) in items.iter().zip(expected_items) {
+        let exec: Vec<&str> = item["event"][0]["script"]["exec"]
+            .as_array()
+            .expect("exec")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let out = rt.run(&input(Listen::Test, &exec.join("\n")), &mut no_send);
+        let got: Vec<Value> = out
+            .assertions
+            .iter()
+            .map(|a| {
+                if let Some((name, ours)) = KNOWN_DIFFERENCES.iter().find(|k| k.0 == a.name) {
+                    assert_eq!(a.error.as_ref().map(|e| e.message.as_str()), Some(*ours));
+                    return expected["assertions"]
+                        .as_array()
+                        .and_then(|list| list.iter().find(|e| e["name"] == json!(name)))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                }
+                json!({
+                    "name": a.name,
+                    "skipped": a.skipped,
+                    "error": a.error.as_ref().map(|e| json!({"name": e.name, "message": e.message})),
+                })
+            })
+            .collect();
+        assert_eq!(
+            &Value::Array(got),
+            &expected["assertions"],
+            "item {}",
+            item["name"]
+        );
+        let error = out
+            .error
+            .map(|e| json!({"name": e.name, "message": e.message}));
+        assert_eq!(
+            error.unwrap_or(Value::Null),
+            expected["script_error"],
+            "item {}",
+            item["name"]
+        );
+    }
 }

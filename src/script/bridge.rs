@@ -1,7 +1,9 @@
 //! JSON exchanged with the JavaScript prelude: the input handed to `__sm.begin` and the output
 //! read back from `__sm.end`, plus error positions taken from QuickJS stack traces.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
@@ -23,41 +25,82 @@ pub(crate) fn expected_function_text(source: &str) -> String {
 }
 
 /// The response as the prelude reads it.
-pub(crate) fn response_json(r: &ScriptResponse) -> Value {
-    json!({
-        "code": r.code,
-        "status": r.status,
-        "headers": r.headers,
-        "body": String::from_utf8_lossy(&r.body),
-        "responseTime": r.response_time_ms,
-        "responseSize": r.response_size,
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResponseJson<'a> {
+    code: u16,
+    status: &'a str,
+    headers: &'a [(String, String)],
+    body: Cow<'a, str>,
+    response_time: u64,
+    response_size: usize,
+}
+
+impl<'a> From<&'a ScriptResponse> for ResponseJson<'a> {
+    fn from(r: &'a ScriptResponse) -> Self {
+        ResponseJson {
+            code: r.code,
+            status: &r.status,
+            headers: &r.headers,
+            body: String::from_utf8_lossy(&r.body),
+            response_time: r.response_time_ms,
+            response_size: r.response_size,
+        }
+    }
+}
+
+/// The argument of `__sm.begin`, serialised straight from the borrowed input.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InputJson<'a> {
+    listen: &'a str,
+    item_id: &'a str,
+    item_name: &'a str,
+    item_path: &'a [String],
+    iteration: usize,
+    iteration_count: usize,
+    collection_name: &'a str,
+    environment_name: Option<&'a str>,
+    request: &'a Value,
+    response: Option<ResponseJson<'a>>,
+    variables: ScopesJson<'a>,
+    cookies: &'a [(String, String)],
+}
+
+/// Scopes as `[key, value]` pairs.
+#[derive(Serialize)]
+struct ScopesJson<'a> {
+    globals: &'a [(String, Value)],
+    collection: &'a [(String, Value)],
+    environment: &'a [(String, Value)],
+    data: &'a Map<String, Value>,
+    local: &'a [(String, Value)],
 }
 
 /// The argument of `__sm.begin`.
-pub(crate) fn input_json(input: &ScriptInput) -> String {
+pub(crate) fn input_json(input: &ScriptInput) -> Result<String, String> {
     let v = &input.variables;
-    json!({
-        "listen": input.listen.as_str(),
-        "itemId": input.item_id,
-        "itemName": input.item_name,
-        "itemPath": input.item_path,
-        "iteration": input.iteration,
-        "iterationCount": input.iteration_count,
-        "collectionName": input.collection_name,
-        "environmentName": input.environment_name,
-        "request": input.request,
-        "response": input.response.as_ref().map(response_json),
-        "variables": {
-            "globals": v.globals,
-            "collection": v.collection,
-            "environment": v.environment,
-            "data": v.data,
-            "local": v.local,
+    serde_json::to_string(&InputJson {
+        listen: input.listen.as_str(),
+        item_id: &input.item_id,
+        item_name: &input.item_name,
+        item_path: &input.item_path,
+        iteration: input.iteration,
+        iteration_count: input.iteration_count,
+        collection_name: &input.collection_name,
+        environment_name: input.environment_name.as_deref(),
+        request: &input.request,
+        response: input.response.as_ref().map(ResponseJson::from),
+        variables: ScopesJson {
+            globals: &v.globals,
+            collection: &v.collection,
+            environment: &v.environment,
+            data: &v.data,
+            local: &v.local,
         },
-        "cookies": input.cookies,
+        cookies: &input.cookies,
     })
-    .to_string()
+    .map_err(|e| e.to_string())
 }
 
 /// What `__sm.end` returns.
@@ -153,7 +196,7 @@ pub(crate) struct PendingSend {
 /// The argument of `__sm.deliver` for one `pm.sendRequest` outcome.
 pub(crate) fn delivery_json(outcome: Result<ScriptResponse, String>) -> String {
     match outcome {
-        Ok(r) => json!({ "response": response_json(&r) }),
+        Ok(r) => json!({ "response": ResponseJson::from(&r) }),
         Err(e) => json!({ "error": e }),
     }
     .to_string()

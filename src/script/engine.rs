@@ -144,7 +144,7 @@ impl ScriptRuntime {
         let begin = self
             .context
             .with(|ctx| -> Result<Option<ScriptError>, String> {
-                call_sm::<()>(&ctx, "begin", (bridge::input_json(input),))?;
+                call_sm::<()>(&ctx, "begin", (bridge::input_json(input)?,))?;
                 let function = match compile(&ctx, &input.source, listen) {
                     Ok(f) => f,
                     Err(e) => return Ok(Some(e)),

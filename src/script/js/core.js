@@ -100,26 +100,9 @@
     }
     sm.inspect = inspect;
 
+    // Newman's CLI prints each console argument inspected (strings quoted) and joins them with ', '.
     function format(args) {
-        var out = [];
-        var i = 0;
-        if (typeof args[0] === 'string' && args.length > 1 && /%[sdifjoO%]/.test(args[0])) {
-            i = 1;
-            out.push(args[0].replace(/%([sdifjoO%])/g, function (m, f) {
-                if (f === '%') { return '%'; }
-                if (i >= args.length) { return m; }
-                var a = args[i++];
-                switch (f) {
-                    case 's': return typeof a === 'string' ? a : inspect(a, 1);
-                    case 'd': case 'i': return String(f === 'i' ? parseInt(a, 10) : Number(a));
-                    case 'f': return String(parseFloat(a));
-                    case 'j': return JSON.stringify(a);
-                    default: return inspect(a, 1);
-                }
-            }));
-        }
-        for (; i < args.length; i++) { out.push(inspect(args[i], 0)); }
-        return out.join(' ');
+        return args.map(function (a) { return inspect(a, 1); }).join(', ');
     }
 
     var consoleLines = [];
@@ -174,6 +157,92 @@
         var e = sm.asyncError;
         sm.asyncError = null;
         return e;
+    };
+
+    // Postman's sandbox parses JSON with a parser whose errors say where the text went wrong:
+    // "Unexpected token '<' at 1:1\n<html>\n^", with the name JSONError.
+    function jsonErrorAt(text) {
+        var i = 0;
+        var n = text.length;
+        function ws() { while (i < n && ' \t\n\r'.indexOf(text[i]) >= 0) { i++; } }
+        var key = null;
+        function fail() { throw i; }
+        function str() {
+            i++;
+            while (i < n) {
+                var ch = text[i];
+                if (ch === '"') { i++; return; }
+                if (ch === '\\') { i += 2; continue; }
+                if (ch < ' ') { fail(); }
+                i++;
+            }
+            fail();
+        }
+        function lit(word) { if (text.substr(i, word.length) !== word) { fail(); } i += word.length; }
+        function value() {
+            ws();
+            var c = text[i];
+            if (c === '{' || c === '[') {
+                var close = c === '{' ? '}' : ']';
+                i++;
+                ws();
+                if (text[i] === close) { i++; return; }
+                for (;;) {
+                    ws();
+                    if (c === '{') {
+                        if (text[i] !== '"') { fail(); }
+                        var from = i;
+                        str();
+                        key = text.slice(from + 1, i - 1);
+                        ws();
+                        if (text[i] !== ':') { fail(); }
+                        i++;
+                        ws();
+                        if (i < n && '{["tfn-0123456789'.indexOf(text[i]) < 0) { throw { at: i, key: key }; }
+                    }
+                    value();
+                    ws();
+                    if (text[i] === ',') { i++; continue; }
+                    if (text[i] === close) { i++; return; }
+                    fail();
+                }
+            }
+            if (c === '"') { str(); return; }
+            if (c === 't') { lit('true'); return; }
+            if (c === 'f') { lit('false'); return; }
+            if (c === 'n') { lit('null'); return; }
+            var m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 512));
+            if (!m || !m[0].length || m[0] === '-') { fail(); }
+            i += m[0].length;
+        }
+        try {
+            value();
+            ws();
+            if (i < n) { fail(); }
+            return -1;
+        } catch (e) {
+            if (typeof e === 'number') { return { at: e }; }
+            if (e && typeof e.at === 'number') { return e; }
+            throw e;
+        }
+    }
+    var nativeParse = JSON.parse;
+    JSON.parse = function parse(text, reviver) {
+        try { return nativeParse(text, reviver); } catch (e) {
+            var s = String(text);
+            var found = jsonErrorAt(s);
+            if (found === -1) { throw e; }
+            var at = found.at;
+            var before = s.slice(0, at).split('\n');
+            var line = before.length;
+            var col = before[before.length - 1].length + 1;
+            var lineText = s.split('\n')[line - 1];
+            var what = found.key !== undefined ? 'No value found for key ' + found.key :
+                (at >= s.length ? 'Unexpected end of input' : 'Unexpected token \'' + s[at] + '\'');
+            var err = new SyntaxError(what + ' at ' + line + ':' + col + '\n' + lineText + '\n' + ' '.repeat(col - 1) + '^');
+            err.name = 'JSONError';
+            throw err;
+        }
     };
 
     var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -5,13 +5,28 @@
 
     var sm = g.__sm;
 
+    // The wording of the `assert` package (Node's messages) that Postman's sandbox bundles.
+    function generated(o) {
+        var a = sm.inspect(o.actual, 1);
+        var b = sm.inspect(o.expected, 1);
+        switch (o.operator) {
+            case 'strictEqual': return 'Expected values to be strictly equal:\n\n' + a + ' !== ' + b + '\n';
+            case 'deepStrictEqual': return 'Expected values to be strictly deep-equal:\n\n' + a + '\n\nshould equal\n\n' + b;
+            case 'deepEqual': return 'Expected values to be loosely deep-equal:\n\n' + a + '\n\nshould equal\n\n' + b;
+            case 'notStrictEqual': return 'Expected "actual" to be strictly unequal to: ' + b;
+            case 'notDeepStrictEqual': return 'Expected "actual" not to be strictly deep-equal to: ' + b;
+            case 'notDeepEqual': return 'Expected "actual" not to be loosely deep-equal to:\n\n' + b;
+            default: return a + ' ' + o.operator + ' ' + b;
+        }
+    }
+
     function AssertionError(opts) {
         this.name = 'AssertionError';
         this.actual = opts.actual;
         this.expected = opts.expected;
         this.operator = opts.operator;
         this.generatedMessage = !opts.message;
-        this.message = opts.message || sm.inspect(opts.actual, 1) + ' ' + opts.operator + ' ' + sm.inspect(opts.expected, 1);
+        this.message = opts.message || generated(opts);
         this.stack = new Error(this.message).stack;
     }
     AssertionError.prototype = Object.create(Error.prototype);
@@ -42,8 +57,8 @@
         assert.fail = fail;
         assert.equal = function (a, b, m) { if (a != b) { fail(a, b, m, '=='); } }; // eslint-disable-line eqeqeq
         assert.notEqual = function (a, b, m) { if (a == b) { fail(a, b, m, '!='); } }; // eslint-disable-line eqeqeq
-        assert.strictEqual = function (a, b, m) { if (!Object.is(a, b)) { fail(a, b, m, '==='); } };
-        assert.notStrictEqual = function (a, b, m) { if (Object.is(a, b)) { fail(a, b, m, '!=='); } };
+        assert.strictEqual = function (a, b, m) { if (!Object.is(a, b)) { fail(a, b, m, 'strictEqual'); } };
+        assert.notStrictEqual = function (a, b, m) { if (Object.is(a, b)) { fail(a, b, m, 'notStrictEqual'); } };
         assert.deepEqual = function (a, b, m) { if (!deepEqual(a, b, false)) { fail(a, b, m, 'deepEqual'); } };
         assert.notDeepEqual = function (a, b, m) { if (deepEqual(a, b, false)) { fail(a, b, m, 'notDeepEqual'); } };
         assert.deepStrictEqual = function (a, b, m) { if (!deepEqual(a, b, true)) { fail(a, b, m, 'deepStrictEqual'); } };

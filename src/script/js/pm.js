@@ -9,7 +9,8 @@
     // QuickJS words some TypeErrors differently from V8 (Node), whose wording Newman reports.
     var V8_WORDING = [
         [/^cannot read property '(.*)' of (undefined|null)$/, 'Cannot read properties of $2 (reading \'$1\')'],
-        [/^cannot set property '(.*)' of (undefined|null)$/, 'Cannot set properties of $2 (setting \'$1\')']
+        [/^cannot set property '(.*)' of (undefined|null)$/, 'Cannot set properties of $2 (setting \'$1\')'],
+        [/^unexpected token in expression: '(.*)'$/, 'Unexpected token \'$1\'']
     ];
     function v8Message(message) {
         for (var i = 0; i < V8_WORDING.length; i++) {
@@ -146,53 +147,72 @@
         };
     });
 
-    function legacy(i) {
-        var s = st.scopes;
-        var postman = {
-            setNextRequest: setNext,
-            setEnvironmentVariable: function (k, v) { s.environment.set(k, v === null || v === undefined ? v : String(v)); },
-            getEnvironmentVariable: function (k) { return s.environment.get(k); },
-            clearEnvironmentVariable: function (k) { s.environment.unset(k); },
-            clearEnvironmentVariables: function () { s.environment.clear(); },
-            setGlobalVariable: function (k, v) { s.globals.set(k, v === null || v === undefined ? v : String(v)); },
-            getGlobalVariable: function (k) { return s.globals.get(k); },
-            clearGlobalVariable: function (k) { s.globals.unset(k); },
-            clearGlobalVariables: function () { s.globals.clear(); },
-            getResponseHeader: function (name) {
-                if (!i.response) { return undefined; }
-                var lower = String(name).toLowerCase();
-                var h = i.response.headers.find(function (p) { return p[0].toLowerCase() === lower; });
-                return h ? h[1] : undefined;
-            },
-            getResponseCookie: function (name) {
-                var c = i.cookies.find(function (p) { return p[0] === name; });
-                return c ? { name: c[0], value: c[1] } : undefined;
-            }
-        };
-        g.postman = postman;
-        g.tests = {};
-        g.environment = s.environment.toObject();
-        g.globals = s.globals.toObject();
-        g.data = s.data.toObject();
-        g.iteration = i.iteration;
-        g.xml2Json = sm.xml2Json;
-        var req = i.request || {};
-        Object.defineProperty(g, 'request', {
-            configurable: true, writable: true, enumerable: false,
-            value: {
+    // Postman's legacy globals. They are defined once as getters over the current script's state,
+    // so a script that never touches them costs nothing; a script may still assign over them.
+    var postman = {
+        setNextRequest: function (v) { setNext(v); },
+        setEnvironmentVariable: function (k, v) { st.scopes.environment.set(k, v === null || v === undefined ? v : String(v)); },
+        getEnvironmentVariable: function (k) { return st.scopes.environment.get(k); },
+        clearEnvironmentVariable: function (k) { st.scopes.environment.unset(k); },
+        clearEnvironmentVariables: function () { st.scopes.environment.clear(); },
+        setGlobalVariable: function (k, v) { st.scopes.globals.set(k, v === null || v === undefined ? v : String(v)); },
+        getGlobalVariable: function (k) { return st.scopes.globals.get(k); },
+        clearGlobalVariable: function (k) { st.scopes.globals.unset(k); },
+        clearGlobalVariables: function () { st.scopes.globals.clear(); },
+        getResponseHeader: function (name) {
+            var r = st.input.response;
+            if (!r) { return undefined; }
+            var lower = String(name).toLowerCase();
+            var h = r.headers.find(function (p) { return p[0].toLowerCase() === lower; });
+            return h ? h[1] : undefined;
+        },
+        getResponseCookie: function (name) {
+            var c = st.input.cookies.find(function (p) { return p[0] === name; });
+            return c ? { name: c[0], value: c[1] } : undefined;
+        }
+    };
+    function pairsToObject(pairs) {
+        var o = {};
+        pairs.forEach(function (p) { o[p[0]] = p[1]; });
+        return o;
+    }
+    var legacyGlobals = {
+        postman: function () { return postman; },
+        xml2Json: function () { return sm.xml2Json; },
+        // Snapshots of the scopes as they were when the script started.
+        environment: function (i) { return pairsToObject(i.variables.environment); },
+        globals: function (i) { return pairsToObject(i.variables.globals); },
+        data: function (i) { return Object.assign({}, i.variables.data); },
+        iteration: function (i) { return i.iteration; },
+        request: function (i) {
+            var req = i.request || {};
+            return {
                 id: i.itemId, name: i.itemName, description: req.description, method: String(req.method || 'GET').toUpperCase(),
                 url: typeof req.url === 'string' ? req.url : (req.url && req.url.raw) || '',
                 headers: (Array.isArray(req.header) ? req.header : []).reduce(function (o, h) { if (!h.disabled) { o[h.key] = h.value; } return o; }, {}),
                 data: req.body && req.body.mode === 'raw' ? req.body.raw : {}
-            }
+            };
+        },
+        responseBody: function (i) { return i.response ? i.response.body : undefined; },
+        responseCode: function (i) { return i.response ? { code: i.response.code, name: i.response.status, detail: i.response.status } : undefined; },
+        responseHeaders: function (i) {
+            return i.response ? i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {}) : undefined;
+        },
+        responseTime: function (i) { return i.response ? i.response.responseTime : undefined; },
+        responseCookies: function (i) { return i.response ? i.cookies.map(function (c) { return { name: c[0], value: c[1] }; }) : undefined; }
+    };
+    function defineLegacy(name) {
+        Object.defineProperty(g, name, {
+            configurable: true,
+            enumerable: false,
+            get: function () {
+                if (!Object.prototype.hasOwnProperty.call(st.legacy, name)) { st.legacy[name] = legacyGlobals[name](st.input); }
+                return st.legacy[name];
+            },
+            set: function (v) { st.legacy[name] = v; }
         });
-        var r = i.response;
-        g.responseBody = r ? r.body : undefined;
-        g.responseCode = r ? { code: r.code, name: r.status, detail: r.status } : undefined;
-        g.responseHeaders = r ? r.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {}) : undefined;
-        g.responseTime = r ? r.responseTime : undefined;
-        g.responseCookies = r ? i.cookies.map(function (c) { return { name: c[0], value: c[1] }; }) : undefined;
     }
+    Object.keys(legacyGlobals).forEach(defineLegacy);
 
     sm.begin = function (json) {
         var i = JSON.parse(json);
@@ -200,6 +220,8 @@
         var reqObj;
         var resObj;
         st = {
+            input: i,
+            legacy: {},
             assertions: [],
             testCount: 0,
             next: undefined,
@@ -217,7 +239,7 @@
         };
         st.pm = new Pm(i);
         g.pm = st.pm;
-        legacy(i);
+        g.tests = {};
     };
 
     sm.end = function () {
@@ -242,6 +264,6 @@
         sends.splice(0);
         callbacks = {};
         sm.clearTimers();
-        return JSON.stringify(out, function (k, val) { return val === undefined ? null : val; });
+        return JSON.stringify(out);
     };
 }(globalThis));

@@ -133,7 +133,10 @@
         }
         A.addProperty('withBody', function () { needResponse(this); hasBody(this); });
         function parseError(o) {
-            try { o.json(); return undefined; } catch (e) { return e.name + ': ' + e.message; }
+            try { o.json(); return undefined; } catch (e) { return describeParseError(e); }
+        }
+        function describeParseError(e) {
+            return e.name === 'JSONError' && e.message ? e.message.split('\n')[0] : e.name + ': ' + e.message;
         }
         A.addProperty('json', function () {
             needResponse(this);
@@ -165,7 +168,7 @@
             var _ = sm.loadLib('lodash');
             var body;
             var err;
-            try { body = this._obj.json(); } catch (e) { err = e.name + ': ' + e.message; }
+            try { body = this._obj.json(); } catch (e) { err = describeParseError(e); }
             if (arguments.length === 0) {
                 this.assert(!err, 'expected response body to be a valid json but got error ' + err, 'expected response body not to be a valid json');
                 return;
