@@ -24,14 +24,16 @@ pub(crate) fn expected_function_text(source: &str) -> String {
     format!("function(){{{source}\n}}")
 }
 
-/// The response as the prelude reads it.
+/// The response as the prelude reads it (for `pm.sendRequest`; a script's own response body is
+/// passed to `__sm.begin` as a separate string so it is never JSON-escaped and re-parsed).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResponseJson<'a> {
     code: u16,
     status: &'a str,
     headers: &'a [(String, String)],
-    body: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
     response_time: u64,
     response_size: usize,
 }
@@ -42,7 +44,7 @@ impl<'a> From<&'a ScriptResponse> for ResponseJson<'a> {
             code: r.code,
             status: &r.status,
             headers: &r.headers,
-            body: String::from_utf8_lossy(&r.body),
+            body: Some(String::from_utf8_lossy(&r.body)),
             response_time: r.response_time_ms,
             response_size: r.response_size,
         }
@@ -90,7 +92,10 @@ pub(crate) fn input_json(input: &ScriptInput) -> Result<String, String> {
         collection_name: &input.collection_name,
         environment_name: input.environment_name.as_deref(),
         request: &input.request,
-        response: input.response.as_ref().map(ResponseJson::from),
+        response: input.response.as_ref().map(|r| ResponseJson {
+            body: None,
+            ..ResponseJson::from(r)
+        }),
         variables: ScopesJson {
             globals: &v.globals,
             collection: &v.collection,
@@ -114,24 +119,27 @@ pub(crate) struct RawOutput {
     pub skip: bool,
 }
 
-/// Scopes as `[key, value]` pairs.
+/// Scopes as `[key, value]` pairs; `None` for a scope the script did not change.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawScopes {
-    globals: Vec<(String, Value)>,
-    collection: Vec<(String, Value)>,
-    environment: Vec<(String, Value)>,
-    data: Map<String, Value>,
-    local: Vec<(String, Value)>,
+    globals: Option<Vec<(String, Value)>>,
+    collection: Option<Vec<(String, Value)>>,
+    environment: Option<Vec<(String, Value)>>,
+    data: Option<Map<String, Value>>,
+    local: Option<Vec<(String, Value)>>,
 }
 
-impl From<RawScopes> for ScriptScopes {
-    fn from(r: RawScopes) -> Self {
+impl RawScopes {
+    /// The scopes after the script: changed ones from the script, the rest as they came in.
+    pub fn merge(self, before: &ScriptScopes) -> ScriptScopes {
         ScriptScopes {
-            globals: r.globals,
-            collection: r.collection,
-            environment: r.environment,
-            data: r.data,
-            local: r.local,
+            globals: self.globals.unwrap_or_else(|| before.globals.clone()),
+            collection: self.collection.unwrap_or_else(|| before.collection.clone()),
+            environment: self
+                .environment
+                .unwrap_or_else(|| before.environment.clone()),
+            data: self.data.unwrap_or_else(|| before.data.clone()),
+            local: self.local.unwrap_or_else(|| before.local.clone()),
         }
     }
 }

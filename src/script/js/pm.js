@@ -90,7 +90,7 @@
         if (!cb) { return; }
         var r = JSON.parse(json);
         sm.guard(function () {
-            if (r.error !== undefined) { cb(new Error(r.error), undefined); } else { cb(null, new sm.Response(r.response)); }
+            if (r.error !== undefined) { cb(new Error(r.error), undefined); } else { cb(null, new sm.Response(Object.assign({ cookies: [] }, r.response))); }
         });
     };
 
@@ -214,8 +214,9 @@
     }
     Object.keys(legacyGlobals).forEach(defineLegacy);
 
-    sm.begin = function (json) {
+    sm.begin = function (json, body) {
         var i = JSON.parse(json);
+        if (i.response) { i.response.body = body; }
         var v = i.variables;
         var reqObj;
         var resObj;
@@ -252,8 +253,8 @@
         var s = st.scopes;
         var out = {
             variables: {
-                globals: s.globals.entries(), collection: s.collection.entries(), environment: s.environment.entries(),
-                data: s.data.toObject(), local: s.local.entries()
+                globals: s.globals.changed(), collection: s.collection.changed(), environment: s.environment.changed(),
+                data: s.data._dirty ? s.data.toObject() : null, local: s.local.changed()
             },
             request: st.changedRequest(),
             assertions: st.assertions,

@@ -77,13 +77,18 @@
             if (key !== null && typeof key === 'object') {
                 var self = this;
                 Object.keys(key).forEach(function (k) { self._map.set(k, key[k]); });
+                this._dirty = true;
                 return;
             }
             this._map.set(String(key), value);
+            this._dirty = true;
         },
         has: function (key) { return this._map.has(key); },
-        unset: function (key) { this._map.delete(key); },
-        clear: function () { this._map.clear(); },
+        unset: function (key) { this._dirty = this._map.delete(key) || this._dirty; },
+        clear: function () {
+            this._dirty = this._dirty || this._map.size > 0;
+            this._map.clear();
+        },
         toObject: function () {
             var o = {};
             this._map.forEach(function (v, k) { o[k] = v; });
@@ -94,6 +99,8 @@
             return substitute(text, function (k) { return self._map.get(k); });
         },
         toJSON: function () { return { values: this.values.all() }; },
+        // The entries when a script changed the scope, else null (the caller keeps its own copy).
+        changed: function () { return this._dirty ? this.entries() : null; },
         entries: function () {
             var out = [];
             this._map.forEach(function (v, k) { out.push([k, v === undefined ? null : v]); });
