@@ -697,3 +697,41 @@ fn messages_match_newman() {
         );
     }
 }
+
+#[test]
+fn string_urls_header_removal_and_object_auth() {
+    let mut inp = input(
+        Listen::Prerequest,
+        "pm.test('url', () => {\n\
+           pm.expect(pm.request.url.getHost()).to.equal('{{host}}');\n\
+           pm.expect(pm.request.url.getPath()).to.equal('/v1/items');\n\
+           pm.expect(pm.request.url.query.get('a')).to.equal('1');\n\
+           pm.expect(pm.request.auth.bearer.get('token')).to.equal('{{tok}}');\n\
+           pm.expect(JSON.parse(JSON.stringify(pm.collectionVariables.values)).map(v => v.key)).to.eql(['c', 'shared']);\n\
+           pm.expect(pm.variables.replaceIn('{{$guid}}')).to.match(/^[0-9a-f-]{36}$/);\n\
+         });\n\
+         pm.request.headers.remove('content-type');\n\
+         pm.request.removeQueryParams('a');",
+    );
+    inp.request = json!({
+        "method": "GET",
+        "url": "https://{{host}}:8443/v1/items?a=1&b",
+        "header": [{"key": "Content-Type", "value": "text/plain"}, {"key": "Accept", "value": "*/*"}],
+        "auth": {"type": "bearer", "bearer": {"token": "{{tok}}"}}
+    });
+    inp.response = None;
+    let out = runtime().run(&inp, &mut no_send);
+    assert_eq!(results(&out), vec![("url".to_owned(), None)]);
+    assert_eq!(
+        out.request["header"],
+        json!([{"key": "Accept", "value": "*/*"}])
+    );
+    assert_eq!(
+        out.request["url"]["raw"],
+        json!("https://{{host}}:8443/v1/items?b")
+    );
+    assert_eq!(
+        out.request["auth"],
+        json!({"type": "bearer", "bearer": {"token": "{{tok}}"}})
+    );
+}

@@ -461,3 +461,39 @@ fn internal(listen: &str, message: String) -> ScriptError {
         column: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_requireable_library_is_vendored() {
+        for name in ["chai", "lodash", "moment", "crypto-js", "tv4", "ajv"] {
+            assert!(vendored(name).is_some_and(|s| s.len() > 10_000), "{name}");
+        }
+        assert!(vendored("fs").is_none());
+    }
+
+    #[test]
+    fn clamp_keeps_positions_inside_the_script() {
+        let e = ScriptError {
+            listen: "test".to_owned(),
+            name: "SyntaxError".to_owned(),
+            message: "m".to_owned(),
+            line: Some(3),
+            column: Some(2),
+        };
+        let clamped = clamp(e.clone(), "a();\nfoo(");
+        assert_eq!((clamped.line, clamped.column), (Some(2), Some(5)));
+        let kept = clamp(e, "1\n2\n3");
+        assert_eq!((kept.line, kept.column), (Some(3), Some(2)));
+    }
+
+    #[test]
+    fn check_syntax_compiles_without_running() {
+        let mut rt = ScriptRuntime::new(ScriptLimits::default()).expect("runtime");
+        assert!(rt.check_syntax("while (true) {}").is_ok());
+        let err = rt.check_syntax("let a = ;").expect_err("syntax error");
+        assert_eq!((err.name.as_str(), err.line), ("SyntaxError", Some(1)));
+    }
+}
