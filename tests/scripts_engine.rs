@@ -435,6 +435,7 @@ fn require_each_module() {
          pm.test('ajv', () => pm.expect(new Ajv().validate({type: 'number'}, 3)).to.be.true);\n\
          pm.test('assert', () => assert.strictEqual(1, 2));\n\
          pm.test('assert.strict', () => assert.strict.equal('a', 'a'));\n\
+         pm.test('Buffer', () => pm.expect(Buffer.from('us@r:p@ssword').toString('base64') + require('buffer').Buffer.from('aGk=', 'base64').toString()).to.equal('dXNAcjpwQHNzd29yZA==hi'));\n\
          pm.test('globals', () => pm.expect(_.isArray([]) && typeof CryptoJS.SHA1 === 'function' && btoa('hi') === 'aGk=' && atob('aGk=') === 'hi').to.be.true);",
     );
     assert!(out.error.is_none(), "{:?}", out.error);
@@ -449,7 +450,7 @@ fn require_each_module() {
             Some("Expected values to be strictly equal:\n\n1 !== 2\n".to_owned())
         )]
     );
-    assert_eq!(out.assertions.len(), 10);
+    assert_eq!(out.assertions.len(), 11);
 }
 
 #[test]

@@ -40,6 +40,7 @@
         uuid: function () { return sm.uuidModule; },
         xml2js: function () { return sm.xml2js; },
         atob: function () { return g.atob; },
+        buffer: function () { return sm.bufferModule; },
         btoa: function () { return g.btoa; }
     };
 
