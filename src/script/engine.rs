@@ -30,16 +30,12 @@
 //! uses the same proxies (they turn a typo such as `to.be.tru` into a failure), so they stay on.
 //! Compiled scripts are cached by source, and scopes a script did not change are not copied back.
 
-use std::cell::Cell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
-use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Runtime, Value,
-};
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 
 use crate::runner::summary::ScriptError;
 use crate::script::api::{ScriptInput, ScriptLimits, ScriptOutput, SendRequest};
@@ -88,44 +84,54 @@ pub enum EngineError {
 
 /// One JavaScript runtime for a whole run; call [`ScriptRuntime::run`] for every script.
 pub struct ScriptRuntime {
-    /// Compiled scripts by source: a collection's scripts run once per item and iteration, and
-    /// each call of a compiled function still gets a fresh scope. Declared first so it is dropped
-    /// before the runtime that owns the functions.
-    compiled: HashMap<String, Persistent<Function<'static>>>,
     runtime: Runtime,
     context: Context,
     limits: ScriptLimits,
-    deadline: Rc<Cell<Option<Instant>>>,
-    interrupted: Rc<Cell<bool>>,
+    clock: Clock,
+}
+
+/// The per-script deadline, shared with the interrupt handler and the prelude's library loader
+/// (which pauses it: loading chai is snapman's cost, not the script's).
+#[derive(Debug, Default)]
+struct ClockState {
+    deadline: Option<Instant>,
+    paused: Option<Duration>,
+    interrupted: bool,
+}
+
+/// Shared [`ClockState`]; a mutex keeps [`ScriptRuntime`] `Send`.
+type Clock = Arc<Mutex<ClockState>>;
+
+/// Locks the clock, ignoring poisoning (the state stays meaningful).
+fn lock(clock: &Clock) -> MutexGuard<'_, ClockState> {
+    clock.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl ScriptRuntime {
     /// Starts QuickJS with the given limits and loads the prelude (libraries load lazily).
     pub fn new(limits: ScriptLimits) -> Result<Self, EngineError> {
         let runtime = Runtime::new()?;
-        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
-        let interrupted = Rc::new(Cell::new(false));
-        let (d, i) = (Rc::clone(&deadline), Rc::clone(&interrupted));
+        let clock = Clock::default();
+        let handler_clock = Arc::clone(&clock);
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            let hit = d.get().is_some_and(|at| Instant::now() >= at);
-            if hit {
-                i.set(true);
-            }
+            let mut c = lock(&handler_clock);
+            let hit = c.deadline.is_some_and(|at| Instant::now() >= at);
+            c.interrupted |= hit;
             hit
         })));
         let context = Context::full(&runtime)?;
-        let d2 = Rc::clone(&deadline);
-        let paused: Rc<Cell<Option<Duration>>> = Rc::new(Cell::new(None));
+        let loader_clock = Arc::clone(&clock);
         context.with(|ctx| -> Result<(), EngineError> {
             let source = Function::new(ctx.clone(), |name: String| vendored(&name))?;
             ctx.globals().set("__snapman_source", source)?;
             let clock = Function::new(ctx.clone(), move |running: bool| {
+                let mut c = lock(&loader_clock);
                 if running {
-                    if let Some(left) = paused.take() {
-                        d2.set(Some(Instant::now() + left));
+                    if let Some(left) = c.paused.take() {
+                        c.deadline = Some(Instant::now() + left);
                     }
-                } else if let Some(at) = d2.take() {
-                    paused.set(Some(at.saturating_duration_since(Instant::now())));
+                } else if let Some(at) = c.deadline.take() {
+                    c.paused = Some(at.saturating_duration_since(Instant::now()));
                 }
             })?;
             ctx.globals().set("__snapman_clock", clock)?;
@@ -147,9 +153,7 @@ impl ScriptRuntime {
             runtime,
             context,
             limits,
-            deadline,
-            interrupted,
-            compiled: HashMap::new(),
+            clock,
         })
     }
 
@@ -158,7 +162,6 @@ impl ScriptRuntime {
     pub fn run(&mut self, input: &ScriptInput, send: &mut SendRequest) -> ScriptOutput {
         let listen = input.listen.as_str();
         self.arm();
-        let compiled = &mut self.compiled;
         let begin = self
             .context
             .with(|ctx| -> Result<Option<ScriptError>, String> {
@@ -167,7 +170,7 @@ impl ScriptRuntime {
                     .as_ref()
                     .map(|r| String::from_utf8_lossy(&r.body));
                 call_sm::<()>(&ctx, "begin", (bridge::input_json(input)?, body.as_deref()))?;
-                let function = match cached(&ctx, compiled, &input.source, listen) {
+                let function = match cached(&ctx, &input.source, listen) {
                     Ok(f) => f,
                     Err(e) => return Ok(Some(e)),
                 };
@@ -184,7 +187,7 @@ impl ScriptRuntime {
         if error.is_none() {
             error = self.settle(listen, send);
         }
-        if self.interrupted.get() {
+        if self.interrupted() {
             error = Some(self.timeout_error(listen));
         }
         self.disarm();
@@ -207,14 +210,20 @@ impl ScriptRuntime {
 
     /// Starts the per-script clock.
     fn arm(&self) {
-        self.interrupted.set(false);
-        self.deadline
-            .set(self.limits.timeout.map(|t| Instant::now() + t));
+        let mut c = lock(&self.clock);
+        c.interrupted = false;
+        c.paused = None;
+        c.deadline = self.limits.timeout.map(|t| Instant::now() + t);
     }
 
     /// Stops the clock so snapman's own bookkeeping is never interrupted.
     fn disarm(&self) {
-        self.deadline.set(None);
+        lock(&self.clock).deadline = None;
+    }
+
+    /// True once the interrupt handler (or the timer wait) hit the deadline.
+    fn interrupted(&self) -> bool {
+        lock(&self.clock).interrupted
     }
 
     fn timeout_error(&self, listen: &str) -> ScriptError {
@@ -235,7 +244,7 @@ impl ScriptRuntime {
             while self.runtime.is_job_pending() {
                 // A rejected job is an unhandled rejection, which does not fail a script.
                 let _ = self.runtime.execute_pending_job();
-                if self.interrupted.get() {
+                if self.interrupted() {
                     return None;
                 }
             }
@@ -257,7 +266,7 @@ impl ScriptRuntime {
                 })
             });
             match step {
-                Err(message) if !self.interrupted.get() => return Some(internal(listen, message)),
+                Err(message) if !self.interrupted() => return Some(internal(listen, message)),
                 Err(_) => return None,
                 Ok(Step::Done) => return None,
                 Ok(Step::Failed(e)) => return Some(e),
@@ -269,15 +278,16 @@ impl ScriptRuntime {
                             .context
                             .with(|ctx| call_sm::<()>(&ctx, "deliver", (pending.id, delivery)))
                         {
-                            return (!self.interrupted.get()).then(|| internal(listen, message));
+                            return (!self.interrupted()).then(|| internal(listen, message));
                         }
                     }
                 }
                 Ok(Step::Wait(wait)) => {
-                    if let Some(at) = self.deadline.get() {
+                    let deadline = lock(&self.clock).deadline;
+                    if let Some(at) = deadline {
                         if Instant::now() + wait >= at {
                             thread::sleep(at.saturating_duration_since(Instant::now()));
-                            self.interrupted.set(true);
+                            lock(&self.clock).interrupted = true;
                             return None;
                         }
                     }
@@ -286,7 +296,7 @@ impl ScriptRuntime {
                         .context
                         .with(|ctx| call_sm::<()>(&ctx, "fireTimer", ()));
                     if let Err(message) = fired {
-                        return (!self.interrupted.get()).then(|| internal(listen, message));
+                        return (!self.interrupted()).then(|| internal(listen, message));
                     }
                 }
             }
@@ -351,21 +361,18 @@ fn async_error(ctx: &Ctx<'_>, listen: &str) -> Result<Option<ScriptError>, Strin
     Ok(Some(from_value(&value, listen)))
 }
 
-/// The compiled function for `source`, compiling it on first use.
-fn cached<'js>(
-    ctx: &Ctx<'js>,
-    cache: &mut HashMap<String, Persistent<Function<'static>>>,
-    source: &str,
-    listen: &str,
-) -> Result<Function<'js>, ScriptError> {
-    if let Some(saved) = cache.get(source) {
-        return saved
-            .clone()
-            .restore(ctx)
-            .map_err(|e| internal(listen, e.to_string()));
+/// The compiled function for `source`, compiling it on first use. Compiled scripts are kept
+/// in the prelude's `Map` by source: a collection's scripts run once per item and iteration,
+/// and each call of a compiled function still gets a fresh scope.
+fn cached<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'js>, ScriptError> {
+    let saved: Option<Function> =
+        call_sm(ctx, "compiledScript", (source,)).map_err(|e| internal(listen, e))?;
+    if let Some(function) = saved {
+        return Ok(function);
     }
     let function = compile(ctx, source, listen)?;
-    cache.insert(source.to_owned(), Persistent::save(ctx, function.clone()));
+    call_sm::<()>(ctx, "saveScript", (source, function.clone()))
+        .map_err(|e| internal(listen, e))?;
     Ok(function)
 }
 
@@ -487,6 +494,12 @@ mod tests {
         assert_eq!((clamped.line, clamped.column), (Some(2), Some(5)));
         let kept = clamp(e, "1\n2\n3");
         assert_eq!((kept.line, kept.column), (Some(3), Some(2)));
+    }
+
+    #[test]
+    fn runtime_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<ScriptRuntime>();
     }
 
     #[test]

@@ -29,6 +29,10 @@
     }
     sm.loadLib = loadLib;
 
+    var compiled = new Map();
+    sm.compiledScript = function (source) { return compiled.get(source); };
+    sm.saveScript = function (source, fn) { compiled.set(source, fn); };
+
     var modules = {
         lodash: function () { return loadLib('lodash'); },
         chai: function () { return sm.chai(); },
