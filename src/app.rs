@@ -201,6 +201,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         folders: args.folder.clone(),
         delay_request: millis(args.delay_request).unwrap_or_default(),
         timeout: millis(args.timeout),
+        script_timeout: millis(args.timeout_script),
         bail: args.bail.as_deref().is_some_and(|b| b.contains("failure")),
         ignore_redirects: args.ignore_redirects,
         client: ClientOptions {
@@ -353,8 +354,12 @@ fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
         ..Scopes::default()
     };
     let report = crate::check::check(&loaded, &scopes);
-    print!("{report}");
-    Ok(EXIT_OK)
+    print!("{}", report.text);
+    Ok(if report.syntax_errors > 0 {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
 }
 
 fn emulator_command(args: &EmulatorArgs) -> Result<u8, Error> {

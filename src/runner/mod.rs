@@ -2,4 +2,5 @@
 
 pub mod plan;
 pub mod run;
+pub mod scripts;
 pub mod summary;

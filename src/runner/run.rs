@@ -15,8 +15,8 @@ use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
-use crate::script::{Listen, ScriptLimits};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::script::{Listen, ScriptLimits};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
 
@@ -164,7 +164,6 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         completed: SystemTime::now(),
         iterations,
         executions,
-        scripts_not_run: 0,
         run_error,
     };
     Ok(RunOutcome { summary, scopes })
@@ -256,13 +255,14 @@ async fn execute(
     }
     let mut sent: Request = resolved(scopes, &request);
     send_item(opts, client, scopes, item, &sent, &mut execution).await;
+    let response = execution.response.clone();
     let tests = host.run_phase(
         Listen::Test,
         &item.test,
         ctx,
         scopes,
         &mut sent,
-        execution.response.as_ref(),
+        response.as_ref(),
         &mut execution,
     );
     if tests.next_request.is_some() {
@@ -281,7 +281,8 @@ async fn send_item(
     execution: &mut Execution,
 ) {
     let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
-    let auth = postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
+    let auth =
+        postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
     let built = build::build(request, settings_for(opts, item), &opts.working_dir);
     let mut spec = match built {
         Ok((spec, warnings)) => {

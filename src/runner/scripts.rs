@@ -75,6 +75,10 @@ impl ScriptHost {
 
     /// Runs `sources` in order for one phase, applying each script's effects before the next.
     /// `request` is the request scripts see (and, before the request, may change).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a phase reads and writes each of these run parts; bundling them would only rename them"
+    )]
     pub fn run_phase(
         &mut self,
         listen: Listen,
@@ -107,21 +111,22 @@ impl ScriptHost {
                 variables: to_script_scopes(scopes),
                 cookies: Vec::new(),
             };
+            if let Err(message) = self.engine() {
+                execution.script_errors.push(ScriptError {
+                    listen: listen.as_str().to_string(),
+                    name: "EngineError".into(),
+                    message,
+                    line: None,
+                    column: None,
+                });
+                return flow;
+            }
             let side = &mut self.side;
             let snapshot = scopes.clone();
             let mut send = |req: Value| send_request(side, &client_options, &snapshot, req);
-            let output = match self.engine() {
-                Ok(engine) => engine.run(&input, &mut send),
-                Err(message) => {
-                    execution.script_errors.push(ScriptError {
-                        listen: listen.as_str().to_string(),
-                        name: "EngineError".into(),
-                        message,
-                        line: None,
-                        column: None,
-                    });
-                    return flow;
-                }
+            let output = match self.engine.as_mut() {
+                Some(engine) => engine.run(&input, &mut send),
+                None => return flow,
             };
             match listen {
                 Listen::Prerequest => execution.prerequest_scripts += 1,
