@@ -551,3 +551,857 @@ async fn organizations_get_separate_copies() {
         .await;
     assert_eq!(mine["reserved"], 7);
 }
+
+#[tokio::test]
+async fn batch_update_and_single_record_writes() {
+    let emu = emu().await;
+    let batch = format!("{AV}/availability-records/actions/batch-update");
+    let update = emu
+        .post(&batch, json!({"records": [{"id": "b-1", "location": "Store02", "sku": "NEW-SKU", "onHand": 12, "safetyStockCount": 2,
+            "futureStock": [{"expectedDate": "2031-01-01T00:00:00Z", "quantity": 3}]}]}))
+        .await;
+    assert_eq!(update.status, StatusCode::NO_CONTENT, "{}", update.text);
+    let read = emu
+        .post(
+            &format!("{AV}/availability-records/actions/get-availability"),
+            json!({"skus": ["NEW-SKU"], "locations": ["Store02"]}),
+        )
+        .await
+        .json();
+    let record = &read["locations"][0]["records"][0];
+    assert_eq!(
+        (
+            record["onHand"].clone(),
+            record["atf"].clone(),
+            record["ato"].clone()
+        ),
+        (json!(12), json!(10), json!(13))
+    );
+    let partial = emu.post(&batch, json!({"records": [{"id": "b-2", "location": "Nowhere", "sku": "NEW-SKU", "onHand": 1}]})).await;
+    assert_eq!(partial.status, StatusCode::OK);
+    assert_eq!(
+        partial.json()["errors"][0]["errorCode"],
+        "LocationDoesNotExist"
+    );
+    assert_eq!(
+        partial.json()["errors"][0]["details"]["locationId"],
+        "Nowhere"
+    );
+    let records: Vec<Value> = (0..101).map(|i| json!({"id": format!("id-{i}"), "location": "Store02", "sku": "NEW-SKU", "onHand": 1})).collect();
+    assert_error(
+        &emu.post(&batch, json!({"records": records})).await,
+        400,
+        "InvalidRequestParameter",
+    );
+
+    let single =
+        |sku: &str| format!("{AV}/locations/Store02/availability-records/skus/{sku}/req-{sku}");
+    let put = emu
+        .call(
+            Method::PUT,
+            &single("PUT-SKU"),
+            Some("all"),
+            Some(json!({"onHand": 5})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    let patch = emu
+        .call(
+            Method::PATCH,
+            &format!("{AV}/locations/Store02/availability-records/skus/PUT-SKU/req-2"),
+            Some("all"),
+            Some(json!({"safetyStockCount": 1})),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::NO_CONTENT);
+    let read = emu
+        .post(
+            &format!("{AV}/availability-records/actions/get-availability"),
+            json!({"skus": ["PUT-SKU"], "locations": ["Store02"]}),
+        )
+        .await
+        .json();
+    assert_eq!(read["locations"][0]["records"][0]["atf"], 4);
+    assert_error(
+        &emu.call(
+            Method::PATCH,
+            &single("ABSENT"),
+            Some("all"),
+            Some(json!({"onHand": 1})),
+        )
+        .await,
+        404,
+        "EntityNotFound",
+    );
+    assert_error(
+        &emu.call(
+            Method::PUT,
+            &format!("{AV}/locations/Nowhere/availability-records/skus/X1/r"),
+            Some("all"),
+            Some(json!({})),
+        )
+        .await,
+        404,
+        "EntityNotFound",
+    );
+    assert_error(
+        &emu.call(
+            Method::PUT,
+            &single("NEG"),
+            Some("all"),
+            Some(json!({"onHand": -1})),
+        )
+        .await,
+        400,
+        "InvalidRequestParameter",
+    );
+    assert_eq!(
+        emu.call(Method::DELETE, &single("PUT-SKU"), Some("all"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &emu.call(Method::DELETE, &single("PUT-SKU"), Some("all"), None)
+            .await,
+        404,
+        "EntityNotFound",
+    );
+}
+
+/// Starts an export and polls it to completion; returns (status body, file text).
+async fn finished_export(emu: &Emu, kind: &str, body: Option<Value>) -> (Value, String) {
+    let started = emu
+        .call(
+            Method::POST,
+            &format!("{IMPEX}/{kind}/exports"),
+            Some("all"),
+            body,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let link = started.json()["exportStatusLink"]
+        .as_str()
+        .expect("link")
+        .to_owned();
+    let running = emu.call(Method::GET, &link, Some("all"), None).await.json();
+    assert_eq!(running["status"], "RUNNING");
+    let done = emu.call(Method::GET, &link, Some("all"), None).await.json();
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let download = done["download"]["downloadLink"]
+        .as_str()
+        .expect("download")
+        .to_owned();
+    let file = emu.call(Method::GET, &download, Some("all"), None).await;
+    assert_eq!(file.status, StatusCode::OK);
+    (done, file.text)
+}
+
+#[tokio::test]
+async fn export_gives_delta_token_and_deltas_follow_changes() {
+    let emu = emu().await;
+    let (status, file) = finished_export(
+        &emu,
+        "availability-records",
+        Some(json!({"objects": {"locations": ["Store01"]}})),
+    )
+    .await;
+    assert_eq!(status["export"]["locations"], json!(["Store01"]));
+    let lines: Vec<Value> = file
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("ndjson"))
+        .collect();
+    assert_eq!(lines[0], json!({"locationId": "Store01"}));
+    assert_eq!(lines[1]["sku"], "B-C-COFMAC-001");
+    let token = lines.last().expect("lines")["deltaToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let deltas = format!("{AV}/availability-records/actions/get-deltas");
+    let empty = emu.post(&deltas, json!({"deltaToken": token})).await.json();
+    assert_eq!(empty["records"], json!([]));
+    let batch = format!("{AV}/availability-records/actions/batch-update");
+    emu.post(
+        &batch,
+        json!({"records": [{"id": "d-1", "location": "Store01", "sku": "ID-PEM", "onHand": 77}]}),
+    )
+    .await;
+    emu.call(
+        Method::DELETE,
+        &format!("{AV}/locations/Store01/availability-records/skus/PS-EL/d-2"),
+        Some("all"),
+        None,
+    )
+    .await;
+    let changes = emu.post(&deltas, json!({"deltaToken": token})).await.json();
+    let records = changes["records"].as_array().expect("records");
+    let change = records
+        .iter()
+        .find(|r| r["id"] == "Store01" && r["sku"] == "ID-PEM")
+        .expect("change");
+    assert_eq!(
+        (change["deltaType"].clone(), change["onHand"].clone()),
+        (json!("Change"), json!(77))
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["id"] == "LocationGroup02" && r["sku"] == "ID-PEM"),
+        "groups of the location change too"
+    );
+    let delete = records
+        .iter()
+        .find(|r| r["sku"] == "PS-EL" && r["id"] == "Store01")
+        .expect("delete");
+    assert_eq!(delete["deltaType"], "Delete");
+    assert_eq!(changes["shouldQueryAgain"], false);
+    let next = changes["nextDeltaToken"].as_str().expect("next");
+    assert_eq!(
+        emu.post(&deltas, json!({"deltaToken": next})).await.json()["records"],
+        json!([])
+    );
+
+    assert_error(
+        &emu.post(&deltas, json!({"deltaToken": "bogus"})).await,
+        400,
+        "InvalidRequestParameter",
+    );
+    emu.state.advance_clock(Duration::from_secs(24 * 3600));
+    assert_error(
+        &emu.post(&deltas, json!({"deltaToken": token})).await,
+        410,
+        "ExpiredDeltaLink",
+    );
+}
+
+#[tokio::test]
+async fn exports_validate_and_guard_their_state() {
+    let emu = emu().await;
+    let exports = format!("{IMPEX}/availability-records/exports");
+    let both = emu
+        .post(
+            &exports,
+            json!({"objects": {"groups": ["LocationGroup01"], "locations": ["Store01"]}}),
+        )
+        .await;
+    assert_eq!(
+        assert_error(&both, 400, "InvalidRequestParameter")["message"],
+        "Locations and Groups not allowed in the same request."
+    );
+    assert_eq!(
+        assert_error(
+            &emu.post(&exports, json!({"objects": {"groups": ["abc"]}}))
+                .await,
+            400,
+            "GroupDoesNotExist"
+        )["group"],
+        "abc"
+    );
+    assert_eq!(
+        assert_error(
+            &emu.post(&exports, json!({"objects": {"locations": ["abc"]}}))
+                .await,
+            400,
+            "LocationDoesNotExist"
+        )["location"],
+        "abc"
+    );
+
+    let started = emu
+        .post(
+            &exports,
+            json!({"objects": {"groups": ["LocationGroup01"]}}),
+        )
+        .await
+        .json();
+    let id = started["exportId"].as_str().expect("id").to_owned();
+    assert_error(
+        &emu.call(
+            Method::GET,
+            &format!("{exports}/{id}/file-content"),
+            Some("all"),
+            None,
+        )
+        .await,
+        409,
+        "ExportInProcess",
+    );
+    assert_error(
+        &emu.call(
+            Method::DELETE,
+            &format!("{exports}/{id}"),
+            Some("all"),
+            None,
+        )
+        .await,
+        409,
+        "ExportInProcess",
+    );
+    let delete_sku = emu
+        .call(
+            Method::DELETE,
+            &format!("{AV}/locations/Warehouse01/availability-records/skus/ID-PEM/z"),
+            Some("all"),
+            None,
+        )
+        .await;
+    assert_error(&delete_sku, 409, "ExportInProcess");
+    emu.call(
+        Method::GET,
+        &format!("{exports}/{id}/status"),
+        Some("all"),
+        None,
+    )
+    .await;
+    let file = emu
+        .call(
+            Method::GET,
+            &format!("{exports}/{id}/file-content"),
+            Some("all"),
+            None,
+        )
+        .await
+        .text;
+    assert!(
+        file.starts_with("{\"groupId\":\"LocationGroup01\"}\n"),
+        "{file}"
+    );
+    emu.state.advance_clock(Duration::from_secs(25 * 3600));
+    assert_error(
+        &emu.call(
+            Method::GET,
+            &format!("{exports}/{id}/file-content"),
+            Some("all"),
+            None,
+        )
+        .await,
+        410,
+        "ExpiredResultLink",
+    );
+    assert_eq!(
+        emu.call(
+            Method::DELETE,
+            &format!("{exports}/{id}"),
+            Some("all"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &emu.call(
+            Method::GET,
+            &format!("{exports}/{id}/status"),
+            Some("all"),
+            None,
+        )
+        .await,
+        404,
+        "EntityNotFound",
+    );
+}
+
+#[tokio::test]
+async fn location_graph_segmentation_and_event_log_exports() {
+    let emu = emu().await;
+    let (_, graph) = finished_export(&emu, "location-graph", None).await;
+    let graph: Value = serde_json::from_str(&graph).expect("json");
+    assert_eq!(
+        graph["locations"],
+        json!(["Store01", "Store02", "Warehouse01", "Warehouse02"])
+    );
+    assert_eq!(
+        graph["groups"][0],
+        json!({"id": "LocationGroup01", "locations": ["Warehouse01", "Warehouse02"]})
+    );
+
+    let (_, segmentation) =
+        finished_export(&emu, "product-segmentation", Some(json!({"groups": ["*"]}))).await;
+    assert_eq!(segmentation.lines().count(), 2);
+    let bad = emu
+        .post(
+            &format!("{IMPEX}/product-segmentation/exports"),
+            json!({"groups": ["nope"]}),
+        )
+        .await;
+    assert_eq!(
+        assert_error(&bad, 400, "InvalidRequestParameter")["message"],
+        "Invalid Group Id Provided."
+    );
+
+    emu.reserve("ev-1", json!({"locations": [{"id": "Store01", "reservations": [{"sku": "ID-PEM", "quantity": 1}]}]})).await;
+    let (_, events) = finished_export(
+        &emu,
+        "event-log",
+        Some(json!({"sku": "ID-PEM", "startsOn": "2020-01-01T00:00:00Z"})),
+    )
+    .await;
+    let event: Value = serde_json::from_str(events.lines().next().expect("event")).expect("json");
+    assert_eq!(
+        (
+            event["eventType"].clone(),
+            event["locationId"].clone(),
+            event["quantity"].clone()
+        ),
+        (json!("RESERVE"), json!("Store01"), json!(1))
+    );
+    let bad_date = emu
+        .post(
+            &format!("{IMPEX}/event-log/exports"),
+            json!({"sku": "ID-PEM", "startsOn": "yesterday"}),
+        )
+        .await;
+    assert_error(&bad_date, 400, "InvalidRequestParameter");
+}
+
+/// Submits an import and returns its answer.
+async fn submit_import(emu: &Emu, body: Value) -> Value {
+    let answer = emu
+        .post(&format!("{IMPEX}/availability-records/imports"), body)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.json()
+}
+
+#[tokio::test]
+async fn import_flow_changes_records_and_reports_results() {
+    let emu = emu().await;
+    let started = submit_import(
+        &emu,
+        json!({"fileName": "inventory.json", "linkDuration": 60}),
+    )
+    .await;
+    assert_eq!(started["uploadMethod"], "POST");
+    let id = started["importId"].as_str().expect("id").to_owned();
+    let upload = format!(
+        "{}{}",
+        emu.handle.base_url(),
+        started["uploadLink"].as_str().expect("link")
+    );
+    let file = concat!(
+        "{\"recordId\":\"r-1\",\"onHand\":42,\"sku\":\"B-C-COFMAC-001\",\"safetyStockCount\":0,\"locationId\":\"Warehouse01\",",
+        "\"futures\":[{\"quantity\":10,\"expectedDate\":\"2030-08-18T14:05:22.781-07:00\"}]}\n",
+        "{\"recordId\":\"r-2\",\"onHand\":9,\"sku\":\"ID-PEM\",\"locationId\":\"Warehouse01\"}\n"
+    );
+    let form = reqwest::multipart::Form::new().text("ImportsUploadLinkPostBody", file);
+    let posted = emu
+        .client
+        .post(&upload)
+        .bearer_auth("all")
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(posted.status(), StatusCode::OK);
+    assert_eq!(
+        posted.text().await.expect("text"),
+        format!("{{\"status\":\"PENDING\",\"importId\":\"{id}\"}}")
+    );
+    let again = emu
+        .client
+        .post(&upload)
+        .bearer_auth("all")
+        .body(file)
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let imports = format!("{IMPEX}/availability-records/imports");
+    assert_error(
+        &emu.call(
+            Method::DELETE,
+            &format!("{imports}/{id}"),
+            Some("all"),
+            None,
+        )
+        .await,
+        409,
+        "ImportInProgress",
+    );
+    assert_error(
+        &emu.call(
+            Method::GET,
+            &format!("{imports}/{id}/file-content"),
+            Some("all"),
+            None,
+        )
+        .await,
+        409,
+        "ImportInProgress",
+    );
+    let status_link = started["importStatusLink"]
+        .as_str()
+        .expect("status")
+        .to_owned();
+    assert_eq!(
+        emu.call(Method::GET, &status_link, Some("all"), None)
+            .await
+            .json()["status"],
+        "RUNNING"
+    );
+    let done = emu
+        .call(Method::GET, &status_link, Some("all"), None)
+        .await
+        .json();
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["import"]["recordsProcessedCount"], 2);
+    let results = done["import"]["fullResults"]["href"]
+        .as_str()
+        .expect("href")
+        .to_owned();
+    let results = emu.call(Method::GET, &results, Some("all"), None).await;
+    assert_eq!(
+        results.json(),
+        json!({"status": "COMPLETED_WITHOUT_ERRORS"})
+    );
+    let (_, record) = emu
+        .availability("B-C-COFMAC-001", "LocationGroup01", "Warehouse01")
+        .await;
+    assert_eq!(
+        (record["onHand"].clone(), record["ato"].clone()),
+        (json!(42), json!(52))
+    );
+
+    let listed = emu
+        .call(Method::GET, &imports, Some("all"), None)
+        .await
+        .json();
+    assert_eq!(listed["imports"], json!([id]));
+    assert_eq!(
+        emu.call(
+            Method::DELETE,
+            &format!("{imports}/{id}"),
+            Some("all"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        emu.call(Method::GET, &imports, Some("all"), None)
+            .await
+            .json()["imports"],
+        json!([])
+    );
+    assert_error(
+        &emu.call(Method::GET, &status_link, Some("all"), None).await,
+        404,
+        "EntityNotFound",
+    );
+    assert_error(
+        &emu.call(
+            Method::DELETE,
+            &format!("{imports}/{id}"),
+            Some("all"),
+            None,
+        )
+        .await,
+        404,
+        "EntityNotFound",
+    );
+}
+
+#[tokio::test]
+async fn import_partial_failures_gzip_put_and_expired_links() {
+    let emu = emu().await;
+    let started = submit_import(&emu, json!({"fileName": "inv.json.gz"})).await;
+    let upload = format!(
+        "{}{}",
+        emu.handle.base_url(),
+        started["uploadLink"].as_str().expect("link")
+    );
+    let text = "{\"location\":\"Store02\",\"mode\":\"UPDATE\"}\n{\"recordId\":\"a\",\"sku\":\"PS-EL\",\"onHand\":1}\n{\"recordId\":\"b\",\"sku\":\"X1\",\"locationId\":\"Nowhere\",\"onHand\":1}\n";
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzip, text.as_bytes()).expect("gzip");
+    let body = gzip.finish().expect("gzip");
+    let put = emu
+        .client
+        .put(&upload)
+        .bearer_auth("all")
+        .body(body)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.status(), StatusCode::OK);
+    let status_link = started["importStatusLink"]
+        .as_str()
+        .expect("status")
+        .to_owned();
+    emu.call(Method::GET, &status_link, Some("all"), None).await;
+    let done = emu
+        .call(Method::GET, &status_link, Some("all"), None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            done["import"]["recordsReadCount"].clone(),
+            done["import"]["recordsSkippedCount"].clone()
+        ),
+        (json!(2), json!(1))
+    );
+    let results = emu
+        .call(
+            Method::GET,
+            done["import"]["fullResults"]["href"]
+                .as_str()
+                .expect("href"),
+            Some("all"),
+            None,
+        )
+        .await
+        .text;
+    let lines: Vec<Value> = results
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("ndjson"))
+        .collect();
+    assert_eq!(
+        lines[0],
+        json!({"status": "COMPLETED_WITH_PARTIAL_FAILURES"})
+    );
+    assert_eq!(
+        (lines[1]["recordId"].clone(), lines[1]["locationId"].clone()),
+        (json!("b"), json!("Nowhere"))
+    );
+    let (_, store) = emu
+        .availability("PS-EL", "LocationGroup02", "Store02")
+        .await;
+    assert_eq!(store["onHand"], 1);
+
+    let short = submit_import(&emu, json!({"fileName": "late.json", "linkDuration": 1})).await;
+    emu.state.advance_clock(Duration::from_secs(120));
+    let late = format!(
+        "{}{}",
+        emu.handle.base_url(),
+        short["uploadLink"].as_str().expect("link")
+    );
+    let late = emu
+        .client
+        .post(&late)
+        .bearer_auth("all")
+        .body("{}")
+        .send()
+        .await
+        .expect("late");
+    assert_eq!(late.status(), StatusCode::GONE);
+    let body: Value = serde_json::from_str(&late.text().await.expect("text")).expect("json");
+    assert_eq!(body["errorCode"], "ExpiredUploadLink");
+    let bad = emu
+        .post(
+            &format!("{IMPEX}/availability-records/imports"),
+            json!({"fileName": "x", "linkDuration": "soon"}),
+        )
+        .await;
+    assert_eq!(
+        assert_error(&bad, 400, "InvalidRequestParameter")["message"],
+        "link duration must be numeric"
+    );
+    assert_error(
+        &emu.post(&format!("{IMPEX}/availability-records/imports"), json!({}))
+            .await,
+        400,
+        "MissingParameter",
+    );
+    let unknown = emu
+        .client
+        .post(format!(
+            "{}{IMPEX}/availability-records/imports/uploadlink/nope",
+            emu.handle.base_url()
+        ))
+        .bearer_auth("all")
+        .body("{}")
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn connect_rest_availability_and_reservations_share_the_tenant() {
+    let emu = emu().await;
+    let provision = emu
+        .call(
+            Method::PUT,
+            &format!("/inventory/internal/v1/organizations/{ORG}"),
+            Some("all"),
+            None,
+        )
+        .await;
+    assert_eq!(provision.status, StatusCode::NO_CONTENT);
+    let base = "/services/data/v58.0/commerce/oci";
+    let by_group = emu
+        .post(&format!("{base}/availability/availability-records/actions/get-availability"),
+            json!({"locationGroupIdentifiers": ["LocationGroup01"], "stockKeepingUnits": ["ID-PEM", "PS-EL"], "useCache": "false"}))
+        .await;
+    assert_eq!(by_group.status, StatusCode::CREATED);
+    let body = by_group.json();
+    assert_eq!(body["success"], true);
+    assert_eq!(
+        body["locationGroups"][0]["locationGroupIdentifier"],
+        "LocationGroup01"
+    );
+    let record = &body["locationGroups"][0]["inventoryRecords"][0];
+    assert_eq!(
+        (record["stockKeepingUnit"].clone(), record["exists"].clone()),
+        (json!("ID-PEM"), json!(true))
+    );
+    let group_ato = num(&record["availableToOrder"]);
+
+    let reserve = emu
+        .post(&format!("{base}/reservation/actions/reservations"),
+            json!({"actionRequestId": "c-1", "createRecords": [{"locationGroupIdentifier": "LocationGroup01", "stockKeepingUnit": "ID-PEM", "quantity": 2}]}))
+        .await;
+    assert_eq!(reserve.status, StatusCode::CREATED);
+    let reserved = reserve.json();
+    assert_eq!(reserved["success"], true);
+    assert_eq!(
+        reserved["details"][0],
+        json!({"locationGroupIdentifier": "LocationGroup01", "stockKeepingUnit": "ID-PEM", "quantity": 2})
+    );
+    let (group, _) = emu
+        .availability("ID-PEM", "LocationGroup01", "Warehouse01")
+        .await;
+    assert_eq!(
+        num(&group["ato"]),
+        group_ato - 2.0,
+        "Connect writes show up through the Commerce API"
+    );
+
+    let released = emu
+        .post(&format!("{base}/reservation/actions/releases"),
+            json!({"releaseRecords": [{"actionRequestId": "c-2", "locationGroupIdentifier": "LocationGroup01", "stockKeepingUnit": "ID-PEM", "quantity": 2}]}))
+        .await
+        .json();
+    assert_eq!(released["success"], true);
+    let by_location = emu
+        .post(
+            &format!("{base}/availability/availability-records/actions/get-availability"),
+            json!({"locationIdentifiers": ["Warehouse01"], "stockKeepingUnits": ["ID-PEM"]}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        by_location["locations"][0]["locationIdentifier"],
+        "Warehouse01"
+    );
+    assert_eq!(by_location["locationGroups"], json!([]));
+    let unknown = emu
+        .post(
+            &format!("{base}/availability/availability-records/actions/get-availability"),
+            json!({"locationGroupIdentifier": "Nope", "stockKeepingUnit": "ID-PEM"}),
+        )
+        .await
+        .json();
+    assert_eq!(unknown["success"], false);
+    assert_eq!(unknown["errors"][0]["errorCode"], "GroupDoesNotExist");
+    let denied = emu
+        .call(
+            Method::POST,
+            &format!("{base}/reservation/actions/reservations"),
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(denied.json()[0]["errorCode"], "INVALID_SESSION_ID");
+}
+
+#[tokio::test]
+async fn chaos_switches_are_deterministic() {
+    let path = format!("{AV}/availability-records/actions/get-availability");
+    let body = json!({"skus": ["ID-PEM"], "locations": ["Warehouse01"]});
+    let always_429 = emu_with(OciOptions {
+        rate_429: 1.0,
+        retry_after_secs: 9,
+        ..OciOptions::default()
+    })
+    .await;
+    let answer = always_429.post(&path, body.clone()).await;
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answer.headers[RETRY_AFTER], "9");
+    assert_eq!(answer.json()["title"], "Too Many Requests");
+    let always_503 = emu_with(OciOptions {
+        rate_503: 1.0,
+        retry_after_secs: 1,
+        ..OciOptions::default()
+    })
+    .await;
+    assert_eq!(
+        always_503.post(&path, body.clone()).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let always_drop = emu_with(OciOptions {
+        rate_drop: 1.0,
+        ..OciOptions::default()
+    })
+    .await;
+    let url = format!("{}{path}", always_drop.handle.base_url());
+    let dropped = match always_drop
+        .client
+        .post(&url)
+        .bearer_auth("all")
+        .body(body.to_string())
+        .send()
+        .await
+    {
+        Err(_) => true,
+        Ok(response) => response.bytes().await.is_err(),
+    };
+    assert!(dropped, "the connection is cut");
+
+    let mixed = OciOptions {
+        rate_429: 0.3,
+        rate_503: 0.3,
+        seed: 11,
+        retry_after_secs: 1,
+        ..OciOptions::default()
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let emu = emu_with(mixed.clone()).await;
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            statuses.push(emu.post(&path, body.clone()).await.status.as_u16());
+        }
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1]);
+    for status in [200, 429, 503] {
+        assert!(runs[0].contains(&status), "{:?}", runs[0]);
+    }
+}
+
+#[tokio::test]
+async fn seed_files_replace_the_default_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("seed.json");
+    let seed = json!({"locations": ["DC-1", "DC-2"], "groups": [{"id": "All", "locations": ["DC-1", "DC-2"]}],
+        "records": [{"location": "DC-1", "sku": "WIDGET", "onHand": 3}, {"location": "DC-2", "sku": "WIDGET", "onHand": 4, "safetyStockCount": 1}]});
+    std::fs::write(&path, seed.to_string()).expect("write");
+    let data = load_seed(&path).expect("seed loads");
+    let emu = emu_with(OciOptions {
+        data: Some(data),
+        ..OciOptions::default()
+    })
+    .await;
+    let (group, location) = emu.availability("WIDGET", "All", "DC-2").await;
+    assert_eq!(
+        (
+            group["onHand"].clone(),
+            group["ato"].clone(),
+            location["atf"].clone()
+        ),
+        (json!(7), json!(6), json!(3))
+    );
+
+    std::fs::write(
+        &path,
+        "{\"locations\": [\"A1\"],\n \"records\": [{\"location\": \"A1\"}]}",
+    )
+    .expect("write");
+    let error = load_seed(&path).expect_err("invalid").to_string();
+    assert!(error.contains("seed.json:2:"), "{error}");
+}

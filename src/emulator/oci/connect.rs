@@ -14,7 +14,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::access::{Grant, Scope};
+use super::access::Scope;
 use super::availability::{Query, answer};
 use super::errors::ApiError;
 use super::reservation::{Line, Reserve};
@@ -50,25 +50,24 @@ fn connect_error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(status, json!([{"errorCode": code, "message": message}]))
 }
 
-/// Checks the org token: valid, and carrying `api`, `full` or the OCI scope.
-fn authorize(state: &OciState, headers: &HeaderMap, scope: Scope) -> Result<Grant, Response> {
-    let grant = state.authenticate(headers).map_err(|_| {
-        connect_error(
+/// Checks the org token (valid, and carrying `api`, `full` or the OCI scope); the refusal
+/// when it fails.
+fn refusal(state: &OciState, headers: &HeaderMap, scope: Scope) -> Option<Response> {
+    let Ok(grant) = state.authenticate(headers) else {
+        return Some(connect_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
             "Session expired or invalid",
-        )
-    })?;
+        ));
+    };
     let broad = grant.scopes.iter().any(|s| s == "api" || s == "full");
-    if broad || scope.granted_by(&grant) {
-        Ok(grant)
-    } else {
-        Err(connect_error(
+    (!broad && !scope.granted_by(&grant)).then(|| {
+        connect_error(
             StatusCode::FORBIDDEN,
             "INSUFFICIENT_ACCESS",
             "The access token does not allow this resource.",
-        ))
-    }
+        )
+    })
 }
 
 /// A 201 answer: `success` is true when there are no errors.
@@ -111,7 +110,7 @@ async fn get_availability(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorize(&state, &headers, Scope::Availability) {
+    if let Some(response) = refusal(&state, &headers, Scope::Availability) {
         return response;
     }
     let request: AvailabilityBody = match json_body(&body) {
@@ -209,7 +208,7 @@ async fn reserve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorize(&state, &headers, Scope::ReservationsRw) {
+    if let Some(response) = refusal(&state, &headers, Scope::ReservationsRw) {
         return response;
     }
     let request: ReserveBody = match json_body(&body) {
@@ -278,7 +277,7 @@ async fn releases(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorize(&state, &headers, Scope::ReservationsRw) {
+    if let Some(response) = refusal(&state, &headers, Scope::ReservationsRw) {
         return response;
     }
     match json_body::<ReleaseBody>(&body) {
@@ -293,7 +292,7 @@ async fn fulfillments(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorize(&state, &headers, Scope::ReservationsRw) {
+    if let Some(response) = refusal(&state, &headers, Scope::ReservationsRw) {
         return response;
     }
     match json_body::<FulfillBody>(&body) {
