@@ -49,8 +49,11 @@ pub fn routes() -> Router<OciState> {
 /// Which SKUs at which places a caller asks for.
 #[derive(Debug, Default)]
 pub struct Query {
+    /// SKUs asked for.
     pub skus: Vec<String>,
+    /// Location ids.
     pub locations: Vec<String>,
+    /// Group ids and their member locations.
     pub groups: Vec<String>,
     /// The `{sku, group}` form: also list every member location.
     pub with_members: bool,
@@ -163,10 +166,15 @@ async fn get_availability(
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockUpdate {
+    /// Quantity on hand.
     pub on_hand: Option<f64>,
+    /// New safety stock.
     pub safety_stock_count: Option<f64>,
+    /// When the quantity was counted (ISO 8601).
     pub effective_date: Option<String>,
+    /// New expected restocks.
     pub future_stock: Option<Vec<Future>>,
+    /// Caller reference of the last write.
     pub external_ref_id: Option<String>,
 }
 

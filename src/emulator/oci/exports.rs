@@ -26,9 +26,13 @@ use super::store::{Org, Place};
 /// What is exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Availability records of groups or locations.
     Availability,
+    /// Locations and groups.
     LocationGraph,
+    /// Product segmentation of groups.
     ProductSegmentation,
+    /// Inventory events of one SKU.
     EventLog,
 }
 

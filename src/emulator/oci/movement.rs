@@ -36,7 +36,9 @@ pub fn routes() -> Router<OciState> {
 /// `{"group": ..}` or `{"location": ..}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PlaceRef {
+    /// A group id.
     pub group: Option<String>,
+    /// A location id.
     pub location: Option<String>,
 }
 

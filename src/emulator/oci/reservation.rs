@@ -41,25 +41,33 @@ pub fn routes() -> Router<OciState> {
 /// Lifecycle of a reservation document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Holding its quantities.
     Open,
+    /// Cancelled by a PATCH.
     Cancelled,
+    /// Its `expirationSeconds` passed.
     Expired,
 }
 
 /// A stored reservation document.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// Open, cancelled or expired.
     pub status: Status,
     /// What it holds: (place, sku, quantity).
     pub lines: Vec<(Place, String, f64)>,
+    /// When it expires, if ever.
     pub expires: Option<DateTime<Utc>>,
 }
 
 /// One requested line.
 #[derive(Debug, Clone)]
 pub struct Line {
+    /// Where.
     pub place: Place,
+    /// The SKU.
     pub sku: String,
+    /// The quantity involved.
     pub quantity: f64,
     /// Index of the all-or-nothing set the line belongs to.
     pub all_or_nothing: Option<usize>,
@@ -68,28 +76,41 @@ pub struct Line {
 /// A reservation request in neutral form (Commerce API or Connect REST).
 #[derive(Debug, Clone)]
 pub struct Reserve {
+    /// The lines.
     pub lines: Vec<Line>,
+    /// Whether a shortfall may reserve less.
     pub allow_partial: bool,
+    /// Reserve against ATF instead of ATO.
     pub fulfill_only: bool,
+    /// Seconds until the reservation expires.
     pub expiration_seconds: Option<i64>,
+    /// Time of the reservation.
     pub reservation_time: Option<String>,
 }
 
 /// What happened to one line: the quantity reserved and the error, if any.
 #[derive(Debug, Clone)]
 pub struct LineResult {
+    /// Where.
     pub place: Place,
+    /// The SKU.
     pub sku: String,
+    /// Quantity reserved for the line.
     pub reserved: f64,
+    /// The error code when not everything was reserved.
     pub error: Option<&'static str>,
 }
 
 /// The result of a reservation.
 #[derive(Debug, Clone)]
 pub struct Reserved {
+    /// Whether the reservation succeeded.
     pub success: bool,
+    /// Time of the reservation.
     pub reservation_time: String,
+    /// When it expires.
     pub expiration_time: Option<String>,
+    /// The lines.
     pub lines: Vec<LineResult>,
 }
 

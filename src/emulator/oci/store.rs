@@ -28,38 +28,57 @@ pub enum Place {
 /// Stock of one SKU at one location.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Record {
+    /// Quantity on hand.
     pub on_hand: f64,
+    /// Quantity reserved.
     pub reserved: f64,
+    /// Safety stock.
     pub safety_stock: f64,
+    /// When the quantity was counted (ISO 8601).
     pub effective_date: Option<String>,
+    /// Expected restocks.
     pub futures: Vec<Future>,
+    /// Caller reference of the last write.
     pub external_ref_id: Option<String>,
 }
 
 /// One entry of the change log that feeds get-deltas and event-log exports.
 #[derive(Debug, Clone)]
 pub struct Change {
+    /// When it happened (emulator clock).
     pub at: DateTime<Utc>,
+    /// Where.
     pub place: Place,
+    /// The SKU.
     pub sku: String,
     /// What happened: `UPDATE`, `IMPORT`, `DELETE`, `RESERVE`, `RELEASE`, `TRANSFER`, `FULFILL`.
     pub event: &'static str,
+    /// The quantity involved.
     pub quantity: f64,
 }
 
 /// The computed availability of a SKU at a place.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct View {
+    /// The SKU.
     pub sku: String,
+    /// Quantity on hand.
     pub on_hand: f64,
+    /// Quantity reserved.
     pub reserved: f64,
+    /// Safety stock.
     pub safety_stock: f64,
+    /// Available to fulfill.
     pub atf: f64,
+    /// Available to order.
     pub ato: f64,
+    /// When the quantity was counted (ISO 8601).
     pub effective_date: Option<String>,
+    /// Expected restocks.
     pub futures: Vec<Future>,
     /// Group level only: reservations held at the group and at groups sharing its locations.
     pub group_reserved: Option<(f64, f64)>,
+    /// Whether any member stocks the SKU.
     pub exists: bool,
 }
 
@@ -126,20 +145,27 @@ impl View {
 /// All state of one organization (tenant).
 #[derive(Debug, Default)]
 pub struct Org {
+    /// Location ids.
     pub locations: BTreeSet<String>,
+    /// Group ids and their member locations.
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Stock by (location, sku).
     pub records: BTreeMap<(String, String), Record>,
     /// Reservations held at group level, by (group, sku).
     pub group_reserved: BTreeMap<(String, String), f64>,
+    /// Reservation documents by id.
     pub reservations: HashMap<String, Document>,
     /// Idempotency ids of batch records already applied.
     pub seen_actions: HashSet<String>,
+    /// Every change, in order.
     pub log: Vec<Change>,
     /// Delta token -> (log position, issued at).
     pub delta_tokens: HashMap<String, (usize, DateTime<Utc>)>,
+    /// Import jobs by id.
     pub imports: BTreeMap<String, Import>,
     /// Upload link id -> import id.
     pub upload_links: HashMap<String, String>,
+    /// Export jobs by id.
     pub exports: BTreeMap<String, Export>,
 }
 
