@@ -1276,6 +1276,28 @@ async fn connect_rest_availability_and_reservations_share_the_tenant() {
         .await
         .json();
     assert_eq!(released["success"], true);
+    emu.post(&format!("{base}/reservation/actions/reservations"),
+        json!({"actionRequestId": "c-3", "createRecords": [{"locationGroupIdentifier": "LocationGroup01", "stockKeepingUnit": "ID-PEM", "quantity": 1}]}))
+        .await;
+    let transferred = emu
+        .post(&format!("{base}/reservation/actions/transfers"),
+            json!({"transferRecords": [{"actionRequestId": "c-4", "fromLocationGroupIdentifier": "LocationGroup01", "toLocationIdentifier": "Warehouse01", "stockKeepingUnit": "ID-PEM", "quantity": 1}]}))
+        .await
+        .json();
+    assert_eq!(transferred["success"], true, "{transferred}");
+    let fulfilled = emu
+        .post(&format!("{base}/reservation/actions/fulfillments"),
+            json!({"fulfillmentRecords": [{"actionRequestId": "c-5", "locationIdentifier": "Warehouse01", "stockKeepingUnit": "ID-PEM", "quantity": 1}]}))
+        .await
+        .json();
+    assert_eq!(fulfilled["success"], true, "{fulfilled}");
+    let (_, warehouse) = emu
+        .availability("ID-PEM", "LocationGroup01", "Warehouse01")
+        .await;
+    assert_eq!(
+        (warehouse["onHand"].clone(), warehouse["reserved"].clone()),
+        (json!(129), json!(0))
+    );
     let by_location = emu
         .post(
             &format!("{base}/availability/availability-records/actions/get-availability"),

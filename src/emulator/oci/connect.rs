@@ -1,5 +1,5 @@
 //! Connect REST equivalents under `/services/data/vXX.X/commerce/oci/...`: get-availability,
-//! reservation create, releases and fulfillments, on the tenant the last internal PUT named.
+//! reservation create, releases, transfers and fulfillments, on the tenant the last internal PUT named.
 //!
 //! Answers are 201 with `{"success":…,"errors":[…],…}`; OCI-level failures (unknown place)
 //! come back as `success:false` with `errors:[{"errorCode","message"}]`; authentication
@@ -42,6 +42,10 @@ pub fn routes() -> Router<OciState> {
         .route(
             &format!("{PREFIX}/reservation/actions/fulfillments"),
             post(fulfillments),
+        )
+        .route(
+            &format!("{PREFIX}/reservation/actions/transfers"),
+            post(transfers),
         )
 }
 
@@ -335,6 +339,110 @@ fn apply_each(state: &OciState, records: Vec<ConnectRecord>, fulfill: bool) -> R
                 (_, false) => org.release(&place, sku, record.quantity, now),
             };
             match outcome {
+                Ok(()) => {
+                    if let Some(id) = &record.action_request_id {
+                        org.first_use(id);
+                    }
+                }
+                Err((code, message)) => errors.push(json!({"errorCode": code, "message": message})),
+            }
+        }
+        errors
+    });
+    created(json!({}), errors)
+}
+
+/// One Connect transfer record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransferRecord {
+    action_request_id: Option<String>,
+    from_location_group_identifier: Option<String>,
+    from_location_identifier: Option<String>,
+    to_location_group_identifier: Option<String>,
+    to_location_identifier: Option<String>,
+    stock_keeping_unit: String,
+    quantity: f64,
+    #[serde(default)]
+    ignore_availability_check: bool,
+}
+
+/// Body of transfers.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransferBody {
+    transfer_records: Vec<TransferRecord>,
+}
+
+/// A group or location given by one of two identifiers.
+fn either(group: Option<&String>, location: Option<&String>) -> Result<Place, ApiError> {
+    ConnectRecord {
+        action_request_id: None,
+        location_group_identifier: group.cloned(),
+        location_identifier: location.cloned(),
+        stock_keeping_unit: String::new(),
+        quantity: 0.0,
+    }
+    .place()
+}
+
+async fn transfers(
+    State(state): State<OciState>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = refusal(&state, &headers, Scope::ReservationsRw) {
+        return response;
+    }
+    let request: TransferBody = match json_body(&body) {
+        Ok(request) => request,
+        Err(error) => return bad_body(&error),
+    };
+    let errors = state.with_org(&state.connect_tenant(), |org, now| {
+        let mut errors = Vec::new();
+        for record in request.transfer_records {
+            let places = either(
+                record.from_location_group_identifier.as_ref(),
+                record.from_location_identifier.as_ref(),
+            )
+            .and_then(|from| {
+                Ok((
+                    from,
+                    either(
+                        record.to_location_group_identifier.as_ref(),
+                        record.to_location_identifier.as_ref(),
+                    )?,
+                ))
+            })
+            .and_then(|(from, to)| {
+                org.require_place(&from)?;
+                org.require_place(&to)?;
+                Ok((from, to))
+            });
+            let (from, to) = match places {
+                Ok(places) => places,
+                Err(error) => {
+                    errors.push(entry(&error));
+                    continue;
+                }
+            };
+            if record
+                .action_request_id
+                .as_deref()
+                .is_some_and(|id| org.seen_actions.contains(id))
+            {
+                continue;
+            }
+            let sku = &record.stock_keeping_unit;
+            match org.transfer(
+                &from,
+                &to,
+                sku,
+                record.quantity,
+                record.ignore_availability_check,
+                now,
+            ) {
                 Ok(()) => {
                     if let Some(id) = &record.action_request_id {
                         org.first_use(id);
