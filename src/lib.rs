@@ -17,4 +17,5 @@ pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod snapshot;
+pub mod snaptest;
 pub mod vars;
