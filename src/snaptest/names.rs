@@ -34,6 +34,17 @@ pub struct TrialId {
     pub numbered: Option<usize>,
 }
 
+impl TrialId {
+    /// The name without any prefix: `Folder::Request#2` (what a snapshot's header records).
+    pub fn local_name(&self) -> String {
+        let mut name = self.path.join("::");
+        if let Some(n) = self.numbered {
+            name.push_str(&format!("#{n}"));
+        }
+        name
+    }
+}
+
 /// Each item's path (folders, then name), with ` (N)` added to the names of later duplicates.
 pub fn unique_paths(items: &[PlannedItem]) -> Vec<Vec<String>> {
     let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
@@ -139,5 +150,6 @@ mod tests {
         assert_eq!(ids[4].config_path, ["Inventory", "Get: a/b"]);
         assert_eq!((ids[4].position, ids[4].iteration), (1, 1));
         assert_eq!(ids[4].numbered, Some(2));
+        assert_eq!(ids[4].local_name(), "Inventory::Get: a/b (2)#2");
     }
 }

@@ -294,7 +294,7 @@ fn trial_work(
                     let redactions = opts.config.for_trial(&id.config_path);
                     let meta = SnapshotMeta {
                         collection: collection_name.to_string(),
-                        trial: id.name.clone(),
+                        trial: id.local_name(),
                     };
                     let mut content = SnapshotContent::from_parts(&parts, &redactions, redactor);
                     content.url = redact_query(&content.url, &redactions.rules);
