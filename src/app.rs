@@ -26,6 +26,8 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
         Command::Run(args) => run_command(&args, ctx),
         Command::Check(args) => check_command(&args, ctx),
         Command::Emulator(args) => emulator_command(&args),
+        Command::Test(args) => crate::snaptest::test_command(&args, ctx),
+        Command::Snapshots(args) => crate::snaptest::snapshots_command(&args, ctx),
     };
     match result {
         Ok(code) => code,

@@ -18,4 +18,5 @@ pub mod runner;
 pub mod script;
 pub mod secret;
 pub mod snapshot;
+pub mod snaptest;
 pub mod vars;
