@@ -313,6 +313,15 @@ async fn send_item(
             });
             return;
         }
+        // The credential as sent (e.g. base64 of `user:password`) is a secret too.
+        if let Some((_, value)) = spec
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            opts.redactor
+                .add(value.split_once(' ').map_or(value.as_str(), |(_, c)| c));
+        }
     }
     let outcome = client.send(&spec).await;
     execution.request = Some(outcome.request);
