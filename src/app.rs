@@ -28,6 +28,8 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
         Command::Emulator(args) => crate::app_emulator::emulator_command(&args, ctx),
         Command::Token(args) => crate::app_sf::token_command(&args, ctx),
         Command::Keygen(args) => crate::app_sf::keygen_command(&args, ctx),
+        Command::Test(args) => crate::snaptest::test_command(&args, ctx),
+        Command::Snapshots(args) => crate::snaptest::snapshots_command(&args, ctx),
     };
     match result {
         Ok(code) => code,
@@ -207,6 +209,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         folders: args.folder.clone(),
         delay_request: millis(args.delay_request).unwrap_or_default(),
         timeout: millis(args.timeout),
+        script_timeout: millis(args.timeout_script),
         bail: args.bail.as_deref().is_some_and(|b| b.contains("failure")),
         ignore_redirects: args.ignore_redirects,
         client: ClientOptions {
@@ -363,6 +366,10 @@ fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
         ..Scopes::default()
     };
     let report = crate::check::check(&loaded, &scopes);
-    print!("{report}");
-    Ok(EXIT_OK)
+    print!("{}", report.text);
+    Ok(if report.syntax_errors > 0 {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
 }

@@ -1,5 +1,5 @@
-//! `snapman check`: lists a collection's items and warns about undefined variables and
-//! features snapman does not support, without sending anything.
+//! `snapman check`: lists a collection's items and warns about undefined variables, script
+//! syntax errors and features snapman does not support, without sending anything.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -9,7 +9,10 @@ use serde_json::Value;
 use crate::auth::postman::SUPPORTED;
 use crate::collection::load::LoadedCollection;
 use crate::collection::model::{Auth, Request, UrlField};
+use crate::http::client::ClientOptions;
 use crate::runner::plan::{self, PlannedItem};
+use crate::runner::scripts::ScriptHost;
+use crate::script::ScriptLimits;
 use crate::vars::Scopes;
 
 /// Names that scripts set (`pm.environment.set('x', ..)`, `postman.setGlobalVariable("x", ..)`):
@@ -57,8 +60,16 @@ fn url_text(request: &Request) -> String {
     }
 }
 
-/// The check report as text: one line per item, then warnings, then a count.
-pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> String {
+/// What `check` found.
+pub struct CheckReport {
+    /// The report text: one line per item, then warnings, then a count.
+    pub text: String,
+    /// Scripts that do not compile (they will fail at run time).
+    pub syntax_errors: usize,
+}
+
+/// Checks the collection against the given scopes without sending anything.
+pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> CheckReport {
     let items = plan::flatten(&loaded.collection);
     let set_by_scripts = names_set_by_scripts(&items);
     let mut out = String::new();
@@ -70,7 +81,8 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> String {
         items.len(),
         loaded.path.display()
     );
-    let mut scripts = 0;
+    let mut host = ScriptHost::new(ScriptLimits::default(), ClientOptions::default());
+    let mut syntax_errors = 0;
     for item in &items {
         let method = item.request.method.clone().unwrap_or_else(|| "GET".into());
         let _ = writeln!(
@@ -79,7 +91,25 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> String {
             item.path_display(),
             url_text(&item.request)
         );
-        scripts += item.prerequest.len() + item.test.len();
+        let phases = [("pre-request", &item.prerequest), ("test", &item.test)];
+        for (phase, sources) in phases {
+            for source in sources {
+                if let Err(e) = host.check_syntax(source) {
+                    syntax_errors += 1;
+                    let at = match (e.line, e.column) {
+                        (Some(l), Some(c)) => format!(" at {l}:{c}"),
+                        (Some(l), None) => format!(" at line {l}"),
+                        _ => String::new(),
+                    };
+                    warnings.push(format!(
+                        "{}: {phase} script{at}: {}: {}",
+                        item.path_display(),
+                        e.name,
+                        e.message
+                    ));
+                }
+            }
+        }
         let mut texts = Vec::new();
         if let Ok(v) = serde_json::to_value(&item.request) {
             strings(&v, &mut texts);
@@ -110,14 +140,12 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> String {
             ));
         }
     }
-    if scripts > 0 {
-        warnings.push(format!(
-            "{scripts} scripts will not be executed: this build of snapman has no script engine yet"
-        ));
-    }
     for w in &warnings {
         let _ = writeln!(out, "warning: {w}");
     }
     let _ = writeln!(out, "{} items, {} warnings", items.len(), warnings.len());
-    out
+    CheckReport {
+        text: out,
+        syntax_errors,
+    }
 }

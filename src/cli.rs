@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use crate::cli_sf::{EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
 use crate::context::ColorChoice;
+use crate::snapshot::UpdateMode;
 
 /// Run exported Postman collections as fast, snapshot-checked tests.
 #[derive(Debug, Parser)]
@@ -30,6 +31,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Write a key pair and self-signed certificate for a connected app (replaces the openssl steps).
     Keygen(KeygenArgs),
+    /// Run a collection as tests: one libtest trial per request, responses checked against snapshots.
+    Test(Box<TestArgs>),
+    /// Review, accept, reject or prune stored snapshots.
+    Snapshots(SnapshotsArgs),
 }
 
 /// Flags of `snapman run`.
@@ -146,4 +151,75 @@ pub struct CheckArgs {
     /// Set a global variable, `KEY=VALUE`; repeatable.
     #[arg(long = "global-var", value_name = "KEY=VALUE")]
     pub global_var: Vec<String>,
+}
+
+/// Flags of `snapman test`: every `run` flag, the snapshot flags, then libtest's flags after `--`.
+#[derive(Debug, Args, Clone)]
+pub struct TestArgs {
+    /// The run flags.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Directory of this collection's snapshots (default: tests/snapshots/<collection file stem>).
+    #[arg(long = "snapshot-dir", value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// What to do with new or changed snapshots: no, new, always, unseen (default: $SNAPMAN_UPDATE, else no).
+    #[arg(long, value_name = "MODE")]
+    pub update: Option<UpdateMode>,
+    /// What a response is checked against: stored snapshots, or the item's saved example responses.
+    #[arg(long, value_enum, default_value_t = Expect::Snapshots)]
+    pub expect: Expect,
+    /// Arguments for the test harness, as for `cargo test -- ...`: filter, --exact, --list, --format.
+    #[arg(last = true, value_name = "LIBTEST_ARGS")]
+    pub libtest_args: Vec<String>,
+}
+
+/// `--expect`: the source of a trial's expected response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Expect {
+    /// Snapshot files under the snapshot directory.
+    #[default]
+    Snapshots,
+    /// The item's saved example responses in the collection (status and body).
+    Examples,
+}
+
+/// Flags of `snapman snapshots`.
+#[derive(Debug, Args, Clone)]
+pub struct SnapshotsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SnapshotsAction,
+}
+
+/// The `snapman snapshots` subcommands.
+#[derive(Debug, Subcommand, Clone)]
+pub enum SnapshotsAction {
+    /// For each pending `.snap.new` file, show the diff and ask: accept, reject or skip.
+    Review(PendingArgs),
+    /// Accept pending snapshots: each `.snap.new` replaces its `.snap`.
+    Accept(PendingArgs),
+    /// Reject pending snapshots: each `.snap.new` is deleted.
+    Reject(PendingArgs),
+    /// Remove the snapshots of requests that are no longer in the collection.
+    Prune(PruneArgs),
+}
+
+/// Which pending snapshots `review`, `accept` and `reject` work on.
+#[derive(Debug, Args, Clone)]
+pub struct PendingArgs {
+    /// Snapshot directory to search for `.snap.new` files.
+    #[arg(long = "snapshot-dir", value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// A collection (its snapshot directory), a directory, or `.snap.new` files (default: tests/snapshots).
+    pub paths: Vec<PathBuf>,
+}
+
+/// Flags of `snapman snapshots prune`.
+#[derive(Debug, Args, Clone)]
+pub struct PruneArgs {
+    /// Directory of the collection's snapshots (default: tests/snapshots/<collection file stem>).
+    #[arg(long = "snapshot-dir", value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// The collection whose requests are live.
+    pub collection: PathBuf,
 }

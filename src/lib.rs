@@ -18,6 +18,8 @@ pub mod error;
 pub mod http;
 pub mod report;
 pub mod runner;
+pub mod script;
 pub mod secret;
 pub mod snapshot;
+pub mod snaptest;
 pub mod vars;

@@ -107,7 +107,8 @@ fn check_lists_items_and_warns_without_sending() {
     let mut c = collection(json!([
         {"name": "F", "item": [{"name": "Uses vars", "request": {"method": "POST",
             "url": "http://127.0.0.1:1/{{path}}?k={{defined}}", "auth": {"type": "hawk", "hawk": []}},
-            "event": [{"listen": "test", "script": {"exec": ["pm.environment.set('fromScript', 1)"]}}]}]},
+            "event": [{"listen": "test", "script": {"exec": ["pm.environment.set('fromScript', 1)"]}},
+                      {"listen": "prerequest", "script": {"exec": ["let x = ;"]}}]}]},
         {"name": "Later", "request": "http://127.0.0.1:1/{{fromScript}}"}
     ]));
     c["variable"] = json!([{"key": "defined", "value": "1"}]);
@@ -117,7 +118,11 @@ fn check_lists_items_and_warns_without_sending() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a script syntax error fails the check: {stdout}"
+    );
     assert!(
         stdout.contains("F › Uses vars POST http://127.0.0.1:1/{{path}}?k={{defined}}"),
         "{stdout}"
@@ -136,7 +141,7 @@ fn check_lists_items_and_warns_without_sending() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("1 scripts will not be executed"),
+        stdout.contains("F › Uses vars: pre-request script at 1:"),
         "{stdout}"
     );
 }

@@ -98,18 +98,12 @@ pub fn secrets(auth: &Auth) -> Vec<String> {
         "refreshToken",
         "passphrase",
     ];
-    let mut found: Vec<String> = auth
-        .params_list()
+    auth.params_list()
         .into_iter()
         .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()))
         .map(|(_, v)| text(Some(&v)))
         .filter(|v| !v.is_empty())
-        .collect();
-    if auth.kind == "basic" {
-        // The header carries the password base64-encoded: mask that form too.
-        found.push(basic_credentials(auth));
-    }
-    found
+        .collect()
 }
 
 /// `base64(username:password)` of a basic block.

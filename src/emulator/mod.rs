@@ -5,6 +5,7 @@ mod echo;
 pub mod login;
 mod login_soap;
 mod login_token;
+pub mod oci;
 mod parse;
 mod server;
 

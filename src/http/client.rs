@@ -14,6 +14,9 @@ use crate::http::spec::RequestSpec;
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
 pub const USER_AGENT: &str = concat!("PostmanRuntime/7.39.1 snapman/", env!("CARGO_PKG_VERSION"));
 
+/// Methods sent without `Content-Length` when they have no body.
+const METHODS_WITHOUT_LENGTH: [&str; 6] = ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+
 /// Options that hold for every request of a run.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
@@ -51,6 +54,7 @@ impl HttpClient {
         let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
             let mut b = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .http1_title_case_headers()
                 .danger_accept_invalid_certs(!strict || opts.insecure)
                 .pool_max_idle_per_host(8);
             if cookies {
@@ -97,6 +101,7 @@ impl HttpClient {
     pub async fn send(&self, spec: &RequestSpec) -> Outcome {
         let mut current = spec.clone();
         add_system_headers(&mut current);
+        let user_referer = spec.has_header("referer");
         let started = Instant::now();
         let mut hops = 0usize;
         loop {
@@ -123,7 +128,7 @@ impl HttpClient {
             match (redirect, location) {
                 (true, Some(location)) => {
                     hops += 1;
-                    current = next_hop(&current, response.code, &location);
+                    current = next_hop(&current, response.code, &location, user_referer);
                 }
                 _ => {
                     return Outcome {
@@ -164,6 +169,9 @@ impl HttpClient {
         }
         if let Some(body) = &spec.body {
             builder = builder.body(body.clone());
+        } else if !METHODS_WITHOUT_LENGTH.contains(&spec.method.as_str()) {
+            // Node sends `Content-Length: 0` for a bodiless POST, PUT, PATCH or custom method.
+            builder = builder.body(Vec::new());
         }
         if let Some(t) = self.timeout {
             builder = builder.timeout(t);
@@ -217,7 +225,7 @@ fn add_system_headers(spec: &mut RequestSpec) {
 }
 
 /// The request for the next redirect hop, with Postman's method and header rules.
-fn next_hop(prev: &RequestSpec, code: u16, location: &str) -> RequestSpec {
+fn next_hop(prev: &RequestSpec, code: u16, location: &str, user_referer: bool) -> RequestSpec {
     let mut next = prev.clone();
     let base = Url::parse(&prev.url).ok();
     let target = base
@@ -241,10 +249,13 @@ fn next_hop(prev: &RequestSpec, code: u16, location: &str) -> RequestSpec {
     if host_changed && !prev.settings.follow_authorization_header {
         next.remove_header("authorization");
     }
-    if prev.settings.remove_referer_on_redirect {
-        next.remove_header("referer");
-    } else {
-        next.set_header("Referer", prev.url.clone());
+    // A Referer the user set is kept as is; the one Postman adds follows the hops.
+    if !user_referer {
+        if prev.settings.remove_referer_on_redirect {
+            next.remove_header("referer");
+        } else {
+            next.set_header("Referer", prev.url.clone());
+        }
     }
     next.remove_header("cookie");
     next.url = target;
@@ -308,12 +319,12 @@ mod tests {
             body: Some(b"x".to_vec()),
             ..Default::default()
         };
-        let n = next_hop(&spec, 303, "/y");
+        let n = next_hop(&spec, 303, "/y", false);
         assert_eq!(n.method, "GET");
         assert_eq!(n.url, "http://a.test/y");
         assert!(n.body.is_none());
         assert!(n.has_header("authorization"));
-        let n = next_hop(&spec, 307, "http://b.test/z");
+        let n = next_hop(&spec, 307, "http://b.test/z", false);
         assert_eq!(n.method, "POST");
         assert!(n.body.is_some());
         assert!(!n.has_header("authorization"));

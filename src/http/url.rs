@@ -172,10 +172,10 @@ fn assemble_parts(u: &Url, resolve: &dyn Fn(&str) -> String) -> String {
             .iter()
             .filter(|q| q.disabled != Some(true))
             .map(|q| {
-                let key = q.key.clone().unwrap_or_default();
+                let key = q.key.as_deref().unwrap_or_default();
                 match &q.value {
-                    Some(v) => format!("{key}={v}"),
-                    None => key,
+                    Some(v) => encode_query_param(key, v),
+                    None => utf8_percent_encode(key, QUERY_KEY_SET).to_string(),
                 }
             })
             .collect();
@@ -338,6 +338,28 @@ mod tests {
         };
         let s = assemble(&UrlField::Parts(Box::new(u)), &ident);
         assert_eq!(s, "https://postman-echo.com/get/42?a=1&bare");
+    }
+
+    #[test]
+    fn query_parts_encode_separators_inside_keys_and_values() {
+        let u = Url {
+            host: Some(StringOrList::One("h".into())),
+            query: Some(vec![
+                QueryParam {
+                    key: Some("k#1".into()),
+                    value: Some("v&2#".into()),
+                    ..Default::default()
+                },
+                QueryParam {
+                    key: Some("a b".into()),
+                    value: Some("c=d".into()),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        };
+        let s = assemble(&UrlField::Parts(Box::new(u)), &ident);
+        assert_eq!(encode(&s, false), "http://h/?k%231=v%262%23&a%20b=c=d");
     }
 
     #[test]

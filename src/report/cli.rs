@@ -215,19 +215,6 @@ impl<W: Write> CliReporter<W> {
             self.line("");
             self.failure_list(summary, &failures);
         }
-        if summary.scripts_not_run > 0 {
-            let n = summary.scripts_not_run;
-            let (noun, verb) = if n == 1 {
-                ("script", "was")
-            } else {
-                ("scripts", "were")
-            };
-            let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
-            let text = format!("{n} {noun} {verb} not executed: this build has no script engine");
-            self.line("");
-            let text = self.paint(yellow, &text);
-            self.line(&text);
-        }
         if let Some(message) = &summary.run_error {
             let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
             let text = self.paint(red, &format!("run error: {message}"));

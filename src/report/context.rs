@@ -223,7 +223,6 @@ mod tests {
             completed: UNIX_EPOCH,
             iterations: 1,
             executions: vec![execution(10, "ab"), execution(30, "cde")],
-            scripts_not_run: 0,
             run_error: None,
         };
         let s = ResponseStats::of(&summary);

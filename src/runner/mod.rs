@@ -3,4 +3,5 @@
 pub mod plan;
 mod reauth;
 pub mod run;
+pub mod scripts;
 pub mod summary;

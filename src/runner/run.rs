@@ -18,7 +18,9 @@ use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::reauth;
+use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::script::{Listen, ScriptLimits};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
 
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub delay_request: Duration,
     /// `--timeout`: limit for the whole run.
     pub timeout: Option<Duration>,
+    /// `--timeout-script`: limit for each script.
+    pub script_timeout: Option<Duration>,
     /// `--bail`: stop after the first failing item.
     pub bail: bool,
     /// `--ignore-redirects`.
@@ -103,8 +107,14 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     let started = SystemTime::now();
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut executions = Vec::new();
-    let mut scripts_not_run = 0;
     let mut run_error = None;
+    let mut host = ScriptHost::new(
+        ScriptLimits {
+            timeout: opts.script_timeout,
+            ..ScriptLimits::default()
+        },
+        opts.client.clone(),
+    );
     'iterations: for iteration in 0..iterations {
         observer.iteration_started(iteration, iterations);
         scopes.data = opts
@@ -112,7 +122,8 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
             .get(iteration.min(opts.data.len().saturating_sub(1)))
             .cloned()
             .unwrap_or_default();
-        for (position, item) in items.iter().enumerate() {
+        let mut position = 0;
+        while let Some(item) = items.get(position) {
             if !opts.delay_request.is_zero() {
                 tokio::time::sleep(opts.delay_request).await;
             }
@@ -121,31 +132,37 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
                 break 'iterations;
             }
-            scripts_not_run += item.prerequest.len() + item.test.len();
-            let execution = match remaining {
-                Some(left) => {
-                    match tokio::time::timeout(
-                        left,
-                        execute(&opts, &client, &scopes, item, iteration, position),
-                    )
-                    .await
-                    {
-                        Ok(e) => e,
-                        Err(_) => {
-                            run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
-                            break 'iterations;
-                        }
-                    }
-                }
-                None => execute(&opts, &client, &scopes, item, iteration, position).await,
+            let ctx = ScriptContext {
+                item,
+                iteration,
+                iteration_count: iterations,
+                collection_name: &collection.info.name,
             };
-            reauth::apply_refreshed(&opts, &mut scopes);
+            let step = execute(&opts, &client, &mut scopes, &mut host, &ctx, position);
+            let (execution, flow) = match remaining {
+                Some(left) => match tokio::time::timeout(left, step).await {
+                    Ok(done) => done,
+                    Err(_) => {
+                        run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
+                        break 'iterations;
+                    }
+                },
+                None => step.await,
+            };
             observer.execution_finished(&execution);
             let failed = execution.failed();
             executions.push(execution);
             if failed && opts.bail {
                 break 'iterations;
             }
+            position = match flow.next_request {
+                None => position + 1,
+                Some(None) => break,
+                Some(Some(target)) => match find_next(&items, &target) {
+                    Some(next) => next,
+                    None => break,
+                },
+            };
         }
     }
     let summary = RunSummary {
@@ -155,14 +172,21 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         completed: SystemTime::now(),
         iterations,
         executions,
-        scripts_not_run,
         run_error,
     };
     Ok(RunOutcome { summary, scopes })
 }
 
+/// The item `setNextRequest(target)` names: ids first, then names (the last item of that name).
+fn find_next(items: &[PlannedItem], target: &str) -> Option<usize> {
+    items
+        .iter()
+        .position(|i| i.id == target)
+        .or_else(|| items.iter().rposition(|i| i.name == target))
+}
+
 /// Resolves every string value inside a JSON value (not the keys).
-fn resolve_value(scopes: &Scopes, value: &mut Value) {
+pub(crate) fn resolve_value(scopes: &Scopes, value: &mut Value) {
     match value {
         Value::String(s) if s.contains("{{") => *s = scopes.resolve(s),
         Value::Array(list) => list.iter_mut().for_each(|v| resolve_value(scopes, v)),
@@ -217,17 +241,58 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
 async fn execute(
     opts: &RunOptions,
     client: &HttpClient,
+    scopes: &mut Scopes,
+    host: &mut ScriptHost,
+    ctx: &ScriptContext<'_>,
+    position: usize,
+) -> (Execution, Flow) {
+    let item = ctx.item;
+    let mut execution = new_execution(item, ctx.iteration, position);
+    let mut request = item.request.clone();
+    let mut flow = host.run_phase(
+        Listen::Prerequest,
+        &item.prerequest,
+        ctx,
+        scopes,
+        &mut request,
+        None,
+        &mut execution,
+    );
+    if flow.skip_request {
+        return (execution, flow);
+    }
+    let mut sent: Request = resolved(scopes, &request);
+    send_item(opts, client, scopes, item, &sent, &mut execution).await;
+    reauth::apply_refreshed(opts, scopes);
+    let response = execution.response.clone();
+    let tests = host.run_phase(
+        Listen::Test,
+        &item.test,
+        ctx,
+        scopes,
+        &mut sent,
+        response.as_ref(),
+        &mut execution,
+    );
+    if tests.next_request.is_some() {
+        flow.next_request = tests.next_request;
+    }
+    (execution, flow)
+}
+
+/// Builds, authorises and sends one resolved request, recording the outcome.
+async fn send_item(
+    opts: &RunOptions,
+    client: &HttpClient,
     scopes: &Scopes,
     item: &PlannedItem,
-    iteration: usize,
-    position: usize,
-) -> Execution {
-    let mut execution = new_execution(item, iteration, position);
-    let request: Request = resolved(scopes, &item.request);
+    request: &Request,
+    execution: &mut Execution,
+) {
     let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
     let auth =
         postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
-    let built = build::build(&request, settings_for(opts, item), &opts.working_dir);
+    let built = build::build(request, settings_for(opts, item), &opts.working_dir);
     let mut spec = match built {
         Ok((spec, warnings)) => {
             execution
@@ -243,16 +308,14 @@ async fn execute(
                 code: "EINVALIDREQUEST".into(),
                 message: format!("{}: {e}", item.path_display()),
             });
-            return execution;
+            return;
         }
     };
     if let Some(auth) = &auth {
         for secret in postman_auth::secrets(auth) {
             opts.redactor.add(&secret);
         }
-    }
-    if let Some(auth) = &auth
-        && let Err(e) = postman_auth::authorize(
+        if let Err(e) = postman_auth::authorize(
             &mut spec,
             auth,
             &opts.oauth2_tokens,
@@ -260,19 +323,28 @@ async fn execute(
             &opts.redactor,
         )
         .await
-    {
-        execution.request_error = Some(RequestError {
-            code: e.code().into(),
-            message: format!("{}: {e}", item.path_display()),
-        });
-        return execution;
+        {
+            execution.request_error = Some(RequestError {
+                code: e.code().into(),
+                message: format!("{}: {e}", item.path_display()),
+            });
+            return;
+        }
+        // The credential as sent (e.g. base64 of `user:password`) is a secret too.
+        if let Some((_, value)) = spec
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            opts.redactor
+                .add(value.split_once(' ').map_or(value.as_str(), |(_, c)| c));
+        }
     }
     let outcome = client.send(&spec).await;
-    let outcome = reauth::resend_on_401(opts, client, &spec, outcome, &mut execution).await;
+    let outcome = reauth::resend_on_401(opts, client, &spec, outcome, execution).await;
     execution.request = Some(outcome.request);
     match outcome.response {
         Ok(r) => execution.response = Some(r),
         Err(e) => execution.request_error = Some(e),
     }
-    execution
 }

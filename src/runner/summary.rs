@@ -138,8 +138,6 @@ pub struct RunSummary {
     pub iterations: usize,
     /// Every execution, in order.
     pub executions: Vec<Execution>,
-    /// Scripts that were present but not executed (no script engine in this build).
-    pub scripts_not_run: usize,
     /// A fatal error that ended the run early (global timeout, ...).
     pub run_error: Option<String>,
 }

@@ -1,0 +1,291 @@
+//! JSON exchanged with the JavaScript prelude: the input handed to `__sm.begin` and the output
+//! read back from `__sm.end`, plus error positions taken from QuickJS stack traces.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
+use crate::script::api::{ScriptInput, ScriptResponse, ScriptScopes};
+
+/// File name user scripts are compiled under, so their frames can be found in stack traces.
+pub(crate) const SCRIPT_FILE: &str = "script";
+
+/// Text put before the user's code on its first line. Evaluating the wrapper only creates the
+/// outer function; calling it hands back the user's function without running any of its code.
+pub(crate) const WRAP_PREFIX: &str = "(function(){return function(){";
+
+/// Text put after the user's code, on a line of its own so a trailing `//` comment ends there.
+pub(crate) const WRAP_SUFFIX: &str = "\n}})";
+
+/// What `toString()` of the user's function must be when the code did not escape the wrapper.
+pub(crate) fn expected_function_text(source: &str) -> String {
+    format!("function(){{{source}\n}}")
+}
+
+/// The response as the prelude reads it (for `pm.sendRequest`; a script's own response body is
+/// passed to `__sm.begin` as a separate string so it is never JSON-escaped and re-parsed).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResponseJson<'a> {
+    code: u16,
+    status: &'a str,
+    headers: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    response_time: u64,
+    response_size: usize,
+}
+
+impl<'a> From<&'a ScriptResponse> for ResponseJson<'a> {
+    fn from(r: &'a ScriptResponse) -> Self {
+        ResponseJson {
+            code: r.code,
+            status: &r.status,
+            headers: &r.headers,
+            body: Some(String::from_utf8_lossy(&r.body)),
+            response_time: r.response_time_ms,
+            response_size: r.response_size,
+        }
+    }
+}
+
+/// The argument of `__sm.begin`, serialised straight from the borrowed input.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InputJson<'a> {
+    listen: &'a str,
+    item_id: &'a str,
+    item_name: &'a str,
+    item_path: &'a [String],
+    iteration: usize,
+    iteration_count: usize,
+    collection_name: &'a str,
+    environment_name: Option<&'a str>,
+    request: &'a Value,
+    response: Option<ResponseJson<'a>>,
+    variables: ScopesJson<'a>,
+    cookies: &'a [(String, String)],
+}
+
+/// Scopes as `[key, value]` pairs.
+#[derive(Serialize)]
+struct ScopesJson<'a> {
+    globals: &'a [(String, Value)],
+    collection: &'a [(String, Value)],
+    environment: &'a [(String, Value)],
+    data: &'a Map<String, Value>,
+    local: &'a [(String, Value)],
+}
+
+/// The argument of `__sm.begin`.
+pub(crate) fn input_json(input: &ScriptInput) -> Result<String, String> {
+    let v = &input.variables;
+    serde_json::to_string(&InputJson {
+        listen: input.listen.as_str(),
+        item_id: &input.item_id,
+        item_name: &input.item_name,
+        item_path: &input.item_path,
+        iteration: input.iteration,
+        iteration_count: input.iteration_count,
+        collection_name: &input.collection_name,
+        environment_name: input.environment_name.as_deref(),
+        request: &input.request,
+        response: input.response.as_ref().map(|r| ResponseJson {
+            body: None,
+            ..ResponseJson::from(r)
+        }),
+        variables: ScopesJson {
+            globals: &v.globals,
+            collection: &v.collection,
+            environment: &v.environment,
+            data: &v.data,
+            local: &v.local,
+        },
+        cookies: &input.cookies,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// What `__sm.end` returns.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawOutput {
+    pub variables: RawScopes,
+    pub request: Option<Value>,
+    pub assertions: Vec<RawAssertion>,
+    pub console: Vec<RawLine>,
+    pub next: Option<RawNext>,
+    pub skip: bool,
+}
+
+/// Scopes as `[key, value]` pairs; `None` for a scope the script did not change.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawScopes {
+    globals: Option<Vec<(String, Value)>>,
+    collection: Option<Vec<(String, Value)>>,
+    environment: Option<Vec<(String, Value)>>,
+    data: Option<Map<String, Value>>,
+    local: Option<Vec<(String, Value)>>,
+}
+
+impl RawScopes {
+    /// The scopes after the script: changed ones from the script, the rest as they came in.
+    pub fn merge(self, before: &ScriptScopes) -> ScriptScopes {
+        ScriptScopes {
+            globals: self.globals.unwrap_or_else(|| before.globals.clone()),
+            collection: self.collection.unwrap_or_else(|| before.collection.clone()),
+            environment: self
+                .environment
+                .unwrap_or_else(|| before.environment.clone()),
+            data: self.data.unwrap_or_else(|| before.data.clone()),
+            local: self.local.unwrap_or_else(|| before.local.clone()),
+        }
+    }
+}
+
+/// One assertion as recorded by `pm.test` or `tests[]`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawAssertion {
+    name: String,
+    skipped: bool,
+    error: Option<RawError>,
+}
+
+/// An error's class name and message.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawError {
+    name: String,
+    message: String,
+}
+
+impl From<RawAssertion> for Assertion {
+    fn from(r: RawAssertion) -> Self {
+        Assertion {
+            name: r.name,
+            skipped: r.skipped,
+            error: r.error.map(|e| AssertionError {
+                name: e.name,
+                message: e.message,
+            }),
+        }
+    }
+}
+
+/// One console line.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawLine {
+    level: String,
+    text: String,
+}
+
+impl From<RawLine> for ConsoleLine {
+    fn from(r: RawLine) -> Self {
+        ConsoleLine {
+            level: r.level,
+            text: r.text,
+        }
+    }
+}
+
+/// `setNextRequest`'s argument (`null` kept as `None`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawNext {
+    pub value: Option<String>,
+}
+
+/// A `pm.sendRequest` call waiting for the runner.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PendingSend {
+    pub id: u64,
+    pub request: Value,
+}
+
+/// The argument of `__sm.deliver` for one `pm.sendRequest` outcome.
+pub(crate) fn delivery_json(outcome: Result<ScriptResponse, String>) -> String {
+    match outcome {
+        Ok(r) => json!({ "response": ResponseJson::from(&r) }),
+        Err(e) => json!({ "error": e }),
+    }
+    .to_string()
+}
+
+/// Builds a script error, finding the first frame of the user's script in `stack` and making its
+/// position relative to the script as written (the wrapper prefix shifts columns on line 1).
+pub(crate) fn script_error(
+    listen: &str,
+    name: String,
+    message: String,
+    stack: &str,
+) -> ScriptError {
+    let (line, column) = match user_position(stack) {
+        Some((line, column)) => (Some(line), Some(column)),
+        None => (None, None),
+    };
+    ScriptError {
+        listen: listen.to_owned(),
+        name,
+        message,
+        line,
+        column,
+    }
+}
+
+/// `(line, column)` of the first `script:L:C` frame, adjusted for the wrapper.
+fn user_position(stack: &str) -> Option<(u32, u32)> {
+    let marker = format!("{SCRIPT_FILE}:");
+    let mut search = 0;
+    while let Some(found) = stack[search..].find(&marker) {
+        let at = search + found;
+        search = at + marker.len();
+        if stack[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let Some((line, rest)) = leading_number(&stack[search..]) else {
+            continue;
+        };
+        let Some((column, _)) = rest.strip_prefix(':').and_then(leading_number) else {
+            continue;
+        };
+        // QuickJS counts columns from 0 on the first line of a source and from 1 after it.
+        let prefix = u32::try_from(WRAP_PREFIX.len()).unwrap_or(0);
+        let column = if line == 1 {
+            (column + 1).saturating_sub(prefix).max(1)
+        } else {
+            column
+        };
+        return Some((line, column));
+    }
+    None
+}
+
+/// The decimal number at the start of `s` and what follows it.
+fn leading_number(s: &str) -> Option<(u32, &str)> {
+    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    s[..end].parse().ok().map(|n| (n, &s[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_user_frame() {
+        let stack = "    at <anonymous> (<input>:12:4)\n    at <anonymous> (script:3:7)\n";
+        assert_eq!(user_position(stack), Some((3, 7)));
+    }
+
+    #[test]
+    fn shifts_columns_on_the_first_line() {
+        assert_eq!(user_position("    at script:1:40\n"), Some((1, 11)));
+    }
+
+    #[test]
+    fn ignores_other_files_ending_in_script() {
+        assert_eq!(
+            user_position("at myscript:4:4\nat script:2:2"),
+            Some((2, 2))
+        );
+        assert_eq!(user_position("no frames"), None);
+    }
+}

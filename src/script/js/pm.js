@@ -1,0 +1,270 @@
+// The `pm` object and the legacy globals, set up by `__sm.begin(input)` before each script and
+// collected by `__sm.end()` after it.
+(function (g) {
+    'use strict';
+
+    var sm = g.__sm;
+    var st;
+
+    // QuickJS words some TypeErrors differently from V8 (Node), whose wording Newman reports.
+    var V8_WORDING = [
+        [/^cannot read property '(.*)' of (undefined|null)$/, 'Cannot read properties of $2 (reading \'$1\')'],
+        [/^cannot set property '(.*)' of (undefined|null)$/, 'Cannot set properties of $2 (setting \'$1\')'],
+        [/^unexpected token in expression: '(.*)'$/, 'Unexpected token \'$1\'']
+    ];
+    function v8Message(message) {
+        for (var i = 0; i < V8_WORDING.length; i++) {
+            if (V8_WORDING[i][0].test(message)) { return message.replace(V8_WORDING[i][0], V8_WORDING[i][1]); }
+        }
+        return message;
+    }
+
+    function errorOf(e) {
+        if (e && typeof e === 'object') {
+            return { name: String(e.name || 'Error'), message: v8Message(String(e.message === undefined ? e : e.message)) };
+        }
+        return { name: 'Error', message: String(e) };
+    }
+    // Name, message and stack of a thrown value, for script errors reported by Rust.
+    sm.describe = function (e) {
+        var d = errorOf(e);
+        d.stack = e && typeof e === 'object' && typeof e.stack === 'string' ? e.stack : '';
+        return JSON.stringify(d);
+    };
+
+    function record(name, skipped, err) {
+        st.assertions.push({ name: name, skipped: skipped, error: err ? errorOf(err) : null });
+    }
+
+    function test(name, fn) {
+        var title = String(name);
+        st.testCount++;
+        if (typeof fn !== 'function') { record(title, false, null); return st.pm; }
+        if (fn.length > 0) {
+            var settled = false;
+            var done = function (err) {
+                if (settled) { return; }
+                settled = true;
+                record(title, false, err || null);
+            };
+            try { fn(done); } catch (e) { done(e); }
+            return st.pm;
+        }
+        var result;
+        try { result = fn(); } catch (e) { record(title, false, e); return st.pm; }
+        if (result && typeof result.then === 'function') {
+            result.then(function () { record(title, false, null); }, function (e) { record(title, false, e || new Error('rejected')); });
+        } else { record(title, false, null); }
+        return st.pm;
+    }
+    test.skip = function (name) {
+        st.testCount++;
+        record(String(name), true, null);
+        return st.pm;
+    };
+    test.index = function () { return st.testCount; };
+
+    function setNext(value) { st.next = { value: value === null || value === undefined ? null : String(value) }; }
+
+    var sends = [];
+    var sendSeq = 0;
+    var callbacks = {};
+    function sendRequest(req, cb) {
+        var id = ++sendSeq;
+        var json = typeof req === 'string' ? { url: req, method: 'GET' } :
+            (req instanceof sm.Request ? req.toJSON() : Object.assign({}, req));
+        if (json.header && !Array.isArray(json.header) && typeof json.header === 'object') {
+            json.header = Object.keys(json.header).map(function (k) { return { key: k, value: json.header[k] }; });
+        }
+        if (json.url && typeof json.url === 'object' && json.url instanceof sm.Url) { json.url = json.url.toString(); }
+        sends.push({ id: id, request: json });
+        if (typeof cb === 'function') { callbacks[id] = cb; return undefined; }
+        return new Promise(function (resolve, reject) {
+            callbacks[id] = function (err, res) { if (err) { reject(err); } else { resolve(res); } };
+        });
+    }
+    sm.takeSends = function () { return JSON.stringify(sends.splice(0)); };
+    sm.deliver = function (id, json) {
+        var cb = callbacks[id];
+        delete callbacks[id];
+        if (!cb) { return; }
+        var r = JSON.parse(json);
+        sm.guard(function () {
+            if (r.error !== undefined) { cb(new Error(r.error), undefined); } else { cb(null, new sm.Response(Object.assign({ cookies: [] }, r.response))); }
+        });
+    };
+
+    function Pm(input) { this._in = input; }
+    Pm.prototype = {
+        test: test,
+        sendRequest: sendRequest,
+        visualizer: { set: function () {}, clear: function () {} }
+    };
+    function lazy(name, make) {
+        Object.defineProperty(Pm.prototype, name, {
+            configurable: true,
+            get: function () {
+                var v = make.call(this, this._in);
+                Object.defineProperty(this, name, { value: v, writable: true, configurable: true });
+                return v;
+            }
+        });
+    }
+    lazy('expect', function () { return sm.chai().expect; });
+    lazy('environment', function () { return st.scopes.environment; });
+    lazy('collectionVariables', function () { return st.scopes.collection; });
+    lazy('globals', function () { return st.scopes.globals; });
+    lazy('iterationData', function () { return st.scopes.data; });
+    lazy('variables', function () {
+        var s = st.scopes;
+        return new sm.Variables([s.local, s.data, s.environment, s.collection, s.globals]);
+    });
+    lazy('info', function (i) {
+        return { eventName: i.listen, iteration: i.iteration, iterationCount: i.iterationCount, requestName: i.itemName, requestId: i.itemId };
+    });
+    lazy('request', function () { return st.request(); });
+    lazy('response', function () { return st.response(); });
+    lazy('cookies', function (i) {
+        var list = new sm.PList(i.cookies.map(function (c) { return { name: c[0], key: c[0], value: c[1] }; }), false);
+        list.jar = function () {
+            var fail = function () {
+                var cb = arguments[arguments.length - 1];
+                var err = new Error('pm.cookies.jar is not supported by snapman');
+                if (typeof cb === 'function') { cb(err); return undefined; }
+                return Promise.reject(err);
+            };
+            return { get: fail, getAll: fail, set: fail, unset: fail, clear: fail };
+        };
+        return list;
+    });
+    lazy('execution', function (i) {
+        var location = i.itemPath.slice();
+        location.current = i.itemName;
+        return {
+            setNextRequest: setNext,
+            skipRequest: function () { st.skip = true; },
+            location: location
+        };
+    });
+
+    // Postman's legacy globals. They are defined once as getters over the current script's state,
+    // so a script that never touches them costs nothing; a script may still assign over them.
+    var postman = {
+        setNextRequest: function (v) { setNext(v); },
+        setEnvironmentVariable: function (k, v) { st.scopes.environment.set(k, v === null || v === undefined ? v : String(v)); },
+        getEnvironmentVariable: function (k) { return st.scopes.environment.get(k); },
+        clearEnvironmentVariable: function (k) { st.scopes.environment.unset(k); },
+        clearEnvironmentVariables: function () { st.scopes.environment.clear(); },
+        setGlobalVariable: function (k, v) { st.scopes.globals.set(k, v === null || v === undefined ? v : String(v)); },
+        getGlobalVariable: function (k) { return st.scopes.globals.get(k); },
+        clearGlobalVariable: function (k) { st.scopes.globals.unset(k); },
+        clearGlobalVariables: function () { st.scopes.globals.clear(); },
+        getResponseHeader: function (name) {
+            var r = st.input.response;
+            if (!r) { return undefined; }
+            var lower = String(name).toLowerCase();
+            var h = r.headers.find(function (p) { return p[0].toLowerCase() === lower; });
+            return h ? h[1] : undefined;
+        },
+        getResponseCookie: function (name) {
+            var c = st.input.cookies.find(function (p) { return p[0] === name; });
+            return c ? { name: c[0], value: c[1] } : undefined;
+        }
+    };
+    function pairsToObject(pairs) {
+        var o = {};
+        pairs.forEach(function (p) { o[p[0]] = p[1]; });
+        return o;
+    }
+    var legacyGlobals = {
+        postman: function () { return postman; },
+        xml2Json: function () { return sm.xml2Json; },
+        // Snapshots of the scopes as they were when the script started.
+        environment: function (i) { return pairsToObject(i.variables.environment); },
+        globals: function (i) { return pairsToObject(i.variables.globals); },
+        data: function (i) { return Object.assign({}, i.variables.data); },
+        iteration: function (i) { return i.iteration; },
+        request: function (i) {
+            var req = i.request || {};
+            return {
+                id: i.itemId, name: i.itemName, description: req.description, method: String(req.method || 'GET').toUpperCase(),
+                url: typeof req.url === 'string' ? req.url : (req.url && req.url.raw) || '',
+                headers: (Array.isArray(req.header) ? req.header : []).reduce(function (o, h) { if (!h.disabled) { o[h.key] = h.value; } return o; }, {}),
+                data: req.body && req.body.mode === 'raw' ? req.body.raw : {}
+            };
+        },
+        responseBody: function (i) { return i.response ? i.response.body : undefined; },
+        responseCode: function (i) { return i.response ? { code: i.response.code, name: i.response.status, detail: i.response.status } : undefined; },
+        responseHeaders: function (i) {
+            return i.response ? i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {}) : undefined;
+        },
+        responseTime: function (i) { return i.response ? i.response.responseTime : undefined; },
+        responseCookies: function (i) { return i.response ? i.cookies.map(function (c) { return { name: c[0], value: c[1] }; }) : undefined; }
+    };
+    function defineLegacy(name) {
+        Object.defineProperty(g, name, {
+            configurable: true,
+            enumerable: false,
+            get: function () {
+                if (!Object.prototype.hasOwnProperty.call(st.legacy, name)) { st.legacy[name] = legacyGlobals[name](st.input); }
+                return st.legacy[name];
+            },
+            set: function (v) { st.legacy[name] = v; }
+        });
+    }
+    Object.keys(legacyGlobals).forEach(defineLegacy);
+
+    sm.begin = function (json, body) {
+        var i = JSON.parse(json);
+        if (i.response) { i.response.body = body; }
+        var v = i.variables;
+        var reqObj;
+        var resObj;
+        st = {
+            input: i,
+            legacy: {},
+            assertions: [],
+            testCount: 0,
+            next: undefined,
+            skip: false,
+            scopes: {
+                globals: new sm.Scope(v.globals),
+                collection: new sm.Scope(v.collection),
+                environment: new sm.Scope(v.environment, i.environmentName === null ? undefined : i.environmentName),
+                data: new sm.Scope(Object.keys(v.data).map(function (k) { return [k, v.data[k]]; })),
+                local: new sm.Scope(v.local)
+            },
+            request: function () { return reqObj || (reqObj = new sm.Request(i.request)); },
+            changedRequest: function () { return reqObj ? reqObj.changed() : null; },
+            response: function () { return i.response ? (resObj || (resObj = new sm.Response(Object.assign({ cookies: i.cookies }, i.response)))) : undefined; }
+        };
+        st.pm = new Pm(i);
+        g.pm = st.pm;
+        g.tests = {};
+    };
+
+    sm.end = function () {
+        var t = g.tests;
+        if (t && typeof t === 'object') {
+            Object.keys(t).forEach(function (k) {
+                record(k, false, t[k] ? null : { name: 'AssertionError', message: 'expected ' + sm.inspect(t[k], 1) + ' to be truthy' });
+            });
+        }
+        var s = st.scopes;
+        var out = {
+            variables: {
+                globals: s.globals.changed(), collection: s.collection.changed(), environment: s.environment.changed(),
+                data: s.data._dirty ? s.data.toObject() : null, local: s.local.changed()
+            },
+            request: st.changedRequest(),
+            assertions: st.assertions,
+            console: sm.takeConsole(),
+            next: st.next === undefined ? null : st.next,
+            skip: st.skip
+        };
+        sends.splice(0);
+        callbacks = {};
+        sm.clearTimers();
+        return JSON.stringify(out);
+    };
+}(globalThis));

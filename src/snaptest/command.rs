@@ -1,0 +1,251 @@
+//! `snapman test`: run a collection once, then hand libtest-mimic one trial per request
+//! execution.
+//!
+//! The whole collection always runs, in order, because later requests may depend on earlier
+//! ones (tokens, ids in variables); a filter only chooses which trials are reported. `--list`
+//! sends nothing.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use libtest_mimic::{Arguments, Trial};
+
+use super::names::trial_ids;
+use super::trials::{TrialOptions, build_trials, listed_trials};
+use crate::app::{PreparedRun, prepare_run};
+use crate::cli::TestArgs;
+use crate::context::RunContext;
+use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
+use crate::runner::plan;
+use crate::runner::run::{NoObserver, run};
+use crate::snapshot::{SnapshotStore, UpdateMode, load_config_for, slug};
+
+/// The environment variable that sets the update mode when `--update` is not given.
+pub const UPDATE_VAR: &str = "SNAPMAN_UPDATE";
+
+/// Runs `snapman test`; returns 0 when every trial passed, 1 when one failed.
+pub fn test_command(args: &TestArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let mut argv = vec!["snapman".to_string()];
+    argv.extend(args.libtest_args.iter().cloned());
+    let mut arguments = match Arguments::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            print!("{e}");
+            return Ok(EXIT_OK);
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let text = text.trim_start_matches("error: ").trim_end();
+            return Err(Error::Usage(format!("test harness arguments: {text}")));
+        }
+    };
+    // Outcomes are computed already; one thread keeps the output in collection order.
+    arguments.test_threads.get_or_insert(1);
+    let prepared = collection_trials(args, ctx, &arguments, None)?;
+    let conclusion = libtest_mimic::run(&arguments, prepared.trials);
+    if !arguments.list && matches!(prepared.mode, UpdateMode::New | UpdateMode::Unseen) {
+        let pending = prepared
+            .store
+            .pending()
+            .map_err(|e| Error::Input(e.to_string()))?;
+        if !pending.is_empty() {
+            eprintln!(
+                "{} snapshot(s) pending review under {}: run `snapman snapshots review`",
+                pending.len(),
+                prepared.store.root().display()
+            );
+        }
+    }
+    if conclusion.has_failed() && !args.run.suppress_exit_code {
+        Ok(EXIT_FAILURES)
+    } else {
+        Ok(EXIT_OK)
+    }
+}
+
+/// The trials of one collection, and where its snapshots live.
+pub struct CollectionTrials {
+    /// One trial per request execution, in run order.
+    pub trials: Vec<Trial>,
+    /// The collection's snapshot store.
+    pub store: SnapshotStore,
+    /// The update mode in effect.
+    pub mode: UpdateMode,
+}
+
+/// Loads and runs the collection of `args` (unless `arguments` only lists) and builds its
+/// trials; `prefix` starts every trial name (the harness passes the collection's stem). When a
+/// filter leaves requests out, says once on stderr that they ran anyway.
+pub fn collection_trials(
+    args: &TestArgs,
+    ctx: &RunContext,
+    arguments: &Arguments,
+    prefix: Option<&str>,
+) -> Result<CollectionTrials, Error> {
+    let mode = update_mode(args, ctx)?;
+    let collection_path = from_cwd(ctx, &args.run.collection);
+    let config = load_config_for(&collection_path).map_err(|e| Error::Input(e.to_string()))?;
+    let store = SnapshotStore::new(match &args.snapshot_dir {
+        Some(dir) => from_cwd(ctx, dir),
+        None => default_snapshot_dir(ctx, &collection_path),
+    });
+    let PreparedRun {
+        opts,
+        loaded,
+        redactor,
+        emulator,
+    } = prepare_run(&args.run, ctx)?;
+    let items =
+        plan::select(&loaded.collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
+    let iterations = opts
+        .iteration_count
+        .unwrap_or_else(|| opts.data.len().max(1));
+    let ids = trial_ids(&items, iterations, prefix);
+    if arguments.list {
+        return Ok(CollectionTrials {
+            trials: listed_trials(&ids),
+            store,
+            mode,
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let outcome = runtime.block_on(run(opts, &mut NoObserver))?;
+    drop(emulator);
+    let trial_opts = TrialOptions {
+        store: store.clone(),
+        config,
+        mode,
+        expect: args.expect,
+        color: ctx.color(args.run.color),
+        nocapture: arguments.nocapture,
+    };
+    let trials = build_trials(
+        &ids,
+        &items,
+        &outcome.summary,
+        &loaded.collection.info.name,
+        &redactor,
+        &trial_opts,
+    );
+    let outside = trials
+        .iter()
+        .filter(|t| arguments.is_filtered_out(t))
+        .count();
+    if outside > 0 {
+        eprintln!(
+            "note: {outside} request(s) outside the filter ran too, because the chosen ones may \
+             depend on them"
+        );
+    }
+    Ok(CollectionTrials {
+        trials,
+        store,
+        mode,
+    })
+}
+
+/// `--update`, else `SNAPMAN_UPDATE`, else `no`. Unlike insta's `auto`, snapman never writes
+/// snapshot files unless asked to, locally or in CI.
+pub fn update_mode(args: &TestArgs, ctx: &RunContext) -> Result<UpdateMode, Error> {
+    if let Some(mode) = args.update {
+        return Ok(mode);
+    }
+    match ctx.var(UPDATE_VAR) {
+        Some(value) => value
+            .parse()
+            .map_err(|e| Error::Usage(format!("{UPDATE_VAR}: {e}"))),
+        None => Ok(UpdateMode::No),
+    }
+}
+
+/// A collection's file stem: `echo-demo.postman_collection.json` -> `echo-demo`.
+pub fn collection_stem(collection: &Path) -> String {
+    let name = collection
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".json").unwrap_or(&name);
+    stem.strip_suffix(".postman_collection")
+        .unwrap_or(stem)
+        .to_string()
+}
+
+/// `tests/snapshots/<slug of the collection's stem>` under the current directory.
+pub fn default_snapshot_dir(ctx: &RunContext, collection: &Path) -> PathBuf {
+    snapshots_root(ctx).join(slug(&collection_stem(collection)))
+}
+
+/// `tests/snapshots` under the current directory.
+pub fn snapshots_root(ctx: &RunContext) -> PathBuf {
+    ctx.cwd.join("tests").join("snapshots")
+}
+
+/// A path as given on the command line: relative paths start at the current directory.
+pub(super) fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        ctx.cwd.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(update: Option<UpdateMode>) -> TestArgs {
+        TestArgs {
+            run: Default::default(),
+            snapshot_dir: None,
+            update,
+            expect: Default::default(),
+            libtest_args: Vec::new(),
+        }
+    }
+
+    fn ctx(vars: &[(&str, &str)]) -> RunContext {
+        RunContext {
+            env: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: PathBuf::from("/repo"),
+            ..RunContext::default()
+        }
+    }
+
+    #[test]
+    fn update_mode_flag_then_env_then_no() {
+        let env = ctx(&[("SNAPMAN_UPDATE", "new"), ("CI", "1")]);
+        assert_eq!(
+            update_mode(&args(Some(UpdateMode::Always)), &env).ok(),
+            Some(UpdateMode::Always)
+        );
+        assert_eq!(update_mode(&args(None), &env).ok(), Some(UpdateMode::New));
+        assert_eq!(
+            update_mode(&args(None), &ctx(&[("CI", "1")])).ok(),
+            Some(UpdateMode::No)
+        );
+        let bad = update_mode(&args(None), &ctx(&[("SNAPMAN_UPDATE", "maybe")]));
+        assert!(
+            bad.is_err_and(|e| e.to_string().starts_with("SNAPMAN_UPDATE: invalid")),
+            "an invalid value is an input error"
+        );
+    }
+
+    #[test]
+    fn default_dir_is_the_slugged_stem() {
+        assert_eq!(
+            default_snapshot_dir(
+                &ctx(&[]),
+                Path::new("/repo/collections/My API.postman_collection.json")
+            ),
+            Path::new("/repo/tests/snapshots/My_API")
+        );
+        assert_eq!(collection_stem(Path::new("a/oci.json")), "oci");
+    }
+}
