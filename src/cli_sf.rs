@@ -21,7 +21,7 @@ pub struct SfLoginArgs {
     /// PEM private key file: PKCS#1, PKCS#8 or encrypted PKCS#8 (passphrase in SF_JWT_KEY_PASSPHRASE) [env: SF_JWT_KEY_FILE, or the PEM text itself in SF_JWT_KEY].
     #[arg(long = "sf-key", value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Lifetime of the signed assertion, in seconds.
+    /// Lifetime of the signed assertion, in seconds [default: 180].
     #[arg(long = "sf-exp-seconds", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub exp_seconds: Option<u64>,
 }
