@@ -14,7 +14,7 @@ use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::report::cli::{CliReporter, CliReporterOptions};
-use crate::report::{ReportContext, json, junit};
+use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
 use crate::runner::summary::Execution;
 use crate::secret::Redactor;
@@ -41,7 +41,7 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
 }
 
 /// The reporters `run` knows.
-const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
+const REPORTERS: [&str; 4] = ["cli", "json", "junit", "html"];
 
 /// Hosts that `--emulator` sends to the in-process emulator.
 const EMULATED_HOSTS: [&str; 1] = ["postman-echo.com"];
@@ -318,6 +318,14 @@ fn write_outputs(
             .map(|p| from_cwd(ctx, p))
             .unwrap_or_else(|| default_report_path(ctx, "xml"));
         junit::write_junit(&path, &report_ctx)?;
+    }
+    if args.reporters.iter().any(|r| r == "html") {
+        let path = args
+            .reporter_html_export
+            .as_deref()
+            .map(|p| from_cwd(ctx, p))
+            .unwrap_or_else(|| default_report_path(ctx, "html"));
+        html::write_html(&path, &report_ctx)?;
     }
     let exports = [
         (&args.export_environment, &environment),

@@ -99,7 +99,7 @@ pub struct RunArgs {
     /// Base directory for relative file paths in the collection (form files, file bodies).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
-    /// Reporters, comma-separated: cli, json, junit.
+    /// Reporters, comma-separated: cli, json, junit, html.
     #[arg(short = 'r', long, value_delimiter = ',', default_value = "cli")]
     pub reporters: Vec<String>,
     /// Where the json reporter writes (default: reports/snapman-run-report-<time>.json).
@@ -108,6 +108,9 @@ pub struct RunArgs {
     /// Where the junit reporter writes (default: reports/snapman-run-report-<time>.xml).
     #[arg(long = "reporter-junit-export", value_name = "FILE")]
     pub reporter_junit_export: Option<PathBuf>,
+    /// Where the html reporter writes (default: reports/snapman-run-report-<time>.html).
+    #[arg(long = "reporter-html-export", value_name = "FILE")]
+    pub reporter_html_export: Option<PathBuf>,
     /// Colour: auto (terminal and no NO_COLOR), on, off.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

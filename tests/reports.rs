@@ -1,13 +1,13 @@
 //! Reporter output for a hand-built run: CLI text, Newman-shaped JSON and JUnit XML, snapshotted,
-//! plus a check that a registered secret leaks into none of them.
+//! plus a check that a registered secret leaks into none of them (nor into the HTML page).
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use snapman::http::call::{ReceivedResponse, RequestError, SentRequest};
 use snapman::report::{
-    CliReporter, CliReporterOptions, ReportContext, json_report, junit_report, write_json,
-    write_junit,
+    CliReporter, CliReporterOptions, ReportContext, html_report, json_report, junit_report,
+    write_html, write_json, write_junit,
 };
 use snapman::runner::summary::{
     Assertion, AssertionError, ConsoleLine, Execution, RunSummary, ScriptError,
@@ -184,8 +184,8 @@ fn cli_output(summary: &RunSummary, opts: CliReporterOptions) -> String {
     String::from_utf8(reporter.into_inner()).expect("utf-8 output")
 }
 
-/// The reports of the hand-built run: (cli verbose, json, junit xml).
-fn all_outputs() -> (String, Value, String) {
+/// The reports of the hand-built run: (cli verbose, json, junit xml, html).
+fn all_outputs() -> (String, Value, String, String) {
     let summary = summary();
     let (collection, environment, redactor) = (collection(), environment(), redactor());
     let ctx = ReportContext {
@@ -201,7 +201,8 @@ fn all_outputs() -> (String, Value, String) {
         unicode: false,
     };
     let xml = junit_report(&ctx).to_string().expect("junit serialises");
-    (cli_output(&summary, opts), json_report(&ctx), xml)
+    let html = html_report(&ctx).expect("html renders");
+    (cli_output(&summary, opts), json_report(&ctx), xml, html)
 }
 
 /// The hand-built summary has a fixed clock and fixed response times, so the CLI text (whose
@@ -231,7 +232,7 @@ fn cli_output_plain() {
 
 #[test]
 fn cli_output_verbose_ascii() {
-    let (cli, _, _) = all_outputs();
+    let (cli, ..) = all_outputs();
     assert!(cli.is_ascii());
     time_filters().bind(|| insta::assert_snapshot!(cli));
 }
@@ -262,7 +263,7 @@ fn cli_notes_the_run_error() {
 
 #[test]
 fn json_report_has_newmans_shape() {
-    let (_, report, _) = all_outputs();
+    let (_, report, ..) = all_outputs();
     let executions = report["run"]["executions"].as_array().expect("executions");
     assert_eq!(executions.len(), 8);
     assert_eq!(executions[1]["item"]["name"], "Get user");
@@ -285,7 +286,7 @@ fn json_report_has_newmans_shape() {
 
 #[test]
 fn junit_report_has_a_suite_per_folder() {
-    let (_, _, xml) = all_outputs();
+    let (_, _, xml, _) = all_outputs();
     assert!(xml.contains(r#"<testsuite name="Shop / Orders""#));
     assert!(xml.contains(r#"name="Get user [iteration 2]""#));
     time_filters().bind(|| insta::assert_snapshot!(xml));
@@ -293,9 +294,14 @@ fn junit_report_has_a_suite_per_folder() {
 
 #[test]
 fn no_output_leaks_a_registered_secret() {
-    let (cli, report, xml) = all_outputs();
+    let (cli, report, xml, html) = all_outputs();
     let json = serde_json::to_string(&report).expect("json");
-    for (name, text) in [("cli", &cli), ("json", &json), ("junit", &xml)] {
+    for (name, text) in [
+        ("cli", &cli),
+        ("json", &json),
+        ("junit", &xml),
+        ("html", &html),
+    ] {
         assert!(!text.contains(SECRET), "{name} output leaks the secret");
         assert!(text.contains("[redacted]"), "{name} output shows the mask");
     }
@@ -305,6 +311,7 @@ fn no_output_leaks_a_registered_secret() {
     assert!(cli.contains("token is [redacted]"));
     assert!(json.contains(r#"{\"token\":\"[redacted]\"}"#));
     assert!(xml.contains("token is [redacted]"));
+    assert!(html.contains("/login?key=[redacted]"));
 }
 
 #[test]
@@ -321,18 +328,22 @@ fn writers_create_directories_and_write_whole_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let json_path = dir.path().join("out/nested/report.json");
     let xml_path = dir.path().join("out/nested/report.xml");
+    let html_path = dir.path().join("out/nested/report.html");
     write_json(&json_path, &ctx).expect("json written");
     write_junit(&xml_path, &ctx).expect("junit written");
+    write_html(&html_path, &ctx).expect("html written");
     let read: Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).expect("read json"))
             .expect("parse");
     assert_eq!(read, json_report(&ctx));
     let xml = std::fs::read_to_string(&xml_path).expect("read xml");
     assert!(xml.trim_end().ends_with("</testsuites>"));
+    let html = std::fs::read_to_string(&html_path).expect("read html");
+    assert_eq!(html, html_report(&ctx).expect("html renders"));
     let files = std::fs::read_dir(dir.path().join("out/nested"))
         .expect("dir")
         .count();
-    assert_eq!(files, 2, "no temporary files left behind");
+    assert_eq!(files, 3, "no temporary files left behind");
 }
 
 #[test]

@@ -482,7 +482,7 @@ fn body_lines(body: &[u8]) -> Vec<String> {
 }
 
 /// `512B`, `1.5kB`, `2.3MB` (base 1024, as Newman prints sizes).
-fn format_bytes(n: usize) -> String {
+pub(crate) fn format_bytes(n: usize) -> String {
     let n = n as f64;
     if n < 1024.0 {
         format!("{n}B")
@@ -494,7 +494,7 @@ fn format_bytes(n: usize) -> String {
 }
 
 /// `35ms`, `1.2s`, `1m 5s` (pretty-ms style, as Newman prints times).
-fn format_ms(ms: f64) -> String {
+pub(crate) fn format_ms(ms: f64) -> String {
     if ms < 1000.0 {
         format!("{}ms", ms.round())
     } else if ms < 60_000.0 {

@@ -1,0 +1,597 @@
+//! The HTML reporter: one self-contained page (inline CSS, no scripts, no external assets) that
+//! replaces newman-reporter-html/htmlextra for the common case.
+//!
+//! ```text
+//! Shop API — failed                        (started, duration)
+//! [iterations | requests | test-scripts | prerequest-scripts | assertions] executed / failed
+//! Failures: 1. AssertionError  Users › Get user  (link to the request)
+//! Iteration 1
+//!   Users
+//!     ▸ GET http://127.0.0.1:3000/users/1  200 OK  512B  35ms
+//!       ✓ Status is 200   ✗ Body has name: expected ...   – Has avatar (skipped)
+//!       <details> request / response headers and bodies
+//! ```
+//!
+//! The page is rendered with handlebars from [`html.hbs`](./html.hbs) in strict mode, with HTML
+//! escaping on for every value. Every string is redacted before it reaches the template, and
+//! bodies are redacted before they are cut at [`BODY_LIMIT`], so a secret straddling the cut
+//! cannot leak half of itself. Bodies that are not UTF-8 are shown as their size.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::report::cli::{format_bytes, format_ms};
+use crate::report::context::{
+    FailureKind, ReportContext, ResponseStats, execution_failures, millis, run_duration,
+};
+use crate::runner::summary::{Count, Execution, RunSummary};
+use crate::secret::Redactor;
+
+/// The page template.
+const TEMPLATE: &str = include_str!("html.hbs");
+
+/// Bodies longer than this many bytes are cut on the page.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Why the page could not be rendered (a bug in the template, never bad input).
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlReportError {
+    /// The built-in template does not compile.
+    #[error("failed to compile the html report template: {0}")]
+    Template(#[from] Box<handlebars::TemplateError>),
+    /// Rendering failed.
+    #[error("failed to render the html report: {0}")]
+    Render(#[from] handlebars::RenderError),
+}
+
+/// The whole page as a string (every string redacted, every value HTML-escaped).
+pub fn html_report(ctx: &ReportContext) -> Result<String, HtmlReportError> {
+    let mut hbs = Handlebars::new();
+    hbs.set_strict_mode(true);
+    hbs.register_escape_fn(escape);
+    hbs.register_template_string("page", TEMPLATE)
+        .map_err(Box::new)?;
+    Ok(hbs.render("page", &Page::of(ctx.summary, ctx.redactor))?)
+}
+
+/// Escapes text for HTML content and double-quoted attributes. Unlike handlebars' default it
+/// leaves `=` and backticks alone, so URLs and bodies stay readable in the page source.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes [`html_report`] to `path`, atomically.
+pub fn write_html(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
+    let page = html_report(ctx).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    crate::atomic::write(path, page.as_bytes())
+}
+
+/// Everything the template shows.
+#[derive(Debug, Serialize)]
+struct Page {
+    collection: String,
+    started: String,
+    duration: String,
+    passed: bool,
+    run_error: Option<String>,
+    counts: Vec<CountRow>,
+    average: String,
+    received: String,
+    failures: Vec<FailureRow>,
+    iterations: Vec<IterationView>,
+}
+
+#[derive(Debug, Serialize)]
+struct CountRow {
+    label: &'static str,
+    executed: usize,
+    failed: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct FailureRow {
+    number: usize,
+    anchor: String,
+    name: String,
+    path: String,
+    iteration: usize,
+    at: String,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct IterationView {
+    number: usize,
+    folders: Vec<FolderView>,
+}
+
+/// A run of consecutive requests of one iteration in the same folder.
+#[derive(Debug, Serialize)]
+struct FolderView {
+    /// `Shop › Orders`, or empty for top-level requests.
+    name: String,
+    requests: Vec<RequestView>,
+}
+
+#[derive(Debug, Serialize)]
+struct RequestView {
+    anchor: String,
+    name: String,
+    failed: bool,
+    method: String,
+    url: String,
+    status: Option<String>,
+    size: Option<String>,
+    time: Option<String>,
+    assertions: Vec<AssertionView>,
+    request_error: Option<String>,
+    script_errors: Vec<String>,
+    console: Vec<ConsoleView>,
+    request: Option<MessageView>,
+    response: Option<MessageView>,
+}
+
+#[derive(Debug, Serialize)]
+struct AssertionView {
+    name: String,
+    /// `passed`, `failed` or `skipped` (also the CSS class).
+    state: &'static str,
+    message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConsoleView {
+    level: String,
+    text: String,
+}
+
+/// Headers and body of a request or response.
+#[derive(Debug, Serialize)]
+struct MessageView {
+    headers: Vec<HeaderView>,
+    body: Option<BodyView>,
+}
+
+#[derive(Debug, Serialize)]
+struct HeaderView {
+    key: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct BodyView {
+    /// The text shown, `None` for binary bodies.
+    text: Option<String>,
+    /// What was left out: `binary, 2B` or `first 16kB of 20kB shown`.
+    note: Option<String>,
+}
+
+impl Page {
+    fn of(summary: &RunSummary, redactor: &Redactor) -> Self {
+        let s = summary.stats();
+        let row = |label, c: Count| CountRow {
+            label,
+            executed: c.total,
+            failed: c.failed,
+        };
+        let times = ResponseStats::of(summary);
+        let failures = summary
+            .executions
+            .iter()
+            .enumerate()
+            .flat_map(|(index, e)| execution_failures(e).into_iter().map(move |f| (index, f)))
+            .enumerate()
+            .map(|(i, (index, f))| {
+                let message = match f.kind {
+                    FailureKind::Assertion(_, a) => format!("{}: {}", a.name, f.message()),
+                    _ => f.message(),
+                };
+                FailureRow {
+                    number: i + 1,
+                    anchor: anchor(index),
+                    name: redactor.redact(f.name()),
+                    path: redactor.redact(&f.execution.path_display()),
+                    iteration: f.execution.iteration + 1,
+                    at: f.at(),
+                    message: redactor.redact(&message),
+                }
+            })
+            .collect();
+        Page {
+            collection: redactor.redact(&summary.collection_name),
+            started: DateTime::<Utc>::from(summary.started)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            duration: format_ms(millis(run_duration(summary))),
+            passed: summary.passed(),
+            run_error: summary.run_error.as_deref().map(|m| redactor.redact(m)),
+            counts: vec![
+                row("iterations", s.iterations),
+                row("requests", s.requests),
+                row("test-scripts", s.test_scripts),
+                row("prerequest-scripts", s.prerequest_scripts),
+                row("assertions", s.assertions),
+            ],
+            average: format!(
+                "{} [min: {}, max: {}, s.d.: {}]",
+                format_ms(times.average),
+                format_ms(times.min),
+                format_ms(times.max),
+                format_ms(times.sd)
+            ),
+            received: format_bytes(times.bytes),
+            failures,
+            iterations: iterations(summary, redactor),
+        }
+    }
+}
+
+/// The id of the page section of the execution at `index`.
+fn anchor(index: usize) -> String {
+    format!("request-{}", index + 1)
+}
+
+/// The executions grouped by iteration, then by runs of the same folder.
+fn iterations(summary: &RunSummary, redactor: &Redactor) -> Vec<IterationView> {
+    let mut out: Vec<IterationView> = Vec::new();
+    for (index, e) in summary.executions.iter().enumerate() {
+        let number = e.iteration + 1;
+        if out.last().is_none_or(|it| it.number != number) {
+            out.push(IterationView {
+                number,
+                folders: Vec::new(),
+            });
+        }
+        let folder = redactor.redact(&e.folder_path.join(" › "));
+        let request = request_view(index, e, redactor);
+        let Some(iteration) = out.last_mut() else {
+            continue;
+        };
+        match iteration.folders.last_mut() {
+            Some(f) if f.name == folder => f.requests.push(request),
+            _ => iteration.folders.push(FolderView {
+                name: folder,
+                requests: vec![request],
+            }),
+        }
+    }
+    out
+}
+
+fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView {
+    let redact = |s: &str| redactor.redact(s);
+    let response = e.response.as_ref();
+    RequestView {
+        anchor: anchor(index),
+        name: redact(&e.item_name),
+        failed: e.failed(),
+        method: e
+            .request
+            .as_ref()
+            .map_or_else(String::new, |r| r.method.clone()),
+        url: e
+            .request
+            .as_ref()
+            .map_or_else(String::new, |r| redact(&r.url)),
+        status: response.map(|r| redact(&format!("{} {}", r.code, r.status))),
+        size: response.map(|r| format_bytes(r.response_size)),
+        time: response.map(|r| format_ms(millis(r.response_time))),
+        assertions: e
+            .assertions
+            .iter()
+            .map(|a| AssertionView {
+                name: redact(&a.name),
+                state: match (&a.error, a.skipped) {
+                    (Some(_), _) => "failed",
+                    (None, true) => "skipped",
+                    (None, false) => "passed",
+                },
+                message: a
+                    .error
+                    .as_ref()
+                    .map(|err| redact(&format!("{}: {}", err.name, err.message))),
+            })
+            .collect(),
+        request_error: e.request_error.as_ref().map(|r| redact(&r.to_string())),
+        script_errors: e
+            .script_errors
+            .iter()
+            .map(|s| redact(&format!("{} in {}-script: {}", s.name, s.listen, s.message)))
+            .collect(),
+        console: e
+            .console
+            .iter()
+            .map(|c| ConsoleView {
+                level: redact(&c.level),
+                text: redact(&c.text),
+            })
+            .collect(),
+        request: e
+            .request
+            .as_ref()
+            .and_then(|r| message(&r.headers, r.body.as_deref().unwrap_or_default(), redactor)),
+        response: response.and_then(|r| message(&r.headers, &r.body, redactor)),
+    }
+}
+
+fn headers(list: &[(String, String)], redactor: &Redactor) -> Vec<HeaderView> {
+    list.iter()
+        .map(|(k, v)| HeaderView {
+            key: redactor.redact(k),
+            value: redactor.redact(v),
+        })
+        .collect()
+}
+
+/// Headers and body, or `None` when there are neither.
+fn message(list: &[(String, String)], bytes: &[u8], redactor: &Redactor) -> Option<MessageView> {
+    (!list.is_empty() || !bytes.is_empty()).then(|| MessageView {
+        headers: headers(list, redactor),
+        body: (!bytes.is_empty()).then(|| body(bytes, redactor)),
+    })
+}
+
+/// A body redacted, then cut at [`BODY_LIMIT`]; binary bodies become their size.
+fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) if !t.contains('\0') => redactor.redact(t),
+        _ => {
+            return BodyView {
+                text: None,
+                note: Some(format!("binary, {}", format_bytes(bytes.len()))),
+            };
+        }
+    };
+    if text.len() <= BODY_LIMIT {
+        return BodyView {
+            text: Some(text),
+            note: None,
+        };
+    }
+    let mut cut = BODY_LIMIT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    BodyView {
+        note: Some(format!(
+            "first {} of {} shown",
+            format_bytes(cut),
+            format_bytes(text.len())
+        )),
+        text: Some(text[..cut].to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+    use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
+
+    const SECRET: &str = "tok-5e3c1a2b9d";
+
+    fn execution(position: usize, folders: &[&str], name: &str) -> Execution {
+        Execution {
+            id: format!("exec-{position}"),
+            item_id: format!("item-{position}"),
+            item_name: name.into(),
+            folder_path: folders.iter().map(|f| f.to_string()).collect(),
+            iteration: 0,
+            position,
+            request: None,
+            response: None,
+            request_error: None,
+            assertions: vec![],
+            script_errors: vec![],
+            console: vec![],
+            prerequest_scripts: 0,
+            test_scripts: 1,
+        }
+    }
+
+    fn assertion(name: &str, skipped: bool, error: Option<&str>) -> Assertion {
+        Assertion {
+            name: name.into(),
+            skipped,
+            error: error.map(|m| AssertionError {
+                name: "AssertionError".into(),
+                message: m.into(),
+            }),
+        }
+    }
+
+    /// A login whose URL, header, bodies and console carry the secret and whose response is
+    /// HTML; a request with passed, failed and skipped assertions; one with a request error
+    /// and a script error.
+    fn summary() -> RunSummary {
+        let mut login = execution(0, &[], "Login");
+        login.request = Some(SentRequest {
+            method: "POST".into(),
+            url: format!("http://127.0.0.1:3000/login?key={SECRET}"),
+            headers: vec![("Authorization".into(), format!("Bearer {SECRET}"))],
+            body: Some(format!("{{\"password\":\"{SECRET}\"}}").into_bytes()),
+        });
+        login.response = Some(ReceivedResponse {
+            code: 200,
+            status: "OK".into(),
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: format!("<script>alert('{SECRET}')</script>").into_bytes(),
+            response_time: Duration::from_millis(20),
+            response_size: 120,
+        });
+        login.assertions = vec![assertion("Status is 200", false, None)];
+        login.console = vec![ConsoleLine {
+            level: "log".into(),
+            text: format!("token is {SECRET}"),
+        }];
+
+        let mut user = execution(1, &["Users"], "Get user");
+        user.request = Some(SentRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:3000/users/1".into(),
+            headers: vec![],
+            body: None,
+        });
+        user.response = Some(ReceivedResponse {
+            code: 404,
+            status: "Not Found".into(),
+            body: vec![0xff, 0x00, 0x01],
+            response_time: Duration::from_millis(35),
+            response_size: 60,
+            ..ReceivedResponse::default()
+        });
+        user.assertions = vec![
+            assertion("Status is 200", false, Some("expected 404 to equal 200")),
+            assertion("Has avatar", true, None),
+        ];
+
+        let mut orders = execution(2, &["Shop", "Orders"], "List orders");
+        orders.request = Some(SentRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/orders".into(),
+            headers: vec![("Accept".into(), "*/*".into())],
+            body: None,
+        });
+        orders.request_error = Some(RequestError {
+            code: "ECONNREFUSED".into(),
+            message: "connect ECONNREFUSED 127.0.0.1:1".into(),
+        });
+        orders.script_errors = vec![ScriptError {
+            listen: "test".into(),
+            name: "TypeError".into(),
+            message: "Cannot read properties of undefined".into(),
+            line: Some(2),
+            column: Some(19),
+        }];
+
+        let started = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        RunSummary {
+            collection_name: "Shop <API>".into(),
+            collection_id: None,
+            started,
+            completed: started + Duration::from_millis(1500),
+            iterations: 1,
+            executions: vec![login, user, orders],
+            run_error: None,
+        }
+    }
+
+    fn page(summary: &RunSummary) -> String {
+        let redactor = Redactor::new();
+        redactor.add(SECRET);
+        let ctx = ReportContext {
+            summary,
+            collection: &Value::Null,
+            environment: &Value::Null,
+            globals: &Value::Null,
+            redactor: &redactor,
+        };
+        html_report(&ctx).expect("the page renders")
+    }
+
+    #[test]
+    fn page_has_header_summary_failures_and_requests() {
+        let html = page(&summary());
+        for piece in [
+            "<title>Shop &lt;API&gt; — snapman run report</title>",
+            r#"<span class="verdict failed">failed</span>"#,
+            "Started 2023-11-14 22:13:20 UTC · took 1.5s",
+            r#"<tr><th>assertions</th><td class="num">3</td><td class="num bad">1</td></tr>"#,
+            r#"<tr><th>requests</th><td class="num">3</td><td class="num bad">1</td></tr>"#,
+            r##"<a href="#request-2">Users › Get user</a>"##,
+            r#"id="request-2""#,
+            "<h4>Shop › Orders</h4>",
+            "[404 Not Found, 60B, 35ms]",
+            r#"<li class="failed">Status is 200 — AssertionError: expected 404 to equal 200</li>"#,
+            r#"<li class="skipped">Has avatar (skipped)</li>"#,
+            "Request error: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1",
+            "Script error: TypeError in test-script: Cannot read properties of undefined",
+            "at test-script:2:19",
+            "binary, 3B",
+        ] {
+            assert!(html.contains(piece), "page lacks {piece:?}:\n{html}");
+        }
+        assert!(
+            !html.contains("<script"),
+            "no script element, no JavaScript"
+        );
+    }
+
+    #[test]
+    fn verdict_follows_failures_and_run_error() {
+        let mut passing = summary();
+        passing.executions.truncate(1);
+        let html = page(&passing);
+        assert!(html.contains(r#"<span class="verdict passed">passed</span>"#));
+        assert!(!html.contains("<h2>Failures</h2>"));
+        passing.run_error = Some("callback timed out".into());
+        let html = page(&passing);
+        assert!(html.contains(r#"<span class="verdict failed">failed</span>"#));
+        assert!(html.contains("Run stopped: callback timed out"));
+    }
+
+    #[test]
+    fn markup_in_data_is_escaped() {
+        let html = page(&summary());
+        assert!(html.contains("&lt;script&gt;alert(&#x27;[redacted]&#x27;)&lt;/script&gt;"));
+        assert_eq!(
+            escape(r#"<a href="x">&'="#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;="
+        );
+    }
+
+    #[test]
+    fn a_registered_secret_appears_nowhere() {
+        let html = page(&summary());
+        assert!(!html.contains(SECRET));
+        for masked in [
+            "/login?key=[redacted]",
+            "Bearer [redacted]",
+            "[log] token is [redacted]",
+            "{&quot;password&quot;:&quot;[redacted]&quot;}",
+        ] {
+            assert!(html.contains(masked), "page lacks {masked:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_are_redacted_before_they_are_cut() {
+        let redactor = Redactor::new();
+        redactor.add(SECRET);
+        let mut text = "é".repeat(BODY_LIMIT / 2 - 4);
+        text.push_str(SECRET);
+        let view = body(text.as_bytes(), &redactor);
+        let shown = view.text.expect("text body");
+        assert!(shown.len() <= BODY_LIMIT && !shown.contains("tok-"));
+        assert_eq!(view.note.as_deref(), Some("first 16.00kB of 16.00kB shown"));
+        let short = body(b"ok", &redactor);
+        assert_eq!((short.text.as_deref(), short.note), (Some("ok"), None));
+    }
+
+    #[test]
+    fn page_snapshot() {
+        insta::assert_snapshot!(page(&summary()));
+    }
+}
