@@ -9,6 +9,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
@@ -26,8 +27,9 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Extra root certificates (PEM) to trust, e.g. the emulator's.
     pub extra_roots: Vec<Vec<u8>>,
-    /// Host names to resolve to a fixed address (the emulator's routing).
-    pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Hosts (`login.salesforce.com`) or wildcards (`*.my.salesforce.com`) sent to a fixed
+    /// address, port included (the emulator's routing); other names use the system resolver.
+    pub routes: Vec<(String, std::net::SocketAddr)>,
 }
 
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
@@ -67,8 +69,8 @@ impl HttpClient {
                 })?;
                 b = b.add_root_certificate(cert);
             }
-            for (host, addr) in &opts.resolve {
-                b = b.resolve(host, *addr);
+            if !opts.routes.is_empty() {
+                b = b.dns_resolver(Arc::new(RouteResolver::new(&opts.routes)));
             }
             b.build().map_err(|e| RequestError {
                 code: "ERR_CLIENT".into(),
