@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod collection;
 pub mod context;
+pub mod doctor;
 pub mod emulator;
 pub mod error;
 pub mod http;
