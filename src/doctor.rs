@@ -230,7 +230,9 @@ pub async fn doctor(cfg: &DoctorConfig, client: &ClientOptions) -> DoctorReport 
 fn check_key(cfg: &DoctorConfig, report: &mut DoctorReport) -> Option<PrivateKey> {
     match load_private_key(&cfg.key, cfg.key_passphrase.as_ref()) {
         Ok(key) => {
-            report.lines.push(CheckLine::ok(names::KEY, "RSA private key loaded"));
+            report
+                .lines
+                .push(CheckLine::ok(names::KEY, "RSA private key loaded"));
             Some(key)
         }
         Err(error) => {
@@ -376,16 +378,18 @@ async fn check_oci(
                 format!("{host} did not answer: {error}"),
                 "take the short code from Setup > Omnichannel Inventory (the host is https://<short code>.api.commercecloud.salesforce.com)",
             ));
-            report
-                .lines
-                .push(CheckLine::skip(names::AVAILABILITY, "the host did not answer"));
+            report.lines.push(CheckLine::skip(
+                names::AVAILABILITY,
+                "the host did not answer",
+            ));
             return;
         }
     };
     let status = response.status().as_u16();
-    report
-        .lines
-        .push(CheckLine::ok(names::HOST, format!("{host} answered HTTP {status}")));
+    report.lines.push(CheckLine::ok(
+        names::HOST,
+        format!("{host} answered HTTP {status}"),
+    ));
     if token.is_none() {
         report
             .lines
@@ -394,9 +398,12 @@ async fn check_oci(
     }
     let text = response.text().await.unwrap_or_default();
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    report
-        .lines
-        .push(availability_line(status, &body, group, &cfg.organization_id));
+    report.lines.push(availability_line(
+        status,
+        &body,
+        group,
+        &cfg.organization_id,
+    ));
 }
 
 /// Interprets the get-availability answer.
@@ -470,7 +477,9 @@ mod tests {
         assert!(!report.passed());
         let text = report.render(false);
         assert!(text.contains("ok   key readable: loaded\n"));
-        assert!(text.contains("FAIL token exchange works: invalid_grant\n     fix: pre-authorize the user\n"));
+        assert!(text.contains(
+            "FAIL token exchange works: invalid_grant\n     fix: pre-authorize the user\n"
+        ));
         assert!(text.ends_with("verdict: not ready: 1 check(s) failed\n"));
         assert!(report.render(true).contains("\u{1b}["));
     }

@@ -142,13 +142,7 @@ pub fn start_full(opts: FullOptions) -> std::io::Result<FullEmulator> {
     user.authorized_apps.push(CLIENT_ID.to_owned());
     let (org_id, user_id) = (user.org_id.clone(), user.user_id.clone());
     login.register_user(user);
-    let oci = OciState::new(
-        Arc::new(login.clone()),
-        OciOptions {
-            data,
-            ..opts.chaos
-        },
-    );
+    let oci = OciState::new(Arc::new(login.clone()), OciOptions { data, ..opts.chaos });
     let routes = login_router(login.clone()).merge(oci_router(oci.clone()));
     let handle = start_background_with(EmulatorConfig {
         addr: opts.addr,

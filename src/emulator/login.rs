@@ -16,8 +16,8 @@ use x509_cert::Certificate;
 use x509_cert::der::{DecodePem, Encode};
 
 use super::login_soap::soap_login;
-use super::oci::{AccessCheck, Denied, Grant};
 use super::login_token::{account_manager_token, oauth_token, token_get};
+use super::oci::{AccessCheck, Denied, Grant};
 
 /// The seven OCI scopes a Salesforce-org token carries by default.
 pub const DEFAULT_SCOPES: [&str; 7] = [
@@ -466,7 +466,10 @@ mod tests {
             client_id: "c".to_string(),
         });
         let grant = state.check(Some(&token)).expect("valid");
-        assert_eq!(grant.scopes, vec!["sfcc_inventory_availability".to_string()]);
+        assert_eq!(
+            grant.scopes,
+            vec!["sfcc_inventory_availability".to_string()]
+        );
         assert_eq!(state.check(Some("nope")), Err(Denied::Invalid));
     }
 }

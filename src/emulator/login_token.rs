@@ -20,6 +20,7 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
 use super::login::{App, LoginData, LoginState, TokenInfo, UserRegistration};
+use super::parse::multipart;
 
 /// The JWT bearer `grant_type`.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -87,7 +88,7 @@ impl IntoResponse for OAuthFail {
     }
 }
 
-/// Form fields from the body (when form-encoded) and the query string; the body wins.
+/// Form fields from the body (form-encoded or multipart) and the query string; the body wins.
 fn params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
     let mut out: HashMap<String, String> = query
         .map(|q| {
@@ -96,12 +97,20 @@ fn params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> HashMap<Stri
                 .collect()
         })
         .unwrap_or_default();
-    let is_form = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if is_form {
         out.extend(url::form_urlencoded::parse(body).into_owned());
+    } else if content_type.starts_with("multipart/form-data") {
+        // Postman's `formdata` body mode, which public collections use for the token call.
+        let (form, _) = multipart(body, content_type);
+        out.extend(
+            form.into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string()))),
+        );
     }
     out
 }

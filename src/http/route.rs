@@ -78,9 +78,18 @@ mod tests {
     #[test]
     fn exact_and_wildcard_hosts_are_routed() {
         let r = resolver();
-        assert_eq!(r.route("LOGIN.salesforce.com").map(|a| a.port()), Some(4444));
-        assert_eq!(r.route("acme.my.salesforce.com").map(|a| a.port()), Some(4444));
-        assert_eq!(r.route("a.b.my.salesforce.com").map(|a| a.port()), Some(4444));
+        assert_eq!(
+            r.route("LOGIN.salesforce.com").map(|a| a.port()),
+            Some(4444)
+        );
+        assert_eq!(
+            r.route("acme.my.salesforce.com").map(|a| a.port()),
+            Some(4444)
+        );
+        assert_eq!(
+            r.route("a.b.my.salesforce.com").map(|a| a.port()),
+            Some(4444)
+        );
     }
 
     #[test]
