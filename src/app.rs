@@ -215,7 +215,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         client: ClientOptions {
             insecure: args.insecure,
             timeout: millis(args.timeout_request),
-            resolve,
+            routes: resolve,
             ..ClientOptions::default()
         },
         working_dir,

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cli_sf;
 pub mod collection;
 pub mod context;
+pub mod doctor;
 pub mod emulator;
 pub mod error;
 pub mod http;

@@ -17,6 +17,7 @@ use x509_cert::der::{DecodePem, Encode};
 
 use super::login_soap::soap_login;
 use super::login_token::{account_manager_token, oauth_token, token_get};
+use super::oci::{AccessCheck, Denied, Grant};
 
 /// The seven OCI scopes a Salesforce-org token carries by default.
 pub const DEFAULT_SCOPES: [&str; 7] = [
@@ -169,6 +170,7 @@ pub(super) struct LoginData {
     pub(super) exp_skew: Duration,
     pub(super) login_limit: Option<u32>,
     pub(super) logins: HashMap<String, u32>,
+    pub(super) auto_register: bool,
     token_lifetime: Duration,
     tokens: HashMap<String, Issued>,
 }
@@ -233,6 +235,7 @@ impl LoginState {
                 exp_skew: DEFAULT_EXP_SKEW,
                 login_limit: None,
                 logins: HashMap::new(),
+                auto_register: false,
                 token_lifetime: DEFAULT_TOKEN_LIFETIME,
                 tokens: HashMap::new(),
             })),
@@ -303,6 +306,13 @@ impl LoginState {
         self.lock().login_limit = limit;
     }
 
+    /// Turns on registration on first use: the password and client-credentials grants accept
+    /// any client id, secret, username and password they have not seen, register them and
+    /// answer from then on as if they had been registered (later mismatches still fail).
+    pub fn set_auto_register(&self, on: bool) {
+        self.lock().auto_register = on;
+    }
+
     /// Marks an org inactive (locked or expired): its users get `inactive_org`.
     pub fn deactivate_org(&self, org_id: &str) {
         self.lock().inactive_orgs.push(org_id.to_string());
@@ -332,6 +342,22 @@ impl LoginState {
             return Err(BearerError::Expired);
         }
         Ok(issued.info.clone())
+    }
+}
+
+/// The login emulator's tokens are what the OCI emulator accepts: their scopes are the grant.
+impl AccessCheck for LoginState {
+    fn check(&self, bearer: Option<&str>) -> Result<Grant, Denied> {
+        let token = bearer.ok_or(Denied::Missing)?;
+        self.validate_bearer(token)
+            .map(|info| Grant {
+                scopes: info.scopes,
+            })
+            .map_err(|error| match error {
+                BearerError::Missing => Denied::Missing,
+                BearerError::Invalid => Denied::Invalid,
+                BearerError::Expired => Denied::Expired,
+            })
     }
 }
 
@@ -425,5 +451,25 @@ mod tests {
             client_id: "c".to_string(),
         });
         assert_eq!(state.validate_bearer(&expired), Err(BearerError::Expired));
+        assert_eq!(state.check(Some(&expired)), Err(Denied::Expired));
+        assert_eq!(state.check(None), Err(Denied::Missing));
+    }
+
+    #[test]
+    fn tokens_grant_their_scopes_to_the_oci_emulator() {
+        let state = LoginState::new("http://127.0.0.1:1".to_string());
+        let token = state.lock().issue(TokenInfo {
+            username: "u".to_string(),
+            org_id: "00D5g0000012345AAA".to_string(),
+            user_id: String::new(),
+            scopes: vec!["sfcc_inventory_availability".to_string()],
+            client_id: "c".to_string(),
+        });
+        let grant = state.check(Some(&token)).expect("valid");
+        assert_eq!(
+            grant.scopes,
+            vec!["sfcc_inventory_availability".to_string()]
+        );
+        assert_eq!(state.check(Some("nope")), Err(Denied::Invalid));
     }
 }

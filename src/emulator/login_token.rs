@@ -19,7 +19,8 @@ use rand::Rng;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
-use super::login::{LoginData, LoginState, TokenInfo, UserRegistration};
+use super::login::{App, LoginData, LoginState, TokenInfo, UserRegistration};
+use super::parse::multipart;
 
 /// The JWT bearer `grant_type`.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -87,7 +88,7 @@ impl IntoResponse for OAuthFail {
     }
 }
 
-/// Form fields from the body (when form-encoded) and the query string; the body wins.
+/// Form fields from the body (form-encoded or multipart) and the query string; the body wins.
 fn params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
     let mut out: HashMap<String, String> = query
         .map(|q| {
@@ -96,12 +97,20 @@ fn params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> HashMap<Stri
                 .collect()
         })
         .unwrap_or_default();
-    let is_form = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if is_form {
         out.extend(url::form_urlencoded::parse(body).into_owned());
+    } else if content_type.starts_with("multipart/form-data") {
+        // Postman's `formdata` body mode, which public collections use for the token call.
+        let (form, _) = multipart(body, content_type);
+        out.extend(
+            form.into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string()))),
+        );
     }
     out
 }
@@ -338,8 +347,23 @@ fn client_credentials_of(
         })
 }
 
-/// Checks the client id and secret against the registered apps.
-fn authenticate_client(data: &LoginData, id: &str, secret: Option<&str>) -> Result<(), OAuthFail> {
+/// Checks the client id and secret against the registered apps (registering an unknown client
+/// first when auto-registration is on).
+fn authenticate_client(
+    data: &mut LoginData,
+    id: &str,
+    secret: Option<&str>,
+) -> Result<(), OAuthFail> {
+    if data.auto_register && !id.is_empty() && !data.apps.contains_key(id) {
+        data.apps.insert(
+            id.to_string(),
+            App {
+                public_key: None,
+                client_secret: secret.map(str::to_string),
+                run_as: None,
+            },
+        );
+    }
     let app = data.apps.get(id).ok_or_else(|| {
         OAuthFail::new(
             "invalid_client_id",
@@ -373,6 +397,12 @@ fn password(
             "unknown user or wrong password",
         )
     };
+    if data.auto_register && !username.is_empty() && !data.users.contains_key(&username) {
+        let mut user = UserRegistration::new(&username);
+        user.password = params.get("password").cloned();
+        user.authorized_apps.push(client_id.clone());
+        data.users.insert(username.clone(), user);
+    }
     let user = data.users.get(&username).ok_or_else(failure)?.clone();
     if user.password.is_none() || user.password.as_ref() != params.get("password") {
         return Err(failure());
@@ -396,6 +426,9 @@ fn client_credentials(
             "the app has no Run As user",
         )
     };
+    if data.auto_register {
+        auto_run_as(data, &client_id);
+    }
     let run_as = data
         .apps
         .get(&client_id)
@@ -404,6 +437,21 @@ fn client_credentials(
     let user = data.users.get(&run_as).ok_or_else(no_user)?.clone();
     check_user(data, &user)?;
     Ok(success(data, &user, &client_id, true))
+}
+
+/// Gives an auto-registered app without a "Run As" user one of its own.
+fn auto_run_as(data: &mut LoginData, client_id: &str) {
+    let Some(app) = data.apps.get_mut(client_id) else {
+        return;
+    };
+    if app.run_as.is_some() {
+        return;
+    }
+    let username = format!("{client_id}@client-credentials.emulator");
+    app.run_as = Some(username.clone());
+    data.users
+        .entry(username.clone())
+        .or_insert_with(|| UserRegistration::new(&username));
 }
 
 /// `POST /dw/oauth2/access_token`: Account Manager style client credentials with scopes.
@@ -423,6 +471,14 @@ pub(super) async fn account_manager_token(
     let Some((client_id, secret)) = basic_auth(&headers) else {
         return unauthorized("no HTTP Basic client credentials");
     };
+    if data.auto_register && !data.apps.contains_key(&client_id) {
+        let app = App {
+            public_key: None,
+            client_secret: Some(secret.clone()),
+            run_as: None,
+        };
+        data.apps.insert(client_id.clone(), app);
+    }
     let Some(app) = data.apps.get(&client_id) else {
         return unauthorized("unknown client id");
     };

@@ -1,4 +1,5 @@
-//! Starting and stopping the emulator: one axum server on one port, echo routes plus extras.
+//! Starting and stopping the emulator: one axum application on one port, echo routes plus
+//! extras, over plain HTTP and (optionally) TLS: the first byte of each connection decides.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -10,7 +11,6 @@
 //! # }
 //! ```
 
-use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,16 +18,30 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
 
 use super::echo;
+use super::tls::run_tls;
 
 /// How long in-flight requests may run on after shutdown is asked for (a `/delay/10` for one).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Pause after a failed `accept` (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// First byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
 
 /// Extra routes other parts of the emulator add (login, OCI); merged with the echo routes.
 ///
@@ -76,6 +90,7 @@ struct Journal {
 pub struct EmulatorHandle {
     addr: SocketAddr,
     base_url: String,
+    ca_pem: Option<String>,
     journal: Arc<Journal>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Set by [`start_background`]: the server thread, joined on drop.
@@ -91,6 +106,11 @@ impl EmulatorHandle {
     /// Address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// PEM of the run-local CA whose leaf the port serves over TLS (`None` without TLS).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Number of requests served so far, on every route.
@@ -123,42 +143,84 @@ impl Drop for EmulatorHandle {
     }
 }
 
+/// How to start the emulator.
+#[derive(Debug, Default)]
+pub struct EmulatorConfig {
+    /// Address to listen on; "127.0.0.1:0" picks an ephemeral port.
+    pub addr: String,
+    /// Routes merged in front of the echo service (login, OCI).
+    pub extra: Option<Router>,
+    /// Also serve TLS on the same port (with a fresh run-local CA).
+    pub tls: bool,
+}
+
+impl EmulatorConfig {
+    /// Plain HTTP on `addr` with `extra` routes.
+    pub fn new(addr: &str, extra: Option<Router>) -> Self {
+        EmulatorConfig {
+            addr: addr.to_owned(),
+            extra,
+            tls: false,
+        }
+    }
+}
+
 /// Starts on `addr` (use "127.0.0.1:0" for an ephemeral port) inside the current tokio runtime.
 pub async fn start(addr: &str, extra: Option<Router>) -> std::io::Result<EmulatorHandle> {
-    let listener = TcpListener::bind(addr).await?;
-    let (handle, app, shutdown) = prepare(&listener, extra)?;
-    tokio::spawn(serve(listener, app, shutdown));
-    Ok(handle)
+    start_with(EmulatorConfig::new(addr, extra)).await
 }
 
 /// Starts on its own thread with its own tokio runtime (for sync tests and the CLI); same handle.
 pub fn start_background(addr: &str, extra: Option<Router>) -> std::io::Result<EmulatorHandle> {
+    start_background_with(EmulatorConfig::new(addr, extra))
+}
+
+/// Like [`start`], with TLS optional.
+pub async fn start_with(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    let listener = TcpListener::bind(&config.addr).await?;
+    let (handle, server) = prepare(listener, config)?;
+    tokio::spawn(server.serve());
+    Ok(handle)
+}
+
+/// Like [`start_background`], with TLS optional.
+pub fn start_background_with(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let std_listener = std::net::TcpListener::bind(addr)?;
+    let std_listener = std::net::TcpListener::bind(&config.addr)?;
     std_listener.set_nonblocking(true)?;
     let listener = {
         let _context = runtime.enter();
         TcpListener::from_std(std_listener)?
     };
-    let (mut handle, app, shutdown) = prepare(&listener, extra)?;
+    let (mut handle, server) = prepare(listener, config)?;
     let thread = std::thread::Builder::new()
         .name(format!("snapman-emulator-{}", handle.addr.port()))
-        .spawn(move || runtime.block_on(serve(listener, app, shutdown)))?;
+        .spawn(move || runtime.block_on(server.serve()))?;
     handle.thread = Some(thread);
     Ok(handle)
 }
 
-/// Builds the handle, the application and the shutdown receiver for a bound listener.
+/// A bound listener, the application and what the accept loop needs.
+struct Server {
+    listener: TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    shutdown: oneshot::Receiver<()>,
+}
+
+/// Builds the handle and the server for a bound listener.
 fn prepare(
-    listener: &TcpListener,
-    extra: Option<Router>,
-) -> std::io::Result<(EmulatorHandle, Router, oneshot::Receiver<()>)> {
+    listener: TcpListener,
+    config: EmulatorConfig,
+) -> std::io::Result<(EmulatorHandle, Server)> {
     let addr = listener.local_addr()?;
     let journal = Arc::new(Journal::default());
     let (shutdown_tx, shutdown_rx) = oneshot::channel();
-    let app = extra
+    let tls = if config.tls { Some(run_tls()?) } else { None };
+    let app = config
+        .extra
         .unwrap_or_default()
         .fallback_service(echo::router())
         .layer(middleware::from_fn(echo::answer_options))
@@ -166,40 +228,87 @@ fn prepare(
     let handle = EmulatorHandle {
         addr,
         base_url: format!("http://{addr}"),
+        ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
         journal,
         shutdown: Some(shutdown_tx),
         thread: None,
     };
-    Ok((handle, app, shutdown_rx))
+    let server = Server {
+        listener,
+        app,
+        tls: tls.map(|t| t.acceptor),
+        shutdown: shutdown_rx,
+    };
+    Ok((handle, server))
 }
 
-/// Serves until `shutdown` fires (or its sender is dropped), then lets in-flight requests finish
-/// for at most [`SHUTDOWN_GRACE`].
-async fn serve(listener: TcpListener, app: Router, shutdown: oneshot::Receiver<()>) {
-    let stopping = Arc::new(Notify::new());
-    let signal = {
-        let stopping = stopping.clone();
-        async move {
-            // An error means the handle was dropped without sending: stop as well.
-            let _ = shutdown.await;
-            stopping.notify_one();
+impl Server {
+    /// Accepts connections until `shutdown` fires (or its sender is dropped), then lets
+    /// in-flight requests finish for at most [`SHUTDOWN_GRACE`].
+    async fn serve(self) {
+        let Server {
+            listener,
+            app,
+            tls,
+            mut shutdown,
+        } = self;
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let watcher = graceful.watcher();
+                        tokio::spawn(connection(stream, peer, app.clone(), tls.clone(), watcher));
+                    }
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+                },
+                // An error means the handle was dropped without sending: stop as well.
+                _ = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        // Connections still running after the grace period are dropped with the runtime.
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    }
+}
+
+/// Serves one connection: TLS when its first byte starts a handshake (and TLS is on), plain
+/// HTTP/1.1 otherwise, with the same application.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    watcher: Watcher,
+) {
+    let service = TowerToHyperService::new(app.map_request(
+        move |mut request: axum::http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        },
+    ));
+    let builder = Builder::new(TokioExecutor::new());
+    let acceptor = match tls {
+        Some(acceptor) if starts_tls(&stream).await => acceptor,
+        _ => {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            // Errors are the client's business (reset, bad request line): nobody to tell.
+            let _ = watcher.watch(conn).await;
+            return;
         }
     };
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .into_future();
-    let grace = async {
-        stopping.notified().await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    let Ok(stream) = acceptor.accept(stream).await else {
+        return;
     };
-    tokio::select! {
-        // axum's serve never returns an error; there is nobody to report one to anyway.
-        _ = server => {}
-        () = grace => {}
-    }
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let _ = watcher.watch(conn).await;
+}
+
+/// Whether the client's first byte is a TLS handshake record (a ClientHello).
+async fn starts_tls(stream: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(stream.peek(&mut first).await, Ok(1)) && first[0] == TLS_HANDSHAKE
 }
 
 /// Middleware: counts every request and keeps a copy of it in the journal before it is handled.

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
@@ -26,8 +27,47 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Extra root certificates (PEM) to trust, e.g. the emulator's.
     pub extra_roots: Vec<Vec<u8>>,
-    /// Host names to resolve to a fixed address (the emulator's routing).
-    pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Hosts (`login.salesforce.com`) or wildcards (`*.my.salesforce.com`) sent to a fixed
+    /// address, port included (the emulator's routing); other names use the system resolver.
+    pub routes: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
+/// redirects (for checks outside a run, such as `snapman doctor`).
+pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestError> {
+    let mut b = builder(opts, true)?;
+    if let Some(t) = opts.timeout {
+        b = b.timeout(t);
+    }
+    b.build().map_err(client_error)
+}
+
+/// The builder every client starts from: no redirects, Node-style header case, roots, routes.
+fn builder(opts: &ClientOptions, strict: bool) -> Result<reqwest::ClientBuilder, RequestError> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .http1_title_case_headers()
+        .danger_accept_invalid_certs(!strict || opts.insecure)
+        .pool_max_idle_per_host(8);
+    for pem in &opts.extra_roots {
+        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| RequestError {
+            code: "ERR_TLS_ROOT".into(),
+            message: e.to_string(),
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    if !opts.routes.is_empty() {
+        b = b.dns_resolver(Arc::new(RouteResolver::new(&opts.routes)));
+    }
+    Ok(b)
+}
+
+/// A client that could not be built.
+fn client_error(e: reqwest::Error) -> RequestError {
+    RequestError {
+        code: "ERR_CLIENT".into(),
+        message: e.to_string(),
+    }
 }
 
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
@@ -52,28 +92,11 @@ impl HttpClient {
     pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
         let jar = Arc::new(Jar::default());
         let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
-            let mut b = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .http1_title_case_headers()
-                .danger_accept_invalid_certs(!strict || opts.insecure)
-                .pool_max_idle_per_host(8);
+            let mut b = builder(opts, strict)?;
             if cookies {
                 b = b.cookie_provider(Arc::clone(&jar));
             }
-            for pem in &opts.extra_roots {
-                let cert = reqwest::Certificate::from_pem(pem).map_err(|e| RequestError {
-                    code: "ERR_TLS_ROOT".into(),
-                    message: e.to_string(),
-                })?;
-                b = b.add_root_certificate(cert);
-            }
-            for (host, addr) in &opts.resolve {
-                b = b.resolve(host, *addr);
-            }
-            b.build().map_err(|e| RequestError {
-                code: "ERR_CLIENT".into(),
-                message: e.to_string(),
-            })
+            b.build().map_err(client_error)
         };
         Ok(HttpClient {
             with_cookies: [make(true, true)?, make(true, false)?],

@@ -3,5 +3,6 @@
 pub mod build;
 pub mod call;
 pub mod client;
+pub mod route;
 pub mod spec;
 pub mod url;
