@@ -6,18 +6,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::app_sf::{SfDefaults, login_for_run};
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
 use crate::collection::model::VariableFile;
 use crate::context::RunContext;
+use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
 use crate::runner::summary::Execution;
-use crate::secret::Redactor;
+use crate::secret::{Redactor, Secret};
 use crate::vars::{EnabledMode, Scopes, VariableScope, parse_key_value};
 
 /// Runs one command and returns the process exit code; errors are printed to stderr.
@@ -42,9 +44,6 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
 
 /// The reporters `run` knows.
 const REPORTERS: [&str; 4] = ["cli", "json", "junit", "html"];
-
-/// Hosts that `--emulator` sends to the in-process emulator.
-const EMULATED_HOSTS: [&str; 1] = ["postman-echo.com"];
 
 /// A file path as given: relative paths are taken from the current directory.
 pub(crate) fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
@@ -126,7 +125,7 @@ pub struct PreparedRun {
     /// Every secret known to the run.
     pub redactor: Redactor,
     /// The emulator serving this run, if any.
-    pub emulator: Option<crate::emulator::EmulatorHandle>,
+    pub emulator: Option<FullEmulator>,
 }
 
 /// Validates the flags and loads every input of `run` (shared by `run` and `test`).
@@ -175,7 +174,35 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let redactor = Redactor::new();
     register_secrets(&redactor, &environment);
     register_secrets(&redactor, &globals);
-    let sf = crate::app_sf::login_for_run(&args.sf, args.insecure, ctx, &redactor)?;
+    let emulator = if args.emulator {
+        let options = FullOptions {
+            data: args.emulator_data.as_deref().map(|p| from_cwd(ctx, p)),
+            ..FullOptions::default()
+        };
+        Some(
+            start_full(options)
+                .map_err(|e| Error::Input(format!("failed to start the emulator: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let mut client = ClientOptions {
+        insecure: args.insecure,
+        timeout: millis(args.timeout_request),
+        ..ClientOptions::default()
+    };
+    let defaults = emulator.as_ref().map(|emu| {
+        client.routes = emu.routes.clone();
+        client.extra_roots.push(emu.ca_pem.clone().into_bytes());
+        redactor.add(&emu.key_pem);
+        SfDefaults {
+            login_url: emu.login_url.clone(),
+            client_id: emu.client_id.clone(),
+            username: emu.username.clone(),
+            key_pem: Secret::new(emu.key_pem.clone()),
+        }
+    });
+    let sf = login_for_run(&args.sf, &client, defaults.as_ref(), ctx, &redactor)?;
     for var in sf.iter().flat_map(|login| &login.vars) {
         environment.set(&var.name, Value::String(var.value.expose().clone()));
     }
@@ -184,22 +211,6 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         .as_deref()
         .map(|d| from_cwd(ctx, d))
         .unwrap_or_else(|| ctx.cwd.clone());
-    let emulator = if args.emulator {
-        Some(
-            crate::emulator::start_background("127.0.0.1:0", None)
-                .map_err(|e| Error::Usage(format!("failed to start the emulator: {e}")))?,
-        )
-    } else {
-        None
-    };
-    let resolve = emulator
-        .iter()
-        .flat_map(|h| {
-            EMULATED_HOSTS
-                .iter()
-                .map(|host| (host.to_string(), h.addr()))
-        })
-        .collect();
     let opts = RunOptions {
         collection: Some(loaded.collection.clone()),
         environment,
@@ -212,12 +223,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         script_timeout: millis(args.timeout_script),
         bail: args.bail.as_deref().is_some_and(|b| b.contains("failure")),
         ignore_redirects: args.ignore_redirects,
-        client: ClientOptions {
-            insecure: args.insecure,
-            timeout: millis(args.timeout_request),
-            routes: resolve,
-            ..ClientOptions::default()
-        },
+        client,
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),

@@ -15,6 +15,7 @@ use crate::auth::{
 use crate::cli_sf::{KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
 use crate::context::RunContext;
 use crate::error::{EXIT_OK, Error};
+use crate::http::client::ClientOptions;
 use crate::secret::{Redactor, Secret};
 
 /// The outcome of the `--sf-*` login: variables to set, and the session for re-login.
@@ -32,7 +33,8 @@ pub struct SfLogin {
 /// exchange failures exit 3 with the diagnosis. Every credential is registered with `redactor`.
 pub fn login_for_run(
     args: &SfArgs,
-    insecure: bool,
+    client: &ClientOptions,
+    defaults: Option<&SfDefaults>,
     ctx: &RunContext,
     redactor: &Redactor,
 ) -> Result<Option<SfLogin>, Error> {
@@ -66,15 +68,15 @@ pub fn login_for_run(
             session: None,
         }));
     }
-    if !args.any() && ctx.var("SF_CLIENT_ID").is_none() {
+    if !args.any() && ctx.var("SF_CLIENT_ID").is_none() && defaults.is_none() {
         return Ok(None);
     }
-    let cfg = sf_config(&args.login, ctx, redactor)?;
+    let cfg = sf_config_with(&args.login, ctx, redactor, defaults)?;
     let session = Arc::new(SfSession::new(
         cfg,
         names,
         args.jwt_only,
-        insecure,
+        client.clone(),
         redactor.clone(),
     ));
     let vars = block_on(session.login())??;
@@ -109,18 +111,44 @@ fn flag_or_env(flag: Option<&str>, ctx: &RunContext, var: &str) -> Option<String
 }
 
 /// Builds the mint/exchange configuration from flags and `SF_*` variables, loading the key.
+/// Login values that apply when neither a flag nor an environment variable gives one (the
+/// in-process emulator's app, user and key under `--emulator`).
+#[derive(Debug, Clone)]
+pub struct SfDefaults {
+    /// Login URL.
+    pub login_url: String,
+    /// Consumer key of the connected app.
+    pub client_id: String,
+    /// Pre-authorized user.
+    pub username: String,
+    /// The app's private key (PEM).
+    pub key_pem: Secret<String>,
+}
+
+/// The auth configuration from flags and `SF_*` variables.
 pub fn sf_config(
     login: &SfLoginArgs,
     ctx: &RunContext,
     redactor: &Redactor,
+) -> Result<SfAuthConfig, Error> {
+    sf_config_with(login, ctx, redactor, None)
+}
+
+/// The auth configuration from flags, then `SF_*` variables, then `defaults`.
+pub fn sf_config_with(
+    login: &SfLoginArgs,
+    ctx: &RunContext,
+    redactor: &Redactor,
+    defaults: Option<&SfDefaults>,
 ) -> Result<SfAuthConfig, Error> {
     let missing = |what: &str, flag: &str, var: &str| {
         Error::Usage(format!(
             "Salesforce auth needs {what}: pass {flag} or set {var}"
         ))
     };
-    let client_id =
-        flag_or_env(login.client_id.as_deref(), ctx, "SF_CLIENT_ID").ok_or_else(|| {
+    let client_id = flag_or_env(login.client_id.as_deref(), ctx, "SF_CLIENT_ID")
+        .or_else(|| defaults.map(|d| d.client_id.clone()))
+        .ok_or_else(|| {
             missing(
                 "the connected app's consumer key",
                 "--sf-client-id",
@@ -128,8 +156,10 @@ pub fn sf_config(
             )
         })?;
     let username = flag_or_env(login.username.as_deref(), ctx, "SF_USERNAME")
+        .or_else(|| defaults.map(|d| d.username.clone()))
         .ok_or_else(|| missing("a username", "--sf-username", "SF_USERNAME"))?;
     let login_url = flag_or_env(login.login_url.as_deref(), ctx, "SF_LOGIN_URL")
+        .or_else(|| defaults.map(|d| d.login_url.clone()))
         .unwrap_or_else(|| PRODUCTION_LOGIN_URL.to_string());
     let source = match (
         &login.key,
@@ -139,6 +169,11 @@ pub fn sf_config(
         (Some(path), _, _) => KeySource::File(from_cwd(ctx, path)),
         (None, Some(path), _) => KeySource::File(from_cwd(ctx, Path::new(path))),
         (None, None, Some(pem)) => KeySource::Pem(Secret::new(pem.to_string())),
+        (None, None, None) if defaults.is_some() => KeySource::Pem(
+            defaults
+                .map(|d| d.key_pem.clone())
+                .unwrap_or_else(|| Secret::new(String::new())),
+        ),
         (None, None, None) => {
             return Err(Error::Usage(
                 "Salesforce auth needs the private key: pass --sf-key FILE, or set SF_JWT_KEY_FILE (a path) or SF_JWT_KEY (the PEM text)".to_string(),
@@ -180,10 +215,11 @@ pub fn token_command(args: &TokenArgs, ctx: &RunContext) -> Result<u8, Error> {
         writeln!(out, "{}", jwt.expose()).map_err(stdout_error)?;
         return Ok(EXIT_OK);
     }
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(args.insecure)
-        .build()
-        .map_err(|e| Error::Usage(format!("failed to build the HTTP client: {e}")))?;
+    let client = crate::http::client::reqwest_client(&ClientOptions {
+        insecure: args.insecure,
+        ..ClientOptions::default()
+    })
+    .map_err(|e| Error::Usage(format!("failed to build the HTTP client: {e}")))?;
     let token = block_on(auth::exchange_jwt(&client, &cfg, EXCHANGE_RETRIES))??;
     let mut shown = token.raw.clone();
     if args.show_secrets

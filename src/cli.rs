@@ -123,9 +123,15 @@ pub struct RunArgs {
     /// Plain ASCII symbols in CLI output.
     #[arg(long = "disable-unicode")]
     pub disable_unicode: bool,
-    /// Start the built-in emulator in-process and send requests for postman-echo.com to it.
+    /// Start the built-in emulator (Salesforce login, OCI APIs, postman-echo) in-process, send
+    /// requests for login.salesforce.com, test.salesforce.com, *.my.salesforce.com,
+    /// *.api.commercecloud.salesforce.com, account.demandware.com and postman-echo.com to it over
+    /// TLS trusted only by this run, and log in with its app and user unless --sf-* say otherwise.
     #[arg(long)]
     pub emulator: bool,
+    /// Dataset for --emulator (locations, groups, SKUs; see docs/emulator-data.md).
+    #[arg(long = "emulator-data", value_name = "FILE", requires = "emulator")]
+    pub emulator_data: Option<PathBuf>,
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,

@@ -137,23 +137,11 @@ fn cache_key(oauth: &OAuth2Client, grant: &Grant) -> String {
 
 /// An HTTP client that honours the run's TLS and host-routing options.
 fn http_client(opts: &ClientOptions, url: &str) -> Result<reqwest::Client, AuthError> {
-    let fail = |message: String| AuthError::Network {
+    crate::http::client::reqwest_client(opts).map_err(|e| AuthError::Network {
         url: url.to_string(),
         attempts: 0,
-        message,
-    };
-    let mut builder = reqwest::Client::builder().danger_accept_invalid_certs(opts.insecure);
-    if let Some(t) = opts.timeout {
-        builder = builder.timeout(t);
-    }
-    for pem in &opts.extra_roots {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| fail(e.to_string()))?;
-        builder = builder.add_root_certificate(cert);
-    }
-    for (host, addr) in &opts.resolve {
-        builder = builder.resolve(host, *addr);
-    }
-    builder.build().map_err(|e| fail(e.to_string()))
+        message: e.to_string(),
+    })
 }
 
 /// A copy of `auth` with parameter `name` set to `value`, in the block's own shape.

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use super::error::AuthError;
 use super::exchange::{SfAuthConfig, exchange_jwt};
 use super::jwt::mint_assertion;
+use crate::http::client::{ClientOptions, reqwest_client};
 use crate::secret::{Redactor, Secret};
 
 /// How many times a token request is retried on network errors and 5xx.
@@ -54,7 +55,7 @@ pub struct SfSession {
     cfg: SfAuthConfig,
     names: SfVarNames,
     jwt_only: bool,
-    insecure: bool,
+    client: ClientOptions,
     redactor: Redactor,
     state: Mutex<SessionState>,
 }
@@ -71,19 +72,19 @@ impl std::fmt::Debug for SfSession {
 }
 
 impl SfSession {
-    /// A session that has not logged in yet. `insecure` skips TLS verification of the login URL.
+    /// A session that has not logged in yet; `client` carries TLS and host-routing options.
     pub fn new(
         cfg: SfAuthConfig,
         names: SfVarNames,
         jwt_only: bool,
-        insecure: bool,
+        client: ClientOptions,
         redactor: Redactor,
     ) -> Self {
         SfSession {
             cfg,
             names,
             jwt_only,
-            insecure,
+            client,
             redactor,
             state: Mutex::new(SessionState::default()),
         }
@@ -100,14 +101,11 @@ impl SfSession {
             value: jwt,
         }];
         if !self.jwt_only {
-            let client = reqwest::Client::builder()
-                .danger_accept_invalid_certs(self.insecure)
-                .build()
-                .map_err(|e| AuthError::Network {
-                    url: self.cfg.token_url(),
-                    attempts: 0,
-                    message: e.to_string(),
-                })?;
+            let client = reqwest_client(&self.client).map_err(|e| AuthError::Network {
+                url: self.cfg.token_url(),
+                attempts: 0,
+                message: e.to_string(),
+            })?;
             let token = exchange_jwt(&client, &self.cfg, EXCHANGE_RETRIES).await?;
             self.redactor.add(token.access_token.expose());
             let plain = |name: &str, value: &str| SessionVar {

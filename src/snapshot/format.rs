@@ -122,7 +122,7 @@ impl SnapshotContent {
             .collect();
         Self {
             method: parts.method.to_string(),
-            url: mask_url(parts.url, redactor),
+            url: mask_uuid_segments(&mask_url(parts.url, redactor)),
             status: parts.status,
             headers,
             body: SnapshotBody::from_bytes(parts.body, redactions, redactor),
@@ -180,7 +180,10 @@ impl SnapshotBody {
             return SnapshotBody::Json(value);
         }
         match std::str::from_utf8(body) {
-            Ok(text) => SnapshotBody::Text(redactor.redact(text)),
+            Ok(text) => match ndjson_lines(text, redactions, redactor) {
+                Some(lines) => SnapshotBody::Text(lines),
+                None => SnapshotBody::Text(redactor.redact(text)),
+            },
             Err(_) => SnapshotBody::Binary {
                 len: body.len(),
                 sha256: Sha256::digest(body)
@@ -190,6 +193,51 @@ impl SnapshotBody {
             },
         }
     }
+}
+
+/// NDJSON (every non-blank line a JSON value, as OCI exports are): each line redacted by the
+/// same selectors as a JSON body and written back compactly; `None` when the text is not NDJSON.
+fn ndjson_lines(text: &str, redactions: &TrialRedactions, redactor: &Redactor) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut value: Value = serde_json::from_str(line).ok()?;
+        if !value.is_object() {
+            return None;
+        }
+        apply(&mut value, &redactions.rules);
+        mask_json(&mut value, redactor);
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A UUID (8-4-4-4-12 hex digits).
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Replaces path segments that are UUIDs (generated ids of reservations, imports, exports)
+/// with `[uuid]`, so the request line of a snapshot is stable from run to run.
+fn mask_uuid_segments(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let path: Vec<&str> = head
+        .split('/')
+        .map(|seg| if is_uuid(seg) { "[uuid]" } else { seg })
+        .collect();
+    let mut out = path.join("/");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 /// Masks secrets in a URL, also where one appears percent-encoded (then the URL is kept decoded).
@@ -273,6 +321,42 @@ pub fn parse_snapshot(text: &str) -> ParsedSnapshot {
             trial: field("trial: "),
         }),
         contents: normalize(contents),
+    }
+}
+
+#[cfg(test)]
+mod uuid_and_ndjson_tests {
+    use super::*;
+
+    #[test]
+    fn uuid_path_segments_are_masked_and_other_segments_kept() {
+        assert_eq!(
+            mask_uuid_segments(
+                "https://h/docs/bb73f2d5-0b84-4711-897b-8e8e7b4a18bf/x?id=bb73f2d5-0b84-4711-897b-8e8e7b4a18bf"
+            ),
+            "https://h/docs/[uuid]/x?id=bb73f2d5-0b84-4711-897b-8e8e7b4a18bf"
+        );
+        assert_eq!(
+            mask_uuid_segments("https://h/Warehouse01"),
+            "https://h/Warehouse01"
+        );
+    }
+
+    #[test]
+    fn ndjson_lines_are_redacted_one_by_one() {
+        let rules = TrialRedactions {
+            rules: vec![crate::snapshot::Redaction {
+                selector: crate::snapshot::parse_selector(".deltaToken").unwrap(),
+                replacement: "[token]".into(),
+            }],
+            headers: Vec::new(),
+        };
+        let text = "{\"a\":1}\n{\"deltaToken\":\"abc\"}\n";
+        assert_eq!(
+            ndjson_lines(text, &rules, &Redactor::new()).unwrap(),
+            "{\"a\":1}\n{\"deltaToken\":\"[token]\"}\n"
+        );
+        assert!(ndjson_lines("plain text", &rules, &Redactor::new()).is_none());
     }
 }
 

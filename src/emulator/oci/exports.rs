@@ -332,8 +332,11 @@ async fn status(
 ) -> Response {
     run(|| {
         state.authorize(&headers, kind.read_scope())?;
-        let body = state.with_org(&org, |tenant, _| {
+        let body = state.with_org(&org, |tenant, now| {
             let export = find(tenant, kind, &id)?;
+            if export.running && now >= export.started + super::impex::JOB_DURATION {
+                export.running = false;
+            }
             if export.running {
                 export.running = false;
                 return Ok(json!({"id": id, "status": "RUNNING", "export": {"startTimeUTC": iso(export.started)}}));
