@@ -89,7 +89,6 @@ pub enum EngineError {
 const SCRIPTS_PER_GC: u32 = 256;
 
 /// One JavaScript runtime for a whole run; call [`ScriptRuntime::run`] for every script.
-
 pub struct ScriptRuntime {
     runtime: Runtime,
     context: Context,
