@@ -67,7 +67,11 @@ async fn emu_with(opts: OciOptions) -> Emu {
 }
 
 async fn emu() -> Emu {
-    emu_with(OciOptions::default()).await
+    emu_with(OciOptions {
+        job_duration: Some(Duration::from_secs(60)),
+        ..OciOptions::default()
+    })
+    .await
 }
 
 impl Emu {

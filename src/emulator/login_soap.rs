@@ -30,6 +30,9 @@ fn element(xml: &str, name: &str) -> Option<String> {
             .unwrap_or_default();
         if local == name && !tag.starts_with('/') && !tag.ends_with('/') {
             let body = &rest[end + 1..];
+            if let Some(cdata) = body.strip_prefix("<![CDATA[") {
+                return cdata.find("]]>").map(|end| cdata[..end].to_string());
+            }
             let close = body.find("</")?;
             return Some(unescape(&body[..close]));
         }
@@ -90,10 +93,23 @@ pub(super) async fn soap_login(
         return invalid_login();
     };
     let mut data = state.lock();
+    if data.auto_register && !username.is_empty() && !data.users.contains_key(&username) {
+        let mut user = super::login::UserRegistration::new(&username);
+        user.password = Some(password.clone());
+        data.users.insert(username.clone(), user);
+    }
     let Some(user) = data.users.get(&username).cloned() else {
         return invalid_login();
     };
-    let password_ok = user.password.as_deref() == Some(password.as_str());
+    // Salesforce takes the password alone from a trusted IP range, password + security token
+    // otherwise. An auto-registered user's password may hold both, so its prefix counts too.
+    let password_ok = user.password.as_deref() == Some(password.as_str())
+        || (data.auto_register
+            && !password.is_empty()
+            && user
+                .password
+                .as_deref()
+                .is_some_and(|stored| stored.starts_with(password.as_str())));
     if !password_ok || !user.active || data.inactive_orgs.contains(&user.org_id) {
         return invalid_login();
     }
@@ -122,6 +138,12 @@ pub(super) async fn soap_login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_reads_cdata_as_is() {
+        let xml = "<n1:login><n1:username><![CDATA[a&b<c]]></n1:username></n1:login>";
+        assert_eq!(element(xml, "username").as_deref(), Some("a&b<c"));
+    }
 
     #[test]
     fn element_finds_namespaced_text() {

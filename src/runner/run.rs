@@ -249,6 +249,7 @@ async fn execute(
     let item = ctx.item;
     let mut execution = new_execution(item, ctx.iteration, position);
     let mut request = item.request.clone();
+    prefetch_oauth2_token(opts, scopes, item, &mut request).await;
     let mut flow = host.run_phase(
         Listen::Prerequest,
         &item.prerequest,
@@ -278,6 +279,32 @@ async fn execute(
         flow.next_request = tests.next_request;
     }
     (execution, flow)
+}
+
+/// An `oauth2` auth that fetches its own token gets it before the pre-request scripts run, as
+/// in the Postman app (where the token is fetched in the Authorization tab), so scripts see it
+/// through `pm.request.auth`. A failed fetch is reported when the request is sent.
+async fn prefetch_oauth2_token(
+    opts: &RunOptions,
+    scopes: &Scopes,
+    item: &PlannedItem,
+    request: &mut Request,
+) {
+    let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
+    let Some(auth) = postman_auth::effective(request.auth.as_ref(), &ancestors) else {
+        return;
+    };
+    if auth.kind != "oauth2" {
+        return;
+    }
+    let auth = resolved(scopes, auth);
+    if let Ok(Some(filled)) = opts
+        .oauth2_tokens
+        .fill(&auth, &opts.client, &opts.redactor)
+        .await
+    {
+        request.auth = Some(filled);
+    }
 }
 
 /// Builds, authorises and sends one resolved request, recording the outcome.

@@ -1,7 +1,7 @@
 //! Exports of availability records, the location graph, product segmentation and event logs,
 //! each with `POST …/exports`, `GET …/{id}/status`, `GET …/{id}/file-content` and `DELETE …/{id}`.
 //!
-//! The file is taken when the export starts. The first status poll answers `RUNNING` (while
+//! The file is taken when the export starts. With `OciOptions::job_duration` set, the first status poll answers `RUNNING` (while
 //! running, downloads and deletes are 409 `ExportInProcess`); later polls answer `COMPLETED`
 //! with a download link on this emulator that expires after a day (then 410).
 //! An availability export ends with `{"deltaToken":"…"}`, the start point for get-deltas.
@@ -334,7 +334,7 @@ async fn status(
         state.authorize(&headers, kind.read_scope())?;
         let body = state.with_org(&org, |tenant, now| {
             let export = find(tenant, kind, &id)?;
-            if export.running && now >= export.started + super::impex::JOB_DURATION {
+            if export.running && state.job_done(export.started, now) {
                 export.running = false;
             }
             if export.running {

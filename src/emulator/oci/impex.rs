@@ -3,9 +3,10 @@
 //!
 //! Flow: `POST imports` hands out an upload link (a path on this emulator, valid for
 //! `linkDuration` minutes); the file (NDJSON, optionally gzip, multipart or raw, `POST` or
-//! `PUT`) is applied when it arrives. The first status poll after the upload answers `RUNNING`
-//! (unless the job is older than [`JOB_DURATION`], as after a client's wait), later ones
-//! `COMPLETED` with the results link, so clients exercise their polling loop.
+//! `PUT`) is applied when it arrives. With `OciOptions::job_duration` set, the first status poll
+//! after the upload answers `RUNNING` (unless that long has passed), later ones `COMPLETED`
+//! with the results link, so clients exercise their polling loop; without it the job is
+//! complete at the first poll, as a small import on a quiet org is.
 
 use std::io::Read as _;
 
@@ -58,9 +59,6 @@ pub struct Import {
     link_expires: DateTime<Utc>,
     stage: Stage,
 }
-
-/// How long a job runs in emulated time: a poll after this answers `COMPLETED` at once.
-pub(super) const JOB_DURATION: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 
 /// Where an import is.
 #[derive(Debug, Clone)]
@@ -404,7 +402,7 @@ async fn status(
         let body = state.with_org(&org, |tenant, now| {
             let import = tenant.imports.get_mut(&id).ok_or_else(not_found)?;
             if let Stage::Running(outcome) = &import.stage
-                && now >= outcome.started + JOB_DURATION
+                && state.job_done(outcome.started, now)
             {
                 import.stage = Stage::Completed(outcome.clone());
             }

@@ -41,6 +41,9 @@ pub struct OciOptions {
     pub retry_after_secs: u64,
     /// Seed of the generator that picks failing requests.
     pub seed: u64,
+    /// How long import and export jobs run (emulated time). `None`: a job is complete at the
+    /// first status poll; `Some(d)`: the first poll answers `RUNNING` unless `d` has passed.
+    pub job_duration: Option<Duration>,
 }
 
 /// Shared state of the OCI emulator; cheap to clone.
@@ -57,6 +60,7 @@ struct Inner {
     clock_offset: Mutex<chrono::Duration>,
     chaos: Chaos,
     connect_tenant: Mutex<Option<String>>,
+    job_duration: Option<chrono::Duration>,
 }
 
 impl OciState {
@@ -76,6 +80,9 @@ impl OciState {
                 clock_offset: Mutex::new(chrono::Duration::zero()),
                 chaos,
                 connect_tenant: Mutex::new(None),
+                job_duration: opts
+                    .job_duration
+                    .map(|d| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)),
             }),
         }
     }
@@ -100,6 +107,13 @@ impl OciState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         Utc::now() + offset
+    }
+
+    /// Whether a job started at `started` has finished by `now`.
+    pub(super) fn job_done(&self, started: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.inner
+            .job_duration
+            .is_none_or(|d| started.checked_add_signed(d).is_none_or(|end| now >= end))
     }
 
     /// The realism switches.
