@@ -29,6 +29,7 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
         Command::Check(args) => check_command(&args, ctx),
         Command::Emulator(args) => crate::app_emulator::emulator_command(&args, ctx),
         Command::Token(args) => crate::app_sf::token_command(&args, ctx),
+        Command::Doctor(args) => crate::app_doctor::doctor_command(&args, ctx),
         Command::Keygen(args) => crate::app_sf::keygen_command(&args, ctx),
         Command::Test(args) => crate::snaptest::test_command(&args, ctx),
         Command::Snapshots(args) => crate::snaptest::snapshots_command(&args, ctx),

@@ -9,12 +9,13 @@
 //! clientId: 3MVG9snapmanEmulator
 //! username: admin@snapman.example
 //! organizationId: 00D5gABCDEFGHIJKLM
-//! shortCode: snapmanemu
+//! shortCode: kv7kzm78
 //! ```
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -25,11 +26,9 @@ use crate::context::RunContext;
 use crate::emulator::login::{
     AppRegistration, LoginState, UserRegistration, login_router, salesforce_id,
 };
-use crate::emulator::{EmulatorHandle, start_background};
+use crate::emulator::oci::{OciOptions, OciState, SeedData, load_seed, oci_router};
+use crate::emulator::{EmulatorHandle, ORGANIZATION_ID, SHORT_CODE, start_background};
 use crate::error::{EXIT_OK, Error};
-
-/// The short code the emulator stands for (SCAPI's `{shortCode}`).
-pub const SHORT_CODE: &str = "snapmanemu";
 
 /// Consumer key of the ephemeral app made when no `--cert` is given.
 const EPHEMERAL_CLIENT_ID: &str = "3MVG9snapmanEmulator";
@@ -89,7 +88,10 @@ pub struct UserConfig {
 
 /// Starts the echo service plus the login routes on `bind`; the login state knows the base URL
 /// (its instance URL and accepted audience), so it is created once the port is known.
-pub fn start_with_login(bind: &str) -> Result<(EmulatorHandle, LoginState), Error> {
+pub fn start_with_login(
+    bind: &str,
+    data: Option<SeedData>,
+) -> Result<(EmulatorHandle, LoginState), Error> {
     let fail = |e: &dyn std::fmt::Display| {
         Error::Usage(format!("failed to start the emulator on {bind}: {e}"))
     };
@@ -110,7 +112,15 @@ pub fn start_with_login(bind: &str) -> Result<(EmulatorHandle, LoginState), Erro
             wanted
         };
         let state = LoginState::new(format!("http://{addr}"));
-        match start_background(&addr.to_string(), Some(login_router(state.clone()))) {
+        let oci = OciState::new(
+            Arc::new(state.clone()),
+            OciOptions {
+                data: data.clone(),
+                ..OciOptions::default()
+            },
+        );
+        let routes = login_router(state.clone()).merge(oci_router(oci));
+        match start_background(&addr.to_string(), Some(routes)) {
             Ok(handle) => return Ok((handle, state)),
             Err(e)
                 if wanted.port() == 0
@@ -142,7 +152,13 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
         Some(path) => Some((read_config(&from_cwd(ctx, path))?, from_cwd(ctx, path))),
         None => None,
     };
-    let (handle, state) = start_with_login(&args.bind)?;
+    let data = match &args.data {
+        Some(path) => {
+            Some(load_seed(&from_cwd(ctx, path)).map_err(|e| Error::Input(e.to_string()))?)
+        }
+        None => None,
+    };
+    let (handle, state) = start_with_login(&args.bind, data)?;
     let org_id = salesforce_id("00D");
     let mut pairs = Vec::new();
     for ((cert, client_id), username) in args.cert.iter().zip(&args.client_id).zip(&args.username) {
@@ -176,7 +192,9 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
             p.client_id, p.username, p.org_id
         ));
     }
-    text.push_str(&format!("shortCode: {SHORT_CODE}\n"));
+    text.push_str(&format!(
+        "shortCode: {SHORT_CODE}\nociTenant: {ORGANIZATION_ID}\nociBaseUrl: {base}/inventory\n"
+    ));
     if let Some(dir) = &ephemeral {
         let key = dir.path().join("server.key");
         text.push_str(&format!(

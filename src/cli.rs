@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::cli_sf::{EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
+pub use crate::cli_sf::{DoctorArgs, EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
 use crate::context::ColorChoice;
 use crate::snapshot::UpdateMode;
 
@@ -25,8 +25,10 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Parse a collection and its inputs, list the items and warn about problems, sending nothing.
     Check(CheckArgs),
-    /// Serve the built-in emulator (postman-echo endpoints and Salesforce login) until stopped.
+    /// Serve the built-in emulator (postman-echo, Salesforce login, OCI APIs) until stopped.
     Emulator(EmulatorArgs),
+    /// Check that an org is provisioned for OCI: key, certificate, token, scopes, OCI host, a call.
+    Doctor(Box<DoctorArgs>),
     /// Mint a Salesforce JWT assertion and exchange it; print the token response as JSON.
     Token(TokenArgs),
     /// Write a key pair and self-signed certificate for a connected app (replaces the openssl steps).

@@ -121,4 +121,44 @@ pub struct EmulatorArgs {
     /// JSON file with apps, users, audiences, scopes and the token lifetime (see README).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// OCI dataset (locations, groups, SKUs; see docs/emulator-data.md) instead of the default.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+/// Flags of `snapman doctor`.
+#[derive(Debug, Args, Clone)]
+pub struct DoctorArgs {
+    /// Login, app, user and key (each also from its `SF_*` variable).
+    #[command(flatten)]
+    pub login: SfLoginArgs,
+    /// The certificate uploaded to the connected app, to check it matches the key.
+    #[arg(long = "sf-cert", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// The OCI short code (Setup > Omnichannel Inventory); the emulator's with --emulator.
+    #[arg(
+        long = "short-code",
+        value_name = "CODE",
+        required_unless_present = "emulator"
+    )]
+    pub short_code: Option<String>,
+    /// The OCI tenant (organization id, e.g. f_ecom_zzte_053); the emulator's with --emulator.
+    #[arg(
+        long = "organization-id",
+        value_name = "ID",
+        required_unless_present = "emulator"
+    )]
+    pub organization_id: Option<String>,
+    /// A location group to ask availability for; an unknown one still proves authentication.
+    #[arg(long = "location-group", value_name = "GROUP")]
+    pub location_group: Option<String>,
+    /// Check against the in-process emulator (its app, user and key unless --sf-* say otherwise).
+    #[arg(long)]
+    pub emulator: bool,
+    /// Do not verify TLS certificates.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Colour: auto, on, off.
+    #[arg(long, value_enum, default_value_t = crate::context::ColorChoice::Auto)]
+    pub color: crate::context::ColorChoice,
 }

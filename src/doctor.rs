@@ -239,7 +239,7 @@ fn check_key(cfg: &DoctorConfig, report: &mut DoctorReport) -> Option<PrivateKey
             report.lines.push(CheckLine::fail(
                 names::KEY,
                 error.to_string(),
-                "pass the server.key made with the certificate you uploaded (--sf-key FILE or SF_JWT_KEY); an encrypted key needs --sf-key-passphrase",
+                "pass the server.key made with the certificate you uploaded (--sf-key FILE or SF_JWT_KEY); an encrypted key needs SF_JWT_KEY_PASSPHRASE",
             ));
             None
         }

@@ -4,6 +4,7 @@
 //! executes, emitting events) → `report` (CLI, JSON, JUnit).
 
 pub mod app;
+pub mod app_doctor;
 pub mod app_emulator;
 pub mod app_sf;
 pub mod atomic;

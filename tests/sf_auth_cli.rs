@@ -542,7 +542,7 @@ fn emulator_command_prints_its_url_and_a_usable_app() {
         fields.insert(k.to_string(), v.to_string());
     }
     assert_eq!(fields["loginUrl"], base);
-    assert_eq!(fields["shortCode"], "snapmanemu");
+    assert_eq!(fields["shortCode"], snapman::emulator::SHORT_CODE);
     assert!(fields["organizationId"].starts_with("00D"));
     let out = snapman(dir.path())
         .args([

@@ -1,0 +1,115 @@
+//! `snapman doctor`: the provisioning checklist QA runs on a new org, against the real org or
+//! the in-process emulator, printed with a verdict and a fix for each line.
+
+use std::path::Path;
+
+use crate::app::from_cwd;
+use crate::auth::KeySource;
+use crate::cli_sf::DoctorArgs;
+use crate::context::RunContext;
+use crate::doctor::{DoctorConfig, doctor};
+use crate::emulator::{FullOptions, start_full};
+use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
+use crate::http::client::ClientOptions;
+use crate::secret::Secret;
+
+/// Runs the checklist; exit 0 only when every needed line holds.
+pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let emulator = if args.emulator {
+        Some(
+            start_full(FullOptions::default())
+                .map_err(|e| Error::Input(format!("failed to start the emulator: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let mut client = ClientOptions {
+        insecure: args.insecure,
+        ..ClientOptions::default()
+    };
+    if let Some(emu) = &emulator {
+        client.routes = emu.routes.clone();
+        client.extra_roots.push(emu.ca_pem.clone().into_bytes());
+    }
+    let value = |flag: Option<&String>, var: &str, emulated: Option<&str>| {
+        flag.cloned()
+            .or_else(|| ctx.var(var).map(str::to_string))
+            .or_else(|| emulated.map(str::to_string))
+    };
+    let missing = |what: &str, how: &str| Error::Usage(format!("doctor needs {what}: {how}"));
+    let login_url = value(
+        args.login.login_url.as_ref(),
+        "SF_LOGIN_URL",
+        emulator.as_ref().map(|e| e.login_url.as_str()),
+    )
+    .unwrap_or_else(|| crate::auth::PRODUCTION_LOGIN_URL.to_string());
+    let client_id = value(
+        args.login.client_id.as_ref(),
+        "SF_CLIENT_ID",
+        emulator.as_ref().map(|e| e.client_id.as_str()),
+    )
+    .ok_or_else(|| {
+        missing(
+            "the consumer key",
+            "pass --sf-client-id or set SF_CLIENT_ID",
+        )
+    })?;
+    let username = value(
+        args.login.username.as_ref(),
+        "SF_USERNAME",
+        emulator.as_ref().map(|e| e.username.as_str()),
+    )
+    .ok_or_else(|| missing("a username", "pass --sf-username or set SF_USERNAME"))?;
+    let key = match (
+        &args.login.key,
+        ctx.var("SF_JWT_KEY_FILE"),
+        ctx.var("SF_JWT_KEY"),
+    ) {
+        (Some(path), _, _) => KeySource::File(from_cwd(ctx, path)),
+        (None, Some(path), _) => KeySource::File(from_cwd(ctx, Path::new(path))),
+        (None, None, Some(pem)) => KeySource::Pem(Secret::new(pem.to_string())),
+        (None, None, None) => match &emulator {
+            Some(emu) => KeySource::Pem(Secret::new(emu.key_pem.clone())),
+            None => {
+                return Err(missing(
+                    "the private key",
+                    "pass --sf-key FILE, or set SF_JWT_KEY_FILE or SF_JWT_KEY",
+                ));
+            }
+        },
+    };
+    let short_code = args
+        .short_code
+        .clone()
+        .or_else(|| emulator.as_ref().map(|e| e.short_code.clone()))
+        .ok_or_else(|| missing("the OCI short code", "pass --short-code"))?;
+    let organization_id = args
+        .organization_id
+        .clone()
+        .or_else(|| emulator.as_ref().map(|e| e.organization_id.clone()))
+        .ok_or_else(|| missing("the OCI tenant", "pass --organization-id"))?;
+    let cfg = DoctorConfig {
+        login_url,
+        client_id,
+        username,
+        key,
+        key_passphrase: ctx
+            .var("SF_JWT_KEY_PASSPHRASE")
+            .map(|p| Secret::new(p.to_string())),
+        certificate: args.cert.as_deref().map(|p| from_cwd(ctx, p)),
+        short_code,
+        organization_id,
+        location_group: args.location_group.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let report = runtime.block_on(doctor(&cfg, &client));
+    print!("{}", report.render(ctx.color(args.color)));
+    Ok(if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURES
+    })
+}
