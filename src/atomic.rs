@@ -6,29 +6,57 @@ use std::path::Path;
 
 use crate::error::Error;
 
-/// Writes `path` through `write` into a temporary file in the same directory, then renames it
-/// into place, so the file is either complete or absent. Parent directories are created.
-pub fn write_with(
+/// Prefix of the temporary files (so leftovers of a killed process can be recognised).
+pub const TEMP_PREFIX: &str = ".snapman-tmp-";
+
+/// A failed atomic write: the file (or directory) and the I/O error.
+#[derive(Debug)]
+pub struct AtomicError {
+    /// The path that could not be written.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub source: io::Error,
+}
+
+/// Writes `path` through `fill` into a temporary file in the same directory, then renames it
+/// into place, so the file is either complete or absent (also when `fill` fails or panics).
+/// Parent directories are created.
+pub fn write_file_with(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), Error> {
-    let fail = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), AtomicError> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| AtomicError { path, source }
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::fs::create_dir_all(dir).map_err(fail(dir))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(fail(dir))?;
     let mut out = BufWriter::new(tmp.as_file_mut());
-    write(&mut out).map_err(fail)?;
-    out.flush().map_err(fail)?;
+    fill(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(fail(path))?;
     drop(out);
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    tmp.as_file().sync_all().map_err(fail(path))?;
+    tmp.persist(path).map_err(|e| fail(path)(e.error))?;
     Ok(())
+}
+
+/// [`write_file_with`] with snapman's error type.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    write_file_with(path, fill).map_err(|e| Error::Write {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// Writes `bytes` to `path` atomically, creating parent directories.

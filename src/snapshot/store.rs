@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -27,9 +27,8 @@ use sha2::{Digest, Sha256};
 use super::diff::unified_diff;
 use super::error::SnapshotError;
 use super::format::parse_snapshot;
+use crate::atomic::TEMP_PREFIX;
 
-/// Prefix of the temporary files of atomic writes; `prune` removes leftovers of killed runs.
-const TEMP_PREFIX: &str = ".snapman-tmp-";
 /// Longest file-name stem kept before shortening with a digest.
 const MAX_STEM: usize = 80;
 /// Windows device names, unusable as file names there (`COM1`-`LPT9` are checked apart).
@@ -428,23 +427,12 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), SnapshotError> {
 /// file is removed and `path` is untouched.
 fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut File) -> io::Result<()>,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), SnapshotError> {
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SnapshotError::Write { path, source }
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(write_err(dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(write_err(dir))?;
-    fill(tmp.as_file_mut())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(write_err(path))?;
-    tmp.persist(path).map_err(|e| write_err(path)(e.error))?;
-    Ok(())
+    crate::atomic::write_file_with(path, fill).map_err(|e| SnapshotError::Write {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]
