@@ -536,10 +536,26 @@ fn emulator_command_prints_its_url_and_a_usable_app() {
     let base = next();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let mut fields = std::collections::HashMap::new();
-    for _ in 0..6 {
+    loop {
         let line = next();
-        let (k, v) = line.split_once(": ").expect("name: value");
+        let Some((k, v)) = line.split_once(": ") else {
+            break;
+        };
         fields.insert(k.to_string(), v.to_string());
+    }
+    for name in [
+        "loginUrl",
+        "clientId",
+        "username",
+        "organizationId",
+        "shortCode",
+        "ociTenant",
+        "keyFile",
+    ] {
+        if !fields.contains_key(name) {
+            child.kill().expect("kill");
+            panic!("`{name}:` missing from the emulator's output: {fields:?}");
+        }
     }
     assert_eq!(fields["loginUrl"], base);
     assert_eq!(fields["shortCode"], snapman::emulator::SHORT_CODE);
