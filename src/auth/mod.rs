@@ -8,6 +8,10 @@ mod jwt;
 mod key;
 mod keygen;
 pub mod postman;
+pub mod postman_digest;
+pub mod postman_hawk;
+pub mod postman_oauth1;
+mod postman_params;
 
 pub use diagnose::diagnose;
 pub use error::AuthError;

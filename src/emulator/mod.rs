@@ -2,6 +2,7 @@
 //! for Salesforce login and the OCI APIs.
 
 mod echo;
+mod echo_auth;
 pub mod login;
 mod login_soap;
 mod login_token;

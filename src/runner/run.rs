@@ -7,12 +7,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Map, Value};
 
 use crate::auth::postman as postman_auth;
-use crate::collection::model::{Auth, Collection, Request};
+use crate::auth::postman_digest::DigestSessions;
+use crate::collection::model::{Auth, Collection, Header, HeaderList, Request, UrlField};
 use crate::error::Error;
-use crate::http::build;
-use crate::http::call::RequestError;
+use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
+use crate::http::{build, url};
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
@@ -87,6 +88,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     let items =
         plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
     let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
+    let digest = DigestSessions::default();
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
@@ -129,8 +131,17 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 iteration,
                 iteration_count: iterations,
                 collection_name: &collection.info.name,
+                cookies: Vec::new(),
             };
-            let step = execute(&opts, &client, &mut scopes, &mut host, &ctx, position);
+            let step = execute(
+                &opts,
+                &client,
+                &digest,
+                &mut scopes,
+                &mut host,
+                &ctx,
+                position,
+            );
             let (execution, flow) = match remaining {
                 Some(left) => match tokio::time::timeout(left, step).await {
                     Ok(done) => done,
@@ -233,6 +244,7 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
 async fn execute(
     opts: &RunOptions,
     client: &HttpClient,
+    digest: &DigestSessions,
     scopes: &mut Scopes,
     host: &mut ScriptHost,
     ctx: &ScriptContext<'_>,
@@ -254,12 +266,32 @@ async fn execute(
         return (execution, flow);
     }
     let mut sent: Request = resolved(scopes, &request);
-    send_item(opts, client, scopes, item, &sent, &mut execution).await;
+    // A variable name split across URL parts (`{{host.{{n}}}}` over host labels) only resolves
+    // once the parts are joined, as postman-runtime resolves the URL string again.
+    if let Some(u @ UrlField::Parts(_)) = &sent.url {
+        let whole = url::assemble(u, &|s| s.to_string());
+        let again = scopes.resolve(&whole);
+        if again != whole {
+            sent.url = Some(UrlField::Raw(again));
+        }
+    }
+    send_item(opts, client, digest, scopes, item, &sent, &mut execution).await;
+    if let Some(r) = &execution.request {
+        sent.header = Some(HeaderList::List(sent_headers(r)));
+    }
     let response = execution.response.clone();
+    let test_ctx = ScriptContext {
+        cookies: execution
+            .request
+            .as_ref()
+            .map(|r| client.cookies_for(&r.url))
+            .unwrap_or_default(),
+        ..*ctx
+    };
     let tests = host.run_phase(
         Listen::Test,
         &item.test,
-        ctx,
+        &test_ctx,
         scopes,
         &mut sent,
         response.as_ref(),
@@ -271,10 +303,38 @@ async fn execute(
     (execution, flow)
 }
 
+/// The headers test scripts see on `pm.request`: those sent (auth and system ones included),
+/// plus `Host`, as postman-runtime records them.
+fn sent_headers(sent: &SentRequest) -> Vec<Header> {
+    let header = |key: &str, value: &str| Header {
+        key: key.to_string(),
+        value: Some(Value::String(value.to_string())),
+        disabled: None,
+        extra: Map::new(),
+    };
+    let mut out: Vec<Header> = sent.headers.iter().map(|(k, v)| header(k, v)).collect();
+    let authority = sent
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h));
+    if let Some(host) = authority.filter(|h| !h.is_empty()) {
+        if !sent
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            out.push(header("Host", host));
+        }
+    }
+    out
+}
+
 /// Builds, authorises and sends one resolved request, recording the outcome.
 async fn send_item(
     opts: &RunOptions,
     client: &HttpClient,
+    digest_sessions: &DigestSessions,
     scopes: &Scopes,
     item: &PlannedItem,
     request: &Request,
@@ -323,7 +383,19 @@ async fn send_item(
                 .add(value.split_once(' ').map_or(value.as_str(), |(_, c)| c));
         }
     }
-    let outcome = client.send(&spec).await;
+    let digest = auth.as_ref().filter(|a| a.kind == "digest");
+    if let Some(a) = digest {
+        digest_sessions.sign(&mut spec, a);
+    }
+    let mut outcome = client.send(&spec).await;
+    // Digest auth answers a 401 challenge by replaying the request once, signed.
+    let replay = match (digest, &outcome.response) {
+        (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, r),
+        _ => None,
+    };
+    if let Some(next) = replay {
+        outcome = client.send(&next).await;
+    }
     execution.request = Some(outcome.request);
     match outcome.response {
         Ok(r) => execution.response = Some(r),
