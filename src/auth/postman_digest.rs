@@ -28,8 +28,10 @@ pub struct DigestSessions {
 
 impl DigestSessions {
     /// Adds the digest header when the block (or its stored challenge) has a realm and a nonce.
-    pub fn sign(&self, spec: &mut RequestSpec, auth: &Auth) {
-        let key = key(auth);
+    /// `owner` names where the block lives (request, folder or collection): blocks with the same
+    /// parameters at different places keep separate challenges, as in postman-runtime.
+    pub fn sign(&self, spec: &mut RequestSpec, auth: &Auth, owner: &str) {
+        let key = key(auth, owner);
         let mut p = params(auth);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(stored) = state.get(&key) {
@@ -53,6 +55,7 @@ impl DigestSessions {
         &self,
         spec: &RequestSpec,
         auth: &Auth,
+        owner: &str,
         response: &ReceivedResponse,
     ) -> Option<RequestSpec> {
         if response.code != 401 || flag(&params(auth), "disableRetryRequest") {
@@ -62,16 +65,19 @@ impl DigestSessions {
         self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key(auth), challenge);
+            .insert(key(auth, owner), challenge);
         let mut next = spec.clone();
         next.remove_header("authorization");
-        self.sign(&mut next, auth);
+        self.sign(&mut next, auth, owner);
         next.has_header("authorization").then_some(next)
     }
 }
 
-fn key(auth: &Auth) -> String {
-    serde_json::to_string(auth).unwrap_or_default()
+fn key(auth: &Auth, owner: &str) -> String {
+    format!(
+        "{owner}\n{}",
+        serde_json::to_string(auth).unwrap_or_default()
+    )
 }
 
 /// The parameters a 401's `WWW-Authenticate: Digest ...` sets.
@@ -308,7 +314,7 @@ mod tests {
             ..RequestSpec::default()
         };
         let sessions = DigestSessions::default();
-        sessions.sign(&mut spec, &auth);
+        sessions.sign(&mut spec, &auth, "item");
         assert!(!spec.has_header("authorization"));
         let response = ReceivedResponse {
             code: 401,
@@ -319,7 +325,7 @@ mod tests {
             ..ReceivedResponse::default()
         };
         let next = sessions
-            .replay(&spec, &auth, &response)
+            .replay(&spec, &auth, "item", &response)
             .unwrap_or_else(|| panic!("no replay"));
         let (_, value) = &next.headers[0];
         assert!(value.starts_with(
@@ -328,8 +334,12 @@ mod tests {
         assert!(value.contains("qop=auth, nc=00000001"));
         // The block's next request signs at once, counting on.
         let mut later = spec.clone();
-        sessions.sign(&mut later, &auth);
+        sessions.sign(&mut later, &auth, "item");
         let (_, value) = &later.headers[0];
         assert!(value.contains("nc=00000002"), "{value}");
+        // The same parameters elsewhere start without a challenge.
+        let mut elsewhere = spec.clone();
+        sessions.sign(&mut elsewhere, &auth, "folder");
+        assert!(!elsewhere.has_header("authorization"));
     }
 }

@@ -142,7 +142,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 &ctx,
                 position,
             );
-            let (execution, flow) = match remaining {
+            let (execution, flow, replayed) = match remaining {
                 Some(left) => match tokio::time::timeout(left, step).await {
                     Ok(done) => done,
                     Err(_) => {
@@ -154,6 +154,11 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
             };
             observer.execution_finished(&execution);
             let failed = execution.failed();
+            // Newman's summary lists an item whose request was replayed (digest) once per
+            // request sent, as the same execution object.
+            if replayed {
+                executions.push(execution.clone());
+            }
             executions.push(execution);
             if failed && opts.bail {
                 break 'iterations;
@@ -249,7 +254,7 @@ async fn execute(
     host: &mut ScriptHost,
     ctx: &ScriptContext<'_>,
     position: usize,
-) -> (Execution, Flow) {
+) -> (Execution, Flow, bool) {
     let item = ctx.item;
     let mut execution = new_execution(item, ctx.iteration, position);
     let mut request = item.request.clone();
@@ -263,7 +268,7 @@ async fn execute(
         &mut execution,
     );
     if flow.skip_request {
-        return (execution, flow);
+        return (execution, flow, false);
     }
     let mut sent: Request = resolved(scopes, &request);
     // A variable name split across URL parts (`{{host.{{n}}}}` over host labels) only resolves
@@ -275,7 +280,7 @@ async fn execute(
             sent.url = Some(UrlField::Raw(again));
         }
     }
-    send_item(opts, client, digest, scopes, item, &sent, &mut execution).await;
+    let replayed = send_item(opts, client, digest, scopes, item, &sent, &mut execution).await;
     if let Some(r) = &execution.request {
         sent.header = Some(HeaderList::List(sent_headers(r)));
     }
@@ -300,7 +305,7 @@ async fn execute(
     if tests.next_request.is_some() {
         flow.next_request = tests.next_request;
     }
-    (execution, flow)
+    (execution, flow, replayed)
 }
 
 /// The headers test scripts see on `pm.request`: those sent (auth and system ones included),
@@ -339,7 +344,7 @@ async fn send_item(
     item: &PlannedItem,
     request: &Request,
     execution: &mut Execution,
-) {
+) -> bool {
     let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
     let auth =
         postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
@@ -359,7 +364,7 @@ async fn send_item(
                 code: "EINVALIDREQUEST".into(),
                 message: format!("{}: {e}", item.path_display()),
             });
-            return;
+            return false;
         }
     };
     if let Some(auth) = &auth {
@@ -371,7 +376,7 @@ async fn send_item(
                 code: "EAUTHUNSUPPORTED".into(),
                 message: format!("{}: {e}", item.path_display()),
             });
-            return;
+            return false;
         }
         // The credential as sent (e.g. base64 of `user:password`) is a secret too.
         if let Some((_, value)) = spec
@@ -384,15 +389,17 @@ async fn send_item(
         }
     }
     let digest = auth.as_ref().filter(|a| a.kind == "digest");
+    let owner = auth_owner(request.auth.as_ref(), &ancestors, item);
     if let Some(a) = digest {
-        digest_sessions.sign(&mut spec, a);
+        digest_sessions.sign(&mut spec, a, &owner);
     }
     let mut outcome = client.send(&spec).await;
     // Digest auth answers a 401 challenge by replaying the request once, signed.
     let replay = match (digest, &outcome.response) {
-        (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, r),
+        (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, &owner, r),
         _ => None,
     };
+    let replayed = replay.is_some();
     if let Some(next) = replay {
         outcome = client.send(&next).await;
     }
@@ -401,4 +408,18 @@ async fn send_item(
         Ok(r) => execution.response = Some(r),
         Err(e) => execution.request_error = Some(e),
     }
+    replayed
+}
+
+/// Where the effective auth block lives: the request itself, or the folder (by path) or the
+/// collection it was inherited from.
+fn auth_owner(own: Option<&Auth>, ancestors: &[Option<&Auth>], item: &PlannedItem) -> String {
+    let real = |a: &Option<&Auth>| a.is_some_and(|a| a.kind != "inherit" && !a.kind.is_empty());
+    if real(&own) {
+        return format!("item {}", item.id);
+    }
+    let index = ancestors.iter().position(real).unwrap_or(ancestors.len());
+    let depth = ancestors.len().saturating_sub(1).saturating_sub(index);
+    let path = item.folder_path.get(..depth).unwrap_or_default();
+    format!("folder {}", path.join("\u{1f}"))
 }
