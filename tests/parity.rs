@@ -100,6 +100,41 @@ fn oauth1_header_has_the_protocol_parameters_in_order() {
 }
 
 #[test]
+fn oauth1_signatures_verify_at_the_echo() {
+    let emu = emulator();
+    let auth = |method: &str, in_header: bool| {
+        json!({"type": "oauth1", "oauth1": [
+            {"key": "consumerKey", "value": "RKCGzna7bv9YD57c"},
+            {"key": "consumerSecret", "value": "D+EdQ-gs$-%@2Nu7"},
+            {"key": "signatureMethod", "value": method},
+            {"key": "version", "value": "1.0"},
+            {"key": "addParamsToHeader", "value": in_header}
+        ]})
+    };
+    let check = "pm.test('verified', function () { pm.expect(pm.response.json().status).to.equal('pass'); });";
+    let c = collection(json!([
+        item(
+            "sha1 header",
+            json!({"method": "GET", "url": "{{base}}/oauth1?a=o%20k&b=1", "auth": auth("HMAC-SHA1", true)}),
+            check
+        ),
+        item(
+            "sha256 query",
+            json!({"method": "GET", "url": "{{base}}/oauth1?x=y", "auth": auth("HMAC-SHA256", false)}),
+            check
+        ),
+        item(
+            "sha1 form",
+            json!({"method": "POST", "url": "{{base}}/oauth1", "auth": auth("HMAC-SHA1", true),
+            "body": {"mode": "urlencoded", "urlencoded": [{"key": "f", "value": "a b&c"}]}}),
+            check
+        )
+    ]));
+    let r = run_collection(&emu, &c, &[]);
+    assert_all_pass(&r.report, 3);
+}
+
+#[test]
 fn legacy_sandbox_matches_postman_sandbox() {
     let emu = emulator();
     let c = collection(json!([

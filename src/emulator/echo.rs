@@ -64,6 +64,7 @@ pub(super) fn router() -> Router {
         .route("/basic-auth", any(basic_auth))
         .route("/digest-auth", any(super::echo_auth::digest_auth))
         .route("/auth/hawk", any(super::echo_auth::hawk_auth))
+        .route("/oauth1", any(super::echo_auth::oauth1))
         .route("/oauth2/token", any(oauth2_token))
         .route("/oauth2/user/info", any(oauth2_user_info))
         .route("/gzip", any(gzip))

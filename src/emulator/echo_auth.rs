@@ -1,9 +1,11 @@
 //! postman-echo's signed-auth endpoints, ported from the conformance kit's `echo_server.py`
 //! with real checking: `/digest-auth` (MD5, realm `Users`, a fixed nonce, `qop="auth"`) and
-//! `/auth/hawk` (sha256 MAC for id `dh37fgj492je`).
+//! `/auth/hawk` (sha256 MAC for id `dh37fgj492je`) and `/oauth1` (HMAC-SHA1/256 for consumer
+//! `RKCGzna7bv9YD57c`, parameters from the header, the query and a urlencoded body).
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::json;
+use sha1::Sha1;
 use sha2::Sha256;
 
 /// Digest credentials `/digest-auth` accepts.
@@ -23,6 +27,15 @@ const DIGEST_NONCE: &str = "ni1LiL0O37PRRhofWdCLmwFsnEtH1lew";
 /// The Hawk id and key `/auth/hawk` knows.
 const HAWK_ID: &str = "dh37fgj492je";
 const HAWK_KEY: &str = "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn";
+/// The OAuth 1.0a consumer `/oauth1` knows.
+const OAUTH1_CONSUMER: &str = "RKCGzna7bv9YD57c";
+const OAUTH1_SECRET: &str = "D+EdQ-gs$-%@2Nu7";
+/// Characters OAuth leaves unencoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// `/digest-auth`: a 401 challenge unless the `Authorization: Digest` response is right.
 pub(super) async fn digest_auth(method: Method, headers: HeaderMap) -> Response {
@@ -131,6 +144,113 @@ pub(super) async fn hawk_auth(method: Method, uri: Uri, headers: HeaderMap) -> R
         StatusCode::OK,
         json!({ "message": "Hawk Authentication Successful" }),
     )
+}
+
+/// `/oauth1`: recomputes the signature over every parameter sent and compares.
+pub(super) async fn oauth1(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let auth = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut params: Vec<(String, String)> = Vec::new();
+    if let Some(rest) = auth.strip_prefix("OAuth ") {
+        params.extend(
+            fields(rest)
+                .into_iter()
+                .map(|(k, v)| (decode(&k), decode(&v))),
+        );
+    }
+    params.extend(form_pairs(uri.query().unwrap_or("")));
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.contains("application/x-www-form-urlencoded") {
+        params.extend(form_pairs(&String::from_utf8_lossy(&body)));
+    }
+    let find = |key: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let signature = find("oauth_signature");
+    let secret = if find("oauth_consumer_key") == OAUTH1_CONSUMER {
+        OAUTH1_SECRET
+    } else {
+        ""
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let base_uri = format!("http://{host}{}", uri.path());
+    let mut pairs: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "oauth_signature" && k != "realm")
+        .map(|(k, v)| (pct(k), pct(v)))
+        .collect();
+    pairs.sort();
+    let normalized = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let base_string = format!("{method}&{}&{}", pct(&base_uri), pct(&normalized));
+    let key = format!("{}&", pct(secret));
+    let expected = match find("oauth_signature_method").as_str() {
+        "HMAC-SHA1" | "" => Hmac::<Sha1>::new_from_slice(key.as_bytes())
+            .map(|m| {
+                STANDARD.encode(
+                    m.chain_update(base_string.as_bytes())
+                        .finalize()
+                        .into_bytes(),
+                )
+            })
+            .ok(),
+        "HMAC-SHA256" => Hmac::<Sha256>::new_from_slice(key.as_bytes())
+            .map(|m| {
+                STANDARD.encode(
+                    m.chain_update(base_string.as_bytes())
+                        .finalize()
+                        .into_bytes(),
+                )
+            })
+            .ok(),
+        _ => None,
+    };
+    if expected.is_some_and(|e| e == signature) {
+        return super::echo::json_reply(
+            StatusCode::OK,
+            json!({ "status": "pass", "message": "OAuth-1.0a signature verification was successful" }),
+        );
+    }
+    super::echo::json_reply(
+        StatusCode::UNAUTHORIZED,
+        json!({ "status": "fail", "message": "HMAC-SHA1 verification failed", "base_uri": base_uri,
+            "normalized_param_string": normalized, "base_string": base_string, "signing_key": key }),
+    )
+}
+
+/// RFC 3986 percent-encoding (unreserved characters stay).
+fn pct(s: &str) -> String {
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// `a=1&b=x+y` decoded, blank values kept.
+fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
+        })
+        .collect()
 }
 
 /// `key="value"` and `key=value` pairs of an auth header's parameters.
