@@ -364,10 +364,11 @@ fn legacy_api() {
          tests['body has widget'] = responseBody.indexOf('widget') > -1;\n\
          tests['fails'] = false;\n\
          postman.setEnvironmentVariable('n', 7);\n\
-         postman.setGlobalVariable('gl', 'x'); postman.clearGlobalVariable('g');\n\
+         postman.setGlobalVariable('gl', 'x');\n\
          tests['header'] = postman.getResponseHeader('x-ID') === '42';\n\
          tests['time'] = responseTime === 12 && responseHeaders['X-Id'] === '42';\n\
          tests['snapshots'] = environment.e === 'E' && globals.g === 'G' && data.d === 'D' && iteration === 0;\n\
+         postman.clearGlobalVariable('g');\n\
          tests['request'] = request.method === 'POST' && request.name === 'Get thing';\n\
          postman.setNextRequest('Next');",
     );

@@ -8,8 +8,12 @@ mod jwt;
 mod key;
 mod keygen;
 pub mod postman;
+pub mod postman_digest;
+pub mod postman_hawk;
 pub mod postman_jwt;
+pub mod postman_oauth1;
 pub mod postman_oauth2;
+mod postman_params;
 mod session;
 mod sf_org;
 

@@ -14,12 +14,14 @@ use crate::http::spec::RequestSpec;
 use crate::secret::{Redactor, Secret};
 
 /// Auth types snapman applies itself.
-pub const SUPPORTED: [&str; 6] = ["noauth", "basic", "bearer", "apikey", "oauth2", "jwt"];
+pub const SUPPORTED: [&str; 9] = [
+    "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk",
+];
 
 /// An auth block snapman cannot apply.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt)"
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk)"
 )]
 pub struct UnsupportedAuth {
     /// The type as written.
@@ -165,6 +167,11 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
                 spec.set_header("Authorization", value);
             }
         }
+        // Signed by the runner's `DigestSessions`, which keeps each block's challenge.
+        "digest" => {}
+        "hawk" => crate::auth::postman_hawk::apply(spec, auth),
+        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)
+            .map_err(|e| UnsupportedAuth { kind: e.0 })?,
         other => {
             return Err(UnsupportedAuth {
                 kind: other.to_string(),
@@ -271,8 +278,8 @@ mod tests {
     #[test]
     fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
         let mut s = RequestSpec::default();
-        let err = apply(&mut s, &auth(json!({"type": "hawk"}))).unwrap_err();
-        assert!(err.to_string().contains("`hawk`"));
+        let err = apply(&mut s, &auth(json!({"type": "awsv4"}))).unwrap_err();
+        assert!(err.to_string().contains("`awsv4`"));
         let noauth = auth(json!({"type": "noauth"}));
         let basic = auth(json!({"type": "basic"}));
         let inherit = auth(json!({"type": "inherit"}));

@@ -62,6 +62,9 @@ pub(super) fn router() -> Router {
         .route("/cookies/set", any(cookies_set))
         .route("/cookies/delete", any(cookies_delete))
         .route("/basic-auth", any(basic_auth))
+        .route("/digest-auth", any(super::echo_auth::digest_auth))
+        .route("/auth/hawk", any(super::echo_auth::hawk_auth))
+        .route("/oauth1", any(super::echo_auth::oauth1))
         .route("/oauth2/token", any(oauth2_token))
         .route("/oauth2/user/info", any(oauth2_user_info))
         .route("/gzip", any(gzip))
@@ -482,7 +485,7 @@ fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Body>) 
     response
 }
 
-fn json_reply(status: StatusCode, body: Value) -> Response {
+pub(super) fn json_reply(status: StatusCode, body: Value) -> Response {
     reply(status, JSON, body.to_string())
 }
 

@@ -3,6 +3,7 @@
 
 mod bootstrap;
 mod echo;
+mod echo_auth;
 pub mod login;
 mod login_soap;
 mod login_token;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::cookie::Jar;
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
@@ -111,6 +111,21 @@ impl HttpClient {
         &self.jar
     }
 
+    /// The jar's cookies that apply to `url`, as name and value pairs.
+    pub fn cookies_for(&self, url: &str) -> Vec<(String, String)> {
+        let Ok(parsed) = Url::parse(url) else {
+            return Vec::new();
+        };
+        let Some(header) = self.jar.cookies(&parsed) else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(header.as_bytes())
+            .split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
         let set = if spec.settings.disable_cookies {
             &self.without_cookies
@@ -193,7 +208,11 @@ impl HttpClient {
         if let Some(body) = &spec.body {
             builder = builder.body(body.clone());
         } else if !METHODS_WITHOUT_LENGTH.contains(&spec.method.as_str()) {
-            // Node sends `Content-Length: 0` for a bodiless POST, PUT, PATCH or custom method.
+            // Node sends `Content-Length: 0` for a bodiless POST, PUT, PATCH or custom method;
+            // hyper adds it by itself only for the methods it knows.
+            if !spec.has_header("content-length") {
+                builder = builder.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
             builder = builder.body(Vec::new());
         }
         if let Some(t) = self.timeout {

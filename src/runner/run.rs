@@ -9,13 +9,14 @@ use serde_json::{Map, Value};
 
 use crate::auth::SfSession;
 use crate::auth::postman as postman_auth;
+use crate::auth::postman_digest::DigestSessions;
 use crate::auth::postman_oauth2::OAuth2Tokens;
-use crate::collection::model::{Auth, Collection, Request};
+use crate::collection::model::{Auth, Collection, Header, HeaderList, Request, UrlField};
 use crate::error::Error;
-use crate::http::build;
-use crate::http::call::RequestError;
+use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
+use crate::http::{build, url};
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::reauth;
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
@@ -95,6 +96,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     let items =
         plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
     let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
+    let digest = DigestSessions::default();
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
@@ -137,9 +139,18 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 iteration,
                 iteration_count: iterations,
                 collection_name: &collection.info.name,
+                cookies: Vec::new(),
             };
-            let step = execute(&opts, &client, &mut scopes, &mut host, &ctx, position);
-            let (execution, flow) = match remaining {
+            let step = execute(
+                &opts,
+                &client,
+                &digest,
+                &mut scopes,
+                &mut host,
+                &ctx,
+                position,
+            );
+            let (execution, flow, replayed) = match remaining {
                 Some(left) => match tokio::time::timeout(left, step).await {
                     Ok(done) => done,
                     Err(_) => {
@@ -151,6 +162,11 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
             };
             observer.execution_finished(&execution);
             let failed = execution.failed();
+            // Newman's summary lists an item whose request was replayed (digest) once per
+            // request sent, as the same execution object.
+            if replayed {
+                executions.push(execution.clone());
+            }
             executions.push(execution);
             if failed && opts.bail {
                 break 'iterations;
@@ -241,11 +257,12 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
 async fn execute(
     opts: &RunOptions,
     client: &HttpClient,
+    digest: &DigestSessions,
     scopes: &mut Scopes,
     host: &mut ScriptHost,
     ctx: &ScriptContext<'_>,
     position: usize,
-) -> (Execution, Flow) {
+) -> (Execution, Flow, bool) {
     let item = ctx.item;
     let mut execution = new_execution(item, ctx.iteration, position);
     let mut request = item.request.clone();
@@ -260,16 +277,36 @@ async fn execute(
         &mut execution,
     );
     if flow.skip_request {
-        return (execution, flow);
+        return (execution, flow, false);
     }
     let mut sent: Request = resolved(scopes, &request);
-    send_item(opts, client, scopes, item, &sent, &mut execution).await;
+    // A variable name split across URL parts (`{{host.{{n}}}}` over host labels) only resolves
+    // once the parts are joined, as postman-runtime resolves the URL string again.
+    if let Some(u @ UrlField::Parts(_)) = &sent.url {
+        let whole = url::assemble(u, &|s| s.to_string());
+        let again = scopes.resolve(&whole);
+        if again != whole {
+            sent.url = Some(UrlField::Raw(again));
+        }
+    }
+    let replayed = send_item(opts, client, digest, scopes, item, &sent, &mut execution).await;
     reauth::apply_refreshed(opts, scopes);
+    if let Some(r) = &execution.request {
+        sent.header = Some(HeaderList::List(sent_headers(r)));
+    }
     let response = execution.response.clone();
+    let test_ctx = ScriptContext {
+        cookies: execution
+            .request
+            .as_ref()
+            .map(|r| client.cookies_for(&r.url))
+            .unwrap_or_default(),
+        ..*ctx
+    };
     let tests = host.run_phase(
         Listen::Test,
         &item.test,
-        ctx,
+        &test_ctx,
         scopes,
         &mut sent,
         response.as_ref(),
@@ -278,7 +315,34 @@ async fn execute(
     if tests.next_request.is_some() {
         flow.next_request = tests.next_request;
     }
-    (execution, flow)
+    (execution, flow, replayed)
+}
+
+/// The headers test scripts see on `pm.request`: those sent (auth and system ones included),
+/// plus `Host`, as postman-runtime records them.
+fn sent_headers(sent: &SentRequest) -> Vec<Header> {
+    let header = |key: &str, value: &str| Header {
+        key: key.to_string(),
+        value: Some(Value::String(value.to_string())),
+        disabled: None,
+        extra: Map::new(),
+    };
+    let mut out: Vec<Header> = sent.headers.iter().map(|(k, v)| header(k, v)).collect();
+    let authority = sent
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h));
+    if let Some(host) = authority.filter(|h| !h.is_empty()) {
+        if !sent
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            out.push(header("Host", host));
+        }
+    }
+    out
 }
 
 /// An `oauth2` auth that fetches its own token gets it before the pre-request scripts run, as
@@ -311,11 +375,12 @@ async fn prefetch_oauth2_token(
 async fn send_item(
     opts: &RunOptions,
     client: &HttpClient,
+    digest_sessions: &DigestSessions,
     scopes: &Scopes,
     item: &PlannedItem,
     request: &Request,
     execution: &mut Execution,
-) {
+) -> bool {
     let ancestors: Vec<Option<&Auth>> = item.ancestor_auth.iter().map(Option::as_ref).collect();
     let auth =
         postman_auth::effective(request.auth.as_ref(), &ancestors).map(|a| resolved(scopes, a));
@@ -335,7 +400,7 @@ async fn send_item(
                 code: "EINVALIDREQUEST".into(),
                 message: format!("{}: {e}", item.path_display()),
             });
-            return;
+            return false;
         }
     };
     if let Some(auth) = &auth {
@@ -355,7 +420,7 @@ async fn send_item(
                 code: e.code().into(),
                 message: format!("{}: {e}", item.path_display()),
             });
-            return;
+            return false;
         }
         // The credential as sent (e.g. base64 of `user:password`) is a secret too.
         if let Some((_, value)) = spec
@@ -367,11 +432,39 @@ async fn send_item(
                 .add(value.split_once(' ').map_or(value.as_str(), |(_, c)| c));
         }
     }
+    let digest = auth.as_ref().filter(|a| a.kind == "digest");
+    let owner = auth_owner(request.auth.as_ref(), &ancestors, item);
+    if let Some(a) = digest {
+        digest_sessions.sign(&mut spec, a, &owner);
+    }
     let outcome = client.send(&spec).await;
-    let outcome = reauth::resend_on_401(opts, client, &spec, outcome, execution).await;
+    let mut outcome = reauth::resend_on_401(opts, client, &spec, outcome, execution).await;
+    // Digest auth answers a 401 challenge by replaying the request once, signed.
+    let replay = match (digest, &outcome.response) {
+        (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, &owner, r),
+        _ => None,
+    };
+    let replayed = replay.is_some();
+    if let Some(next) = replay {
+        outcome = client.send(&next).await;
+    }
     execution.request = Some(outcome.request);
     match outcome.response {
         Ok(r) => execution.response = Some(r),
         Err(e) => execution.request_error = Some(e),
     }
+    replayed
+}
+
+/// Where the effective auth block lives: the request itself, or the folder (by path) or the
+/// collection it was inherited from.
+fn auth_owner(own: Option<&Auth>, ancestors: &[Option<&Auth>], item: &PlannedItem) -> String {
+    let real = |a: &Option<&Auth>| a.is_some_and(|a| a.kind != "inherit" && !a.kind.is_empty());
+    if real(&own) {
+        return format!("item {}", item.id);
+    }
+    let index = ancestors.iter().position(real).unwrap_or(ancestors.len());
+    let depth = ancestors.len().saturating_sub(1).saturating_sub(index);
+    let path = item.folder_path.get(..depth).unwrap_or_default();
+    format!("folder {}", path.join("\u{1f}"))
 }

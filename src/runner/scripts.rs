@@ -51,6 +51,8 @@ pub struct ScriptContext<'a> {
     pub iteration_count: usize,
     /// Collection name.
     pub collection_name: &'a str,
+    /// The cookie jar's cookies for the request URL (`pm.cookies`, `responseCookies`).
+    pub cookies: Vec<(String, String)>,
 }
 
 impl ScriptHost {
@@ -109,7 +111,7 @@ impl ScriptHost {
                 request: serde_json::to_value(&*request).unwrap_or(Value::Null),
                 response: script_response.clone(),
                 variables: to_script_scopes(scopes),
-                cookies: Vec::new(),
+                cookies: ctx.cookies.clone(),
             };
             if let Err(message) = self.engine() {
                 execution.script_errors.push(ScriptError {

@@ -42,12 +42,13 @@ use crate::script::api::{ScriptInput, ScriptLimits, ScriptOutput, SendRequest};
 use crate::script::bridge::{self, PendingSend, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX};
 
 /// The prelude, evaluated in this order when a runtime starts.
-const PRELUDE: [(&str, &str); 5] = [
+const PRELUDE: [(&str, &str); 6] = [
     ("core.js", include_str!("js/core.js")),
     ("scopes.js", include_str!("js/scopes.js")),
     ("request.js", include_str!("js/request.js")),
     ("response.js", include_str!("js/response.js")),
     ("modules.js", include_str!("js/modules.js")),
+    ("sugar.js", include_str!("js/sugar.js")),
 ];
 
 /// The `pm` object, evaluated after the prelude.

@@ -151,14 +151,14 @@
     // so a script that never touches them costs nothing; a script may still assign over them.
     var postman = {
         setNextRequest: function (v) { setNext(v); },
-        setEnvironmentVariable: function (k, v) { st.scopes.environment.set(k, v === null || v === undefined ? v : String(v)); },
+        setEnvironmentVariable: function (k, v) { v = legacyValue(v); g.environment[k] = v; st.scopes.environment.set(k, v); },
         getEnvironmentVariable: function (k) { return st.scopes.environment.get(k); },
-        clearEnvironmentVariable: function (k) { st.scopes.environment.unset(k); },
-        clearEnvironmentVariables: function () { st.scopes.environment.clear(); },
-        setGlobalVariable: function (k, v) { st.scopes.globals.set(k, v === null || v === undefined ? v : String(v)); },
+        clearEnvironmentVariable: function (k) { delete g.environment[k]; st.scopes.environment.unset(k); },
+        clearEnvironmentVariables: function () { clearObject(g.environment); st.scopes.environment.clear(); },
+        setGlobalVariable: function (k, v) { v = legacyValue(v); g.globals[k] = v; st.scopes.globals.set(k, v); },
         getGlobalVariable: function (k) { return st.scopes.globals.get(k); },
-        clearGlobalVariable: function (k) { st.scopes.globals.unset(k); },
-        clearGlobalVariables: function () { st.scopes.globals.clear(); },
+        clearGlobalVariable: function (k) { delete g.globals[k]; st.scopes.globals.unset(k); },
+        clearGlobalVariables: function () { clearObject(g.globals); st.scopes.globals.clear(); },
         getResponseHeader: function (name) {
             var r = st.input.response;
             if (!r) { return undefined; }
@@ -171,6 +171,27 @@
             return c ? { name: c[0], value: c[1] } : undefined;
         }
     };
+    // postman-sandbox's legacy setters stringify truthy values (and `false`) only, so `0` stays a
+    // number; they also update the script's `environment` / `globals` objects.
+    function legacyValue(v) {
+        return (v === false || v) && typeof (v && v.toString) === 'function' ? v.toString() : v;
+    }
+    function clearObject(o) {
+        if (o && typeof o === 'object') { Object.keys(o).forEach(function (k) { delete o[k]; }); }
+    }
+    // Legacy `request.data`: the raw text, or the enabled form fields (repeated keys become arrays).
+    function legacyData(body) {
+        if (!body) { return {}; }
+        if (body.mode === 'raw') { return body.raw; }
+        var fields = body.mode === 'urlencoded' || body.mode === 'formdata' ? body[body.mode] : null;
+        if (!Array.isArray(fields)) { return {}; }
+        return fields.reduce(function (o, f) {
+            if (!f || f.disabled) { return o; }
+            var v = f.type === 'file' ? f.src : f.value;
+            if (!Object.prototype.hasOwnProperty.call(o, f.key)) { o[f.key] = v; } else if (Array.isArray(o[f.key])) { o[f.key].push(v); } else { o[f.key] = [o[f.key], v]; }
+            return o;
+        }, {});
+    }
     function pairsToObject(pairs) {
         var o = {};
         pairs.forEach(function (p) { o[p[0]] = p[1]; });
@@ -190,7 +211,7 @@
                 id: i.itemId, name: i.itemName, description: req.description, method: String(req.method || 'GET').toUpperCase(),
                 url: typeof req.url === 'string' ? req.url : (req.url && req.url.raw) || '',
                 headers: (Array.isArray(req.header) ? req.header : []).reduce(function (o, h) { if (!h.disabled) { o[h.key] = h.value; } return o; }, {}),
-                data: req.body && req.body.mode === 'raw' ? req.body.raw : {}
+                data: legacyData(req.body)
             };
         },
         responseBody: function (i) { return i.response ? i.response.body : undefined; },

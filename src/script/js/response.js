@@ -72,6 +72,12 @@
         Object.keys(classes).forEach(function (name) {
             A.addProperty(name, function () { statusClass(this, classes[name]); });
         });
+        [['postmanRequest', isRequest, 'request'], ['postmanResponse', isResponse, 'response'],
+            ['postmanRequestOrResponse', function (o) { return isRequest(o) || isResponse(o); }, 'request or response']].forEach(function (p) {
+            A.addProperty(p[0], function () {
+                this.assert(p[1](this._obj), 'expecting a postman ' + p[2] + ' object but got #{this}', 'not expecting a postman ' + p[2] + ' object');
+            });
+        });
         A.addMethod('statusCodeClass', function (cls) { statusClass(this, cls); });
         A.addProperty('error', function () {
             needResponse(this);
