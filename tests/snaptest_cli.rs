@@ -438,3 +438,42 @@ fn echo_demo_passes_twice_without_changing_its_snapshots() {
     assert_eq!(after, before, "no file changed and none was added");
     assert!(!after.iter().any(|s| s.contains("demo-token-1234")));
 }
+
+#[test]
+fn oci_collection_passes_twice_against_the_emulator_without_snapshot_changes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snaps = dir.path().join("snaps");
+    let stored = root.join("tests/snapshots/omnichannel-inventory");
+    for name in files(&stored) {
+        let target = snaps.join(&name);
+        fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        fs::copy(stored.join(&name), &target).expect("copy");
+    }
+    let before: Vec<String> = files(&snaps).iter().map(|f| read(&snaps.join(f))).collect();
+    assert!(before.len() >= 20, "{} snapshots", before.len());
+    for _ in 0..2 {
+        let run = snapman(dir.path())
+            .arg("test")
+            .arg(root.join("collections/omnichannel-inventory.postman_collection.json"))
+            .arg("-e")
+            .arg(root.join("environments/emulator.postman_environment.json"))
+            .args(["--emulator", "--snapshot-dir"])
+            .arg(&snaps)
+            .env("SNAPMAN_UPDATE", "new")
+            .output()
+            .expect("snapman runs");
+        let out = text(&run.stdout);
+        assert_eq!(run.status.code(), Some(0), "{out}{}", text(&run.stderr));
+        assert!(out.contains(" 0 failed"), "{out}");
+    }
+    let after: Vec<String> = files(&snaps).iter().map(|f| read(&snaps.join(f))).collect();
+    assert_eq!(after, before, "no file changed and none was added");
+    for snap in &after {
+        assert!(
+            !snap.contains("00D") || !snap.contains("!AQ"),
+            "an access token: {snap}"
+        );
+        assert!(!snap.contains("eyJ"), "a JWT: {snap}");
+    }
+}
