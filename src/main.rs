@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc serves Rust and the embedded JavaScript engine alike; it is markedly faster than
+/// the system allocator for the engine's many small, short-lived objects.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = snapman::cli::Cli::parse();
     let ctx = snapman::context::RunContext::from_process();
