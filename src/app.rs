@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::app_sf::{SfDefaults, login_for_run};
-use crate::cli::{CheckArgs, Cli, Command, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, InputArgs, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
 use crate::collection::model::VariableFile;
@@ -77,6 +77,39 @@ fn load_scope(
         vars.set(&key, Value::String(value.unwrap_or_default()));
     }
     Ok(vars)
+}
+
+/// Every input file of a run, loaded and checked, with the `KEY=VALUE` overrides applied.
+struct Inputs {
+    loaded: LoadedCollection,
+    environment: VariableScope,
+    globals: VariableScope,
+    data: Vec<serde_json::Map<String, Value>>,
+}
+
+/// Loads the collection, environment, globals and data named by `args`.
+fn load_inputs(args: &InputArgs, ctx: &RunContext, mode: EnabledMode) -> Result<Inputs, Error> {
+    Ok(Inputs {
+        loaded: load_collection(&from_cwd(ctx, &args.collection))?,
+        environment: load_scope(
+            ctx,
+            args.environment.as_deref(),
+            "environment",
+            &args.env_var,
+            mode,
+        )?,
+        globals: load_scope(
+            ctx,
+            args.globals.as_deref(),
+            "globals",
+            &args.global_var,
+            mode,
+        )?,
+        data: match &args.iteration_data {
+            Some(p) => load_data_file(&from_cwd(ctx, p))?,
+            None => Vec::new(),
+        },
+    })
 }
 
 /// Registers every value of `secret`-typed variables with the redactor.
@@ -153,25 +186,12 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     } else {
         EnabledMode::App
     };
-    let loaded = load_collection(&from_cwd(ctx, &args.collection))?;
-    let mut environment = load_scope(
-        ctx,
-        args.environment.as_deref(),
-        "environment",
-        &args.env_var,
-        mode,
-    )?;
-    let globals = load_scope(
-        ctx,
-        args.globals.as_deref(),
-        "globals",
-        &args.global_var,
-        mode,
-    )?;
-    let data = match &args.iteration_data {
-        Some(p) => load_data_file(&from_cwd(ctx, p))?,
-        None => Vec::new(),
-    };
+    let Inputs {
+        loaded,
+        mut environment,
+        globals,
+        data,
+    } = load_inputs(&args.input, ctx, mode)?;
     let redactor = Redactor::new();
     register_secrets(&redactor, &environment);
     register_secrets(&redactor, &globals);
@@ -352,32 +372,15 @@ fn write_outputs(
 }
 
 fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let loaded = load_collection(&from_cwd(ctx, &args.collection))?;
+    let inputs = load_inputs(&args.input, ctx, EnabledMode::App)?;
+    let loaded = inputs.loaded;
     let scopes = Scopes {
-        environment: load_scope(
-            ctx,
-            args.environment.as_deref(),
-            "environment",
-            &args.env_var,
-            EnabledMode::App,
-        )?,
-        globals: load_scope(
-            ctx,
-            args.globals.as_deref(),
-            "globals",
-            &args.global_var,
-            EnabledMode::App,
-        )?,
+        environment: inputs.environment,
+        globals: inputs.globals,
         collection: VariableScope::from_variables(
             loaded.collection.variable.clone().unwrap_or_default(),
         ),
-        data: match &args.iteration_data {
-            Some(p) => load_data_file(&from_cwd(ctx, p))?
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
-            None => Default::default(),
-        },
+        data: inputs.data.into_iter().next().unwrap_or_default(),
         ..Scopes::default()
     };
     let report = crate::check::check(&loaded, &scopes);

@@ -42,29 +42,15 @@ pub enum Command {
 /// Flags of `snapman run`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
-    /// The collection file (Postman v2.0 or v2.1 export).
-    pub collection: PathBuf,
-    /// Environment file.
-    #[arg(short = 'e', long)]
-    pub environment: Option<PathBuf>,
-    /// Globals file.
-    #[arg(short = 'g', long)]
-    pub globals: Option<PathBuf>,
-    /// Iteration data file (JSON array of objects, or CSV with a header row).
-    #[arg(short = 'd', long = "iteration-data")]
-    pub iteration_data: Option<PathBuf>,
+    /// Collection, environment, globals, data and variable overrides.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Number of iterations (default: rows in the data file, else 1).
     #[arg(short = 'n', long = "iteration-count", value_parser = clap::value_parser!(u64).range(1..))]
     pub iteration_count: Option<u64>,
     /// Run only this folder or request (by name or id, at any depth); repeatable.
     #[arg(long)]
     pub folder: Vec<String>,
-    /// Set an environment variable, `KEY=VALUE`; repeatable.
-    #[arg(long = "env-var", value_name = "KEY=VALUE")]
-    pub env_var: Vec<String>,
-    /// Set a global variable, `KEY=VALUE`; repeatable.
-    #[arg(long = "global-var", value_name = "KEY=VALUE")]
-    pub global_var: Vec<String>,
     /// Write the final environment to this file.
     #[arg(long = "export-environment", value_name = "FILE")]
     pub export_environment: Option<PathBuf>,
@@ -145,7 +131,15 @@ pub struct RunArgs {
 /// Flags of `snapman check`.
 #[derive(Debug, Args, Clone)]
 pub struct CheckArgs {
-    /// The collection file.
+    /// Collection, environment, globals, data and variable overrides.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// The inputs `run`, `test` and `check` share.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// The collection file (Postman v2.0 or v2.1 export).
     pub collection: PathBuf,
     /// Environment file.
     #[arg(short = 'e', long)]
@@ -153,7 +147,7 @@ pub struct CheckArgs {
     /// Globals file.
     #[arg(short = 'g', long)]
     pub globals: Option<PathBuf>,
-    /// Iteration data file.
+    /// Iteration data file (JSON array of objects, or CSV with a header row).
     #[arg(short = 'd', long = "iteration-data")]
     pub iteration_data: Option<PathBuf>,
     /// Set an environment variable, `KEY=VALUE`; repeatable.

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use snapman::cli::{Expect, RunArgs, TestArgs};
+use snapman::cli::{Expect, InputArgs, RunArgs, TestArgs};
 use snapman::context::RunContext;
 use snapman::snaptest::{collection_stem, collection_trials};
 
@@ -77,8 +77,11 @@ fn main() -> ExitCode {
         let stem = collection_stem(&collection);
         let args = TestArgs {
             run: RunArgs {
-                environment: environment_for(&ctx.cwd, &stem),
-                collection,
+                input: InputArgs {
+                    environment: environment_for(&ctx.cwd, &stem),
+                    collection,
+                    ..InputArgs::default()
+                },
                 emulator: true,
                 ..RunArgs::default()
             },

@@ -84,7 +84,7 @@ pub fn collection_trials(
     prefix: Option<&str>,
 ) -> Result<CollectionTrials, Error> {
     let mode = update_mode(args, ctx)?;
-    let collection_path = from_cwd(ctx, &args.run.collection);
+    let collection_path = from_cwd(ctx, &args.run.input.collection);
     let config = load_config_for(&collection_path).map_err(|e| Error::Input(e.to_string()))?;
     let store = SnapshotStore::new(match &args.snapshot_dir {
         Some(dir) => from_cwd(ctx, dir),
