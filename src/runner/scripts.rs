@@ -124,8 +124,8 @@ impl ScriptHost {
                 return flow;
             }
             let side = &mut self.side;
-            let snapshot = scopes.clone();
-            let mut send = |req: Value| send_request(side, &client_options, &snapshot, req);
+            let current: &Scopes = scopes;
+            let mut send = |req: Value| send_request(side, &client_options, current, req);
             let output = match self.engine.as_mut() {
                 Some(engine) => engine.run(&input, &mut send),
                 None => return flow,
