@@ -80,11 +80,6 @@ impl Redactor {
         }
         out
     }
-
-    /// True when no secret is registered.
-    pub fn is_empty(&self) -> bool {
-        self.secrets.read().map(|l| l.is_empty()).unwrap_or(true)
-    }
 }
 
 #[cfg(test)]

@@ -284,17 +284,21 @@ async fn execute(
     // once the parts are joined, as postman-runtime resolves the URL string again.
     if let Some(u @ UrlField::Parts(_)) = &sent.url {
         let whole = url::assemble(u, &|s| s.to_string());
-        let again = scopes.resolve(&whole);
-        if again != whole {
-            sent.url = Some(UrlField::Raw(again));
+        if whole.contains("{{") {
+            let again = scopes.resolve(&whole);
+            if again != whole {
+                sent.url = Some(UrlField::Raw(again));
+            }
         }
     }
     let replayed = send_item(opts, client, digest, scopes, item, &sent, &mut execution).await;
     reauth::apply_refreshed(opts, scopes);
+    if item.test.is_empty() {
+        return (execution, flow, replayed);
+    }
     if let Some(r) = &execution.request {
         sent.header = Some(HeaderList::List(sent_headers(r)));
     }
-    let response = execution.response.clone();
     let test_ctx = ScriptContext {
         cookies: execution
             .request
@@ -303,6 +307,9 @@ async fn execute(
             .unwrap_or_default(),
         ..*ctx
     };
+    // The scripts read the response while they record into the execution: lend it out
+    // rather than copy the body.
+    let response = execution.response.take();
     let tests = host.run_phase(
         Listen::Test,
         &item.test,
@@ -312,6 +319,7 @@ async fn execute(
         response.as_ref(),
         &mut execution,
     );
+    execution.response = response;
     if tests.next_request.is_some() {
         flow.next_request = tests.next_request;
     }
