@@ -12,5 +12,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = snapman::cli::Cli::parse();
     let ctx = snapman::context::RunContext::from_process();
-    ExitCode::from(snapman::app::main_with(cli, &ctx))
+    ExitCode::from(snapman::commands::main_with(cli, &ctx))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use snapman::auth::{JwtClaims, KeySource, load_private_key, mint_assertion};
 use snapman::collection::load::{load_collection, load_variable_file};
-use snapman::doctor::{DoctorConfig, Verdict, doctor, names};
+use snapman::commands::doctor::checks::{DoctorConfig, Verdict, doctor, names};
 use snapman::emulator::{FullEmulator, FullOptions, start_full};
 use snapman::http::client::ClientOptions;
 use snapman::http::route::RouteResolver;
@@ -268,7 +268,7 @@ async fn doctor_passes_against_the_emulator() {
 #[tokio::test]
 async fn doctor_names_the_missing_scope() {
     let emu = full();
-    let scopes: Vec<String> = snapman::doctor::OCI_SCOPES
+    let scopes: Vec<String> = snapman::commands::doctor::checks::OCI_SCOPES
         .iter()
         .filter(|s| **s != "sfcc_inventory_impex_graphs")
         .map(|s| (*s).to_owned())

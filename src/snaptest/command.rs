@@ -7,62 +7,20 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
-use clap::error::ErrorKind;
 use libtest_mimic::{Arguments, Trial};
 
 use super::names::trial_ids;
 use super::trials::{TrialOptions, build_trials, listed_trials};
-use crate::app::{PreparedRun, prepare_run};
 use crate::cli::TestArgs;
+use crate::commands::run::{PreparedRun, prepare_run};
 use crate::context::RunContext;
-use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
+use crate::error::Error;
 use crate::runner::plan;
 use crate::runner::run::{NoObserver, run};
 use crate::snapshot::{SnapshotStore, UpdateMode, load_config_for, slug};
 
 /// The environment variable that sets the update mode when `--update` is not given.
 pub const UPDATE_VAR: &str = "SNAPMAN_UPDATE";
-
-/// Runs `snapman test`; returns 0 when every trial passed, 1 when one failed.
-pub fn test_command(args: &TestArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let mut argv = vec!["snapman".to_string()];
-    argv.extend(args.libtest_args.iter().cloned());
-    let mut arguments = match Arguments::try_parse_from(argv) {
-        Ok(a) => a,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            print!("{e}");
-            return Ok(EXIT_OK);
-        }
-        Err(e) => {
-            let text = e.to_string();
-            let text = text.trim_start_matches("error: ").trim_end();
-            return Err(Error::Usage(format!("test harness arguments: {text}")));
-        }
-    };
-    // Outcomes are computed already; one thread keeps the output in collection order.
-    arguments.test_threads.get_or_insert(1);
-    let prepared = collection_trials(args, ctx, &arguments, None)?;
-    let conclusion = libtest_mimic::run(&arguments, prepared.trials);
-    if !arguments.list && matches!(prepared.mode, UpdateMode::New | UpdateMode::Unseen) {
-        let pending = prepared
-            .store
-            .pending()
-            .map_err(|e| Error::Input(e.to_string()))?;
-        if !pending.is_empty() {
-            eprintln!(
-                "{} snapshot(s) pending review under {}: run `snapman snapshots review`",
-                pending.len(),
-                prepared.store.root().display()
-            );
-        }
-    }
-    if conclusion.has_failed() && !args.run.suppress_exit_code {
-        Ok(EXIT_FAILURES)
-    } else {
-        Ok(EXIT_OK)
-    }
-}
 
 /// The trials of one collection, and where its snapshots live.
 pub struct CollectionTrials {
@@ -84,10 +42,10 @@ pub fn collection_trials(
     prefix: Option<&str>,
 ) -> Result<CollectionTrials, Error> {
     let mode = update_mode(args, ctx)?;
-    let collection_path = from_cwd(ctx, &args.run.input.collection);
+    let collection_path = ctx.resolve(&args.run.input.collection);
     let config = load_config_for(&collection_path).map_err(|e| Error::Input(e.to_string()))?;
     let store = SnapshotStore::new(match &args.snapshot_dir {
-        Some(dir) => from_cwd(ctx, dir),
+        Some(dir) => ctx.resolve(dir),
         None => default_snapshot_dir(ctx, &collection_path),
     });
     let PreparedRun {
@@ -182,15 +140,6 @@ pub fn default_snapshot_dir(ctx: &RunContext, collection: &Path) -> PathBuf {
 /// `tests/snapshots` under the current directory.
 pub fn snapshots_root(ctx: &RunContext) -> PathBuf {
     ctx.cwd.join("tests").join("snapshots")
-}
-
-/// A path as given on the command line: relative paths start at the current directory.
-pub(super) fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        ctx.cwd.join(path)
-    }
 }
 
 #[cfg(test)]

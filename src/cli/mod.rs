@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::cli_sf::{DoctorArgs, EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
+mod sf;
+
 use crate::context::ColorChoice;
 use crate::snapshot::UpdateMode;
+pub use sf::{DoctorArgs, EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
 
 /// Run exported Postman collections as fast, snapshot-checked tests.
 #[derive(Debug, Parser)]

@@ -20,8 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::app::from_cwd;
-use crate::cli_sf::EmulatorArgs;
+use crate::cli::EmulatorArgs;
 use crate::context::RunContext;
 use crate::emulator::login::{
     AppRegistration, LoginState, UserRegistration, login_router, salesforce_id,
@@ -149,20 +148,18 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
         )));
     }
     let config = match &args.config {
-        Some(path) => Some((read_config(&from_cwd(ctx, path))?, from_cwd(ctx, path))),
+        Some(path) => Some((read_config(&ctx.resolve(path))?, ctx.resolve(path))),
         None => None,
     };
     let data = match &args.data {
-        Some(path) => {
-            Some(load_seed(&from_cwd(ctx, path)).map_err(|e| Error::Input(e.to_string()))?)
-        }
+        Some(path) => Some(load_seed(&ctx.resolve(path)).map_err(|e| Error::Input(e.to_string()))?),
         None => None,
     };
     let (handle, state) = start_with_login(&args.bind, data)?;
     let org_id = salesforce_id("00D");
     let mut pairs = Vec::new();
     for ((cert, client_id), username) in args.cert.iter().zip(&args.client_id).zip(&args.username) {
-        let path = from_cwd(ctx, cert);
+        let path = ctx.resolve(cert);
         let pem = std::fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
         pairs.push(register(&state, client_id, username, Some(pem), &org_id)?);
     }

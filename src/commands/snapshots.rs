@@ -16,14 +16,13 @@ use std::fs;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use super::command::{default_snapshot_dir, from_cwd, snapshots_root};
-use super::names::unique_paths;
 use crate::cli::{PendingArgs, PruneArgs, SnapshotsAction, SnapshotsArgs};
 use crate::collection::load::load_collection;
 use crate::context::RunContext;
 use crate::error::{EXIT_OK, Error};
 use crate::runner::plan::flatten;
 use crate::snapshot::{SnapshotStore, parse_snapshot, unified_diff};
+use crate::snaptest::{default_snapshot_dir, snapshots_root, unique_paths};
 
 /// Runs a `snapman snapshots` subcommand.
 pub fn snapshots_command(args: &SnapshotsArgs, ctx: &RunContext) -> Result<u8, Error> {
@@ -74,14 +73,14 @@ fn snap_of(pending: &Path) -> PathBuf {
 /// collection (its snapshot directory); with none, everything under `--snapshot-dir` or
 /// `tests/snapshots`.
 fn pending_files(args: &PendingArgs, ctx: &RunContext) -> Result<Vec<PathBuf>, Error> {
-    let dir = args.snapshot_dir.as_deref().map(|d| from_cwd(ctx, d));
+    let dir = args.snapshot_dir.as_deref().map(|d| ctx.resolve(d));
     if args.paths.is_empty() {
         let root = dir.unwrap_or_else(|| snapshots_root(ctx));
         return SnapshotStore::new(root).pending().map_err(input);
     }
     let mut files = Vec::new();
     for given in &args.paths {
-        let path = from_cwd(ctx, given);
+        let path = ctx.resolve(given);
         let name = path.to_string_lossy();
         if name.ends_with(".snap.new") {
             if !path.is_file() {
@@ -187,10 +186,10 @@ pub fn review(
 /// Removes the snapshots of requests no longer in the collection; returns the removed files.
 /// Iteration snapshots (`name@N.snap`) of a live request stay.
 fn prune(args: &PruneArgs, ctx: &RunContext) -> Result<Vec<PathBuf>, Error> {
-    let path = from_cwd(ctx, &args.collection);
+    let path = ctx.resolve(&args.collection);
     let loaded = load_collection(&path)?;
     let root = match &args.snapshot_dir {
-        Some(dir) => from_cwd(ctx, dir),
+        Some(dir) => ctx.resolve(dir),
         None => default_snapshot_dir(ctx, &path),
     };
     let store = SnapshotStore::new(root);

@@ -1,17 +1,18 @@
 //! `snapman doctor`: the provisioning checklist QA runs on a new org, against the real org or
 //! the in-process emulator, printed with a verdict and a fix for each line.
 
+pub mod checks;
+
 use std::path::Path;
 
-use crate::app::from_cwd;
 use crate::auth::KeySource;
-use crate::cli_sf::DoctorArgs;
+use crate::cli::DoctorArgs;
 use crate::context::RunContext;
-use crate::doctor::{DoctorConfig, doctor};
 use crate::emulator::{FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::secret::Secret;
+use checks::{DoctorConfig, doctor};
 
 /// Runs the checklist; exit 0 only when every needed line holds.
 pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> {
@@ -65,8 +66,8 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
         ctx.var("SF_JWT_KEY_FILE"),
         ctx.var("SF_JWT_KEY"),
     ) {
-        (Some(path), _, _) => KeySource::File(from_cwd(ctx, path)),
-        (None, Some(path), _) => KeySource::File(from_cwd(ctx, Path::new(path))),
+        (Some(path), _, _) => KeySource::File(ctx.resolve(path)),
+        (None, Some(path), _) => KeySource::File(ctx.resolve(Path::new(path))),
         (None, None, Some(pem)) => KeySource::Pem(Secret::new(pem.to_string())),
         (None, None, None) => match &emulator {
             Some(emu) => KeySource::Pem(Secret::new(emu.key_pem.clone())),
@@ -96,7 +97,7 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
         key_passphrase: ctx
             .var("SF_JWT_KEY_PASSPHRASE")
             .map(|p| Secret::new(p.to_string())),
-        certificate: args.cert.as_deref().map(|p| from_cwd(ctx, p)),
+        certificate: args.cert.as_deref().map(|p| ctx.resolve(p)),
         short_code,
         organization_id,
         location_group: args.location_group.clone(),

@@ -1,20 +1,17 @@
-//! The Salesforce side of the commands: the `--sf-*` login before a run, `snapman token` and
-//! `snapman keygen`. Flags fall back to `SF_*` variables read through [`RunContext`].
+//! The Salesforce login the commands share: the `--sf-*` flags (falling back to `SF_*` variables
+//! read through [`RunContext`]) turned into a configuration, and the login before a run.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::app::from_cwd;
 use crate::auth::{
-    self, DEFAULT_EXP_SECONDS, EXCHANGE_RETRIES, KeySource, PRODUCTION_LOGIN_URL, SessionVar,
-    SfAuthConfig, SfSession, SfVarNames,
+    self, DEFAULT_EXP_SECONDS, KeySource, PRODUCTION_LOGIN_URL, SessionVar, SfAuthConfig,
+    SfSession, SfVarNames,
 };
-use crate::cli_sf::{KeygenArgs, SfArgs, SfLoginArgs, TokenArgs};
+use crate::cli::{SfArgs, SfLoginArgs};
 use crate::context::RunContext;
-use crate::error::{EXIT_OK, Error};
+use crate::error::Error;
 use crate::http::client::ClientOptions;
 use crate::secret::{Redactor, Secret};
 
@@ -53,7 +50,7 @@ pub fn login_for_run(
             })?;
             (text, "standard input (--sf-org-json -)".to_string())
         } else {
-            let path = from_cwd(ctx, source);
+            let path = ctx.resolve(source);
             let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                 path: path.clone(),
                 source,
@@ -96,7 +93,7 @@ fn register(redactor: &Redactor, vars: &[SessionVar], names: &SfVarNames) {
 }
 
 /// Runs a future on a fresh single-threaded runtime.
-fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
+pub(super) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -166,8 +163,8 @@ pub fn sf_config_with(
         ctx.var("SF_JWT_KEY_FILE"),
         ctx.var("SF_JWT_KEY"),
     ) {
-        (Some(path), _, _) => KeySource::File(from_cwd(ctx, path)),
-        (None, Some(path), _) => KeySource::File(from_cwd(ctx, Path::new(path))),
+        (Some(path), _, _) => KeySource::File(ctx.resolve(path)),
+        (None, Some(path), _) => KeySource::File(ctx.resolve(Path::new(path))),
         (None, None, Some(pem)) => KeySource::Pem(Secret::new(pem.to_string())),
         (None, None, None) if defaults.is_some() => KeySource::Pem(
             defaults
@@ -202,59 +199,4 @@ pub fn sf_config_with(
         key,
         exp_seconds: login.exp_seconds.unwrap_or(DEFAULT_EXP_SECONDS),
     })
-}
-
-/// `snapman token`: the token response as JSON (token masked unless `--show-secrets`), or the
-/// signed assertion alone with `--jwt-only`.
-pub fn token_command(args: &TokenArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let redactor = Redactor::new();
-    let cfg = sf_config(&args.login, ctx, &redactor)?;
-    let mut out = std::io::stdout().lock();
-    if args.jwt_only {
-        let jwt = auth::mint_assertion(&cfg.key, &cfg.claims())?;
-        writeln!(out, "{}", jwt.expose()).map_err(stdout_error)?;
-        return Ok(EXIT_OK);
-    }
-    let client = crate::http::client::reqwest_client(&ClientOptions {
-        insecure: args.insecure,
-        ..ClientOptions::default()
-    })
-    .map_err(|e| Error::Usage(format!("failed to build the HTTP client: {e}")))?;
-    let token = block_on(auth::exchange_jwt(&client, &cfg, EXCHANGE_RETRIES))??;
-    let mut shown = token.raw.clone();
-    if args.show_secrets
-        && let Some(map) = shown.as_object_mut()
-    {
-        map.insert(
-            "access_token".to_string(),
-            Value::String(token.access_token.expose().clone()),
-        );
-    }
-    let text = serde_json::to_string_pretty(&shown)
-        .map_err(|e| Error::Usage(format!("failed to print the token response: {e}")))?;
-    writeln!(out, "{text}").map_err(stdout_error)?;
-    Ok(EXIT_OK)
-}
-
-/// `snapman keygen`: writes the key pair and certificate, then prints the next steps.
-pub fn keygen_command(args: &KeygenArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let dir = from_cwd(ctx, &args.out);
-    let keys = auth::generate(args.days, &args.cn)?;
-    auth::write_keys(&dir, &keys)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "wrote {}, {} and {}",
-        dir.join("server.key").display(),
-        dir.join("server.crt").display(),
-        dir.join("public.key").display()
-    )
-    .and_then(|()| writeln!(out, "{}", auth::next_steps(&dir)))
-    .map_err(stdout_error)?;
-    Ok(EXIT_OK)
-}
-
-/// A failed write to stdout (a closed pipe).
-fn stdout_error(e: std::io::Error) -> Error {
-    Error::Usage(format!("failed to write to stdout: {e}"))
 }

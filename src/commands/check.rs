@@ -6,14 +6,18 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::run::load_inputs;
 use crate::auth::postman::SUPPORTED;
+use crate::cli::CheckArgs;
 use crate::collection::load::LoadedCollection;
 use crate::collection::model::{Auth, Request, UrlField};
+use crate::context::RunContext;
+use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::ScriptHost;
 use crate::script::ScriptLimits;
-use crate::vars::Scopes;
+use crate::vars::{EnabledMode, Scopes, VariableScope};
 
 /// Names that scripts set (`pm.environment.set('x', ..)`, `postman.setGlobalVariable("x", ..)`):
 /// such variables are defined at run time even though no file defines them.
@@ -148,4 +152,26 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> CheckReport {
         text: out,
         syntax_errors,
     }
+}
+
+/// `snapman check`: loads the inputs, prints the report; exit 1 when a script does not compile.
+pub fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let inputs = load_inputs(&args.input, ctx, EnabledMode::App)?;
+    let loaded = inputs.loaded;
+    let scopes = Scopes {
+        environment: inputs.environment,
+        globals: inputs.globals,
+        collection: VariableScope::from_variables(
+            loaded.collection.variable.clone().unwrap_or_default(),
+        ),
+        data: inputs.data.into_iter().next().unwrap_or_default(),
+        ..Scopes::default()
+    };
+    let report = check(&loaded, &scopes);
+    print!("{}", report.text);
+    Ok(if report.syntax_errors > 0 {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
 }

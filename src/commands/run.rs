@@ -1,13 +1,13 @@
-//! The commands: turn parsed CLI arguments into loaded inputs and run options, run, report,
-//! export, and map the result to an exit code.
+//! `snapman run`: turn parsed arguments into loaded inputs and run options, run, report, export,
+//! and map the result to an exit code. `snapman test` prepares its run here too.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::app_sf::{SfDefaults, login_for_run};
-use crate::cli::{CheckArgs, Cli, Command, InputArgs, RunArgs};
+use super::sf::{SfDefaults, login_for_run};
+use crate::cli::{InputArgs, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
 use crate::collection::model::VariableFile;
@@ -22,38 +22,8 @@ use crate::runner::summary::Execution;
 use crate::secret::{Redactor, Secret};
 use crate::vars::{EnabledMode, Scopes, VariableScope, parse_key_value};
 
-/// Runs one command and returns the process exit code; errors are printed to stderr.
-pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
-    let result = match cli.command {
-        Command::Run(args) => run_command(&args, ctx),
-        Command::Check(args) => check_command(&args, ctx),
-        Command::Emulator(args) => crate::app_emulator::emulator_command(&args, ctx),
-        Command::Token(args) => crate::app_sf::token_command(&args, ctx),
-        Command::Doctor(args) => crate::app_doctor::doctor_command(&args, ctx),
-        Command::Keygen(args) => crate::app_sf::keygen_command(&args, ctx),
-        Command::Test(args) => crate::snaptest::test_command(&args, ctx),
-        Command::Snapshots(args) => crate::snaptest::snapshots_command(&args, ctx),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
-}
-
 /// The reporters `run` knows.
 const REPORTERS: [&str; 4] = ["cli", "json", "junit", "html"];
-
-/// A file path as given: relative paths are taken from the current directory.
-pub(crate) fn from_cwd(ctx: &RunContext, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        ctx.cwd.join(path)
-    }
-}
 
 /// Loads an environment or globals file (if given) and applies `KEY=VALUE` overrides.
 fn load_scope(
@@ -64,7 +34,7 @@ fn load_scope(
     mode: EnabledMode,
 ) -> Result<VariableScope, Error> {
     let mut vars = match file {
-        Some(p) => VariableScope::from_file(load_variable_file(&from_cwd(ctx, p), scope)?, mode),
+        Some(p) => VariableScope::from_file(load_variable_file(&ctx.resolve(p), scope)?, mode),
         None => VariableScope::from_file(VariableFile::default(), mode),
     };
     for kv in overrides {
@@ -80,17 +50,25 @@ fn load_scope(
 }
 
 /// Every input file of a run, loaded and checked, with the `KEY=VALUE` overrides applied.
-struct Inputs {
-    loaded: LoadedCollection,
-    environment: VariableScope,
-    globals: VariableScope,
-    data: Vec<serde_json::Map<String, Value>>,
+pub(super) struct Inputs {
+    /// The collection.
+    pub loaded: LoadedCollection,
+    /// The environment, overrides applied.
+    pub environment: VariableScope,
+    /// The globals, overrides applied.
+    pub globals: VariableScope,
+    /// The iteration data rows.
+    pub data: Vec<serde_json::Map<String, Value>>,
 }
 
 /// Loads the collection, environment, globals and data named by `args`.
-fn load_inputs(args: &InputArgs, ctx: &RunContext, mode: EnabledMode) -> Result<Inputs, Error> {
+pub(super) fn load_inputs(
+    args: &InputArgs,
+    ctx: &RunContext,
+    mode: EnabledMode,
+) -> Result<Inputs, Error> {
     Ok(Inputs {
-        loaded: load_collection(&from_cwd(ctx, &args.collection))?,
+        loaded: load_collection(&ctx.resolve(&args.collection))?,
         environment: load_scope(
             ctx,
             args.environment.as_deref(),
@@ -106,7 +84,7 @@ fn load_inputs(args: &InputArgs, ctx: &RunContext, mode: EnabledMode) -> Result<
             mode,
         )?,
         data: match &args.iteration_data {
-            Some(p) => load_data_file(&from_cwd(ctx, p))?,
+            Some(p) => load_data_file(&ctx.resolve(p))?,
             None => Vec::new(),
         },
     })
@@ -197,7 +175,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     register_secrets(&redactor, &globals);
     let emulator = if args.emulator {
         let options = FullOptions {
-            data: args.emulator_data.as_deref().map(|p| from_cwd(ctx, p)),
+            data: args.emulator_data.as_deref().map(|p| ctx.resolve(p)),
             ..FullOptions::default()
         };
         Some(
@@ -230,7 +208,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let working_dir = args
         .working_dir
         .as_deref()
-        .map(|d| from_cwd(ctx, d))
+        .map(|d| ctx.resolve(d))
         .unwrap_or_else(|| ctx.cwd.clone());
     let opts = RunOptions {
         collection: Some(loaded.collection.clone()),
@@ -258,7 +236,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     })
 }
 
-fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     let PreparedRun {
         opts,
         loaded,
@@ -334,7 +312,7 @@ fn write_outputs(
         let path = args
             .reporter_json_export
             .as_deref()
-            .map(|p| from_cwd(ctx, p))
+            .map(|p| ctx.resolve(p))
             .unwrap_or_else(|| default_report_path(ctx, "json"));
         json::write_json(&path, &report_ctx)?;
     }
@@ -342,7 +320,7 @@ fn write_outputs(
         let path = args
             .reporter_junit_export
             .as_deref()
-            .map(|p| from_cwd(ctx, p))
+            .map(|p| ctx.resolve(p))
             .unwrap_or_else(|| default_report_path(ctx, "xml"));
         junit::write_junit(&path, &report_ctx)?;
     }
@@ -350,7 +328,7 @@ fn write_outputs(
         let path = args
             .reporter_html_export
             .as_deref()
-            .map(|p| from_cwd(ctx, p))
+            .map(|p| ctx.resolve(p))
             .unwrap_or_else(|| default_report_path(ctx, "html"));
         html::write_html(&path, &report_ctx)?;
     }
@@ -365,29 +343,8 @@ fn write_outputs(
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
             // Exports are outputs too: credentials (tokens, keys, secret variables) are masked.
             let text = redactor.redact(&text);
-            crate::atomic::write(&from_cwd(ctx, path), text.as_bytes())?;
+            crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
         }
     }
     Ok(())
-}
-
-fn check_command(args: &CheckArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let inputs = load_inputs(&args.input, ctx, EnabledMode::App)?;
-    let loaded = inputs.loaded;
-    let scopes = Scopes {
-        environment: inputs.environment,
-        globals: inputs.globals,
-        collection: VariableScope::from_variables(
-            loaded.collection.variable.clone().unwrap_or_default(),
-        ),
-        data: inputs.data.into_iter().next().unwrap_or_default(),
-        ..Scopes::default()
-    };
-    let report = crate::check::check(&loaded, &scopes);
-    print!("{}", report.text);
-    Ok(if report.syntax_errors > 0 {
-        EXIT_FAILURES
-    } else {
-        EXIT_OK
-    })
 }
