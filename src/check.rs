@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::auth::postman::SUPPORTED;
 use crate::collection::load::LoadedCollection;
 use crate::collection::model::{Auth, Request, UrlField};
-use crate::http::client::ClientOptions;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::ScriptHost;
 use crate::script::ScriptLimits;
@@ -81,7 +80,7 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> CheckReport {
         items.len(),
         loaded.path.display()
     );
-    let mut host = ScriptHost::new(ScriptLimits::default(), ClientOptions::default());
+    let mut host = ScriptHost::new(ScriptLimits::default());
     let mut syntax_errors = 0;
     for item in &items {
         let method = item.request.method.clone().unwrap_or_else(|| "GET".into());

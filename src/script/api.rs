@@ -130,6 +130,18 @@ impl Default for ScriptLimits {
     }
 }
 
-/// `pm.sendRequest` goes through this callback (the runner implements it with snapman's HTTP
-/// layer): Postman request JSON in, the response or an error text out.
-pub type SendRequest<'a> = dyn FnMut(Value) -> Result<ScriptResponse, String> + 'a;
+/// How `pm.sendRequest` reaches the network: the runner implements it with snapman's HTTP layer
+/// on the run's own tokio runtime (the engine awaits it between JavaScript jobs, so no second
+/// runtime and no blocking wait are ever needed). Postman request JSON in, the response or an
+/// error text out.
+pub trait SendRequest {
+    /// Sends one request.
+    fn send(&mut self, request: Value) -> impl Future<Output = Result<ScriptResponse, String>>;
+}
+
+/// A synchronous function answers at once (tests, or a runner without network access).
+impl<F: FnMut(Value) -> Result<ScriptResponse, String>> SendRequest for F {
+    fn send(&mut self, request: Value) -> impl Future<Output = Result<ScriptResponse, String>> {
+        std::future::ready(self(request))
+    }
+}

@@ -31,7 +31,6 @@
 //! Compiled scripts are cached by source, and scopes a script did not change are not copied back.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use rquickjs::allocator::RustAllocator;
@@ -172,7 +171,10 @@ impl ScriptRuntime {
 
     /// Runs one script and returns what it did. Never fails: syntax errors, exceptions and
     /// timeouts are reported in [`ScriptOutput::error`], and the runtime stays usable.
-    pub fn run(&mut self, input: &ScriptInput, send: &mut SendRequest) -> ScriptOutput {
+    ///
+    /// JavaScript runs synchronously between awaits; only `pm.sendRequest` round trips and
+    /// timer waits are awaited, on the caller's tokio runtime (which must have time enabled).
+    pub async fn run<S: SendRequest>(&mut self, input: &ScriptInput, send: &mut S) -> ScriptOutput {
         let listen = input.listen.as_str();
         self.arm();
         let begin = self
@@ -198,7 +200,7 @@ impl ScriptRuntime {
             Err(message) => Some(internal(listen, message)),
         };
         if error.is_none() {
-            error = self.settle(listen, send);
+            error = self.settle(listen, send).await;
         }
         if self.interrupted() {
             error = Some(self.timeout_error(listen));
@@ -254,7 +256,7 @@ impl ScriptRuntime {
 
     /// Runs promise jobs, hands `pm.sendRequest` calls to `send` and fires timers until nothing
     /// is left or the deadline passes. Returns the first exception thrown by a callback.
-    fn settle(&mut self, listen: &str, send: &mut SendRequest) -> Option<ScriptError> {
+    async fn settle<S: SendRequest>(&mut self, listen: &str, send: &mut S) -> Option<ScriptError> {
         loop {
             while self.runtime.is_job_pending() {
                 // A rejected job is an unhandled rejection, which does not fail a script.
@@ -288,7 +290,9 @@ impl ScriptRuntime {
                 Ok(Step::Send(sends)) => {
                     for pending in sends {
                         // The HTTP round trip counts against the script's time budget.
-                        let delivery = bridge::delivery_json(send(pending.request));
+                        // A deadline hit ends the loop; `run` reports the timeout.
+                        let outcome = self.before_deadline(send.send(pending.request)).await?;
+                        let delivery = bridge::delivery_json(outcome);
                         if let Err(message) = self
                             .context
                             .with(|ctx| call_sm::<()>(&ctx, "deliver", (pending.id, delivery)))
@@ -298,15 +302,7 @@ impl ScriptRuntime {
                     }
                 }
                 Ok(Step::Wait(wait)) => {
-                    let deadline = lock(&self.clock).deadline;
-                    if let Some(at) = deadline {
-                        if Instant::now() + wait >= at {
-                            thread::sleep(at.saturating_duration_since(Instant::now()));
-                            lock(&self.clock).interrupted = true;
-                            return None;
-                        }
-                    }
-                    thread::sleep(wait);
+                    self.before_deadline(tokio::time::sleep(wait)).await?;
                     let fired = self
                         .context
                         .with(|ctx| call_sm::<()>(&ctx, "fireTimer", ()));
@@ -315,6 +311,22 @@ impl ScriptRuntime {
                     }
                 }
             }
+        }
+    }
+
+    /// Awaits `work` within the script's deadline; `None` (and the script marked as timed out)
+    /// when the deadline passes first.
+    async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        let deadline = lock(&self.clock).deadline;
+        match deadline {
+            None => Some(work.await),
+            Some(at) => match tokio::time::timeout_at(at.into(), work).await {
+                Ok(done) => Some(done),
+                Err(_) => {
+                    lock(&self.clock).interrupted = true;
+                    None
+                }
+            },
         }
     }
 
