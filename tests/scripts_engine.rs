@@ -286,7 +286,7 @@ fn scopes_set_unset_clear_and_precedence() {
     assert_eq!(v.collection, vec![("c2".to_owned(), json!({"k": 1}))]);
     assert_eq!(v.globals, vec![("g".to_owned(), json!("G2"))]);
     assert_eq!(v.local, vec![("loc".to_owned(), json!("L"))]);
-    assert_eq!(v.data.get("d2"), Some(&json!("x")));
+    assert_eq!(v.data.get("d2"), None, "data changes are the script's own");
 }
 
 #[test]
@@ -647,12 +647,98 @@ fn send_request_goes_through_the_callback() {
 }
 
 #[test]
-fn exceptions_in_callbacks_fail_the_script() {
-    let err = test("setTimeout(() => { null.f(); }, 0);")
-        .error
-        .expect("fails");
-    assert_eq!(err.name, "TypeError");
-    assert_eq!(err.message, "Cannot read properties of null (reading 'f')");
+fn exceptions_in_callbacks_are_dropped_as_in_newman() {
+    let mut send = |_: Value| -> Result<ScriptResponse, String> { Ok(ScriptResponse::default()) };
+    let out = run(
+        &mut runtime(),
+        &input(
+            Listen::Test,
+            "setTimeout(() => { pm.test('timer', () => {}); null.f(); }, 0);\n\
+             pm.sendRequest('http://127.0.0.1:9/', () => { pm.test('callback', () => {}); null.g(); });\n\
+             pm.test('body', () => {});",
+        ),
+        &mut send,
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let names: Vec<String> = results(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["body", "callback", "timer"]);
+}
+
+#[test]
+fn after_a_request_error_the_response_is_empty_not_undefined() {
+    let mut inp = input(
+        Listen::Test,
+        "pm.test('code', () => pm.expect(pm.response.code).to.equal(200));\n\
+         pm.test('text', () => pm.expect(pm.response.text()).to.be.undefined);\n\
+         pm.test('headers', () => pm.expect(pm.response.headers.count()).to.equal(0));\n\
+         pm.test('legacy', () => pm.expect([responseCode, responseHeaders, responseBody]).to.deep.equal([{}, {}, undefined]));",
+    );
+    inp.response = None;
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(
+        results(&out),
+        [
+            (
+                "code".to_owned(),
+                Some("expected undefined to equal 200".to_owned())
+            ),
+            ("text".to_owned(), None),
+            ("headers".to_owned(), None),
+            ("legacy".to_owned(), None)
+        ]
+    );
+    let mut pre = input(
+        Listen::Prerequest,
+        "pm.test('none', () => pm.expect(pm.response).to.be.undefined);",
+    );
+    pre.response = None;
+    assert_eq!(
+        results(&run(&mut runtime(), &pre, &mut no_send)),
+        [("none".to_owned(), None)]
+    );
+}
+
+#[test]
+fn iteration_data_changes_last_for_the_script_only() {
+    let out = test(
+        "pm.iterationData.set('d', 'changed');\n\
+         pm.iterationData.set('new', 1);\n\
+         pm.test('seen', () => pm.expect(pm.variables.get('d')).to.equal('changed'));",
+    );
+    assert_eq!(results(&out), [("seen".to_owned(), None)]);
+    assert_eq!(out.variables.data, input(Listen::Test, "").variables.data);
+}
+
+#[test]
+fn url_path_variables_resolve_in_to_string_but_not_in_the_request() {
+    let mut inp = input(
+        Listen::Prerequest,
+        "pm.test('resolved', () => pm.expect(pm.request.url.toString()).to.equal('https://example.com/items/42/x?q=1'));\n\
+         pm.test('path', () => pm.expect(pm.request.url.getPath()).to.equal('/items/42/x'));\n\
+         pm.test('unresolved', () => pm.expect(pm.request.url.getPath(true)).to.equal('/items/:pid/x'));\n\
+         pm.request.url.query.add({key: 'more', value: '2'});",
+    );
+    inp.request = json!({
+        "method": "GET",
+        "url": {"raw": "https://example.com/items/:pid/x?q=1", "protocol": "https",
+                "host": ["example", "com"], "path": ["items", ":pid", "x"],
+                "query": [{"key": "q", "value": "1"}], "variable": [{"key": "pid", "value": "42"}]}
+    });
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert_eq!(
+        results(&out),
+        [
+            ("resolved".to_owned(), None),
+            ("path".to_owned(), None),
+            ("unresolved".to_owned(), None)
+        ]
+    );
+    // The request the runner sends keeps `:pid` for its own substitution.
+    assert_eq!(
+        out.request["url"]["raw"],
+        "https://example.com/items/:pid/x?q=1&more=2"
+    );
 }
 
 /// Runs every test script of `fixtures/scripts/messages.postman_collection.json` and compares

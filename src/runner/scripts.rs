@@ -93,7 +93,11 @@ impl ScriptHost {
                 source: source.clone(),
                 item_id: ctx.item.id.clone(),
                 item_name: ctx.item.name.clone(),
-                item_path: ctx.item.folder_path.clone(),
+                item_path: std::iter::once(ctx.collection_name)
+                    .chain(ctx.item.folder_path.iter().map(String::as_str))
+                    .chain(std::iter::once(ctx.item.name.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
                 iteration: ctx.iteration,
                 iteration_count: ctx.iteration_count,
                 collection_name: ctx.collection_name.to_string(),
@@ -216,7 +220,6 @@ pub fn from_script_scopes(scopes: &mut Scopes, out: ScriptScopes) {
     sync_scope(&mut scopes.collection, out.collection);
     sync_scope(&mut scopes.environment, out.environment);
     sync_scope(&mut scopes.local, out.local);
-    scopes.data = out.data;
 }
 
 fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {

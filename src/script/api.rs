@@ -85,8 +85,8 @@ pub struct ScriptScopes {
     pub collection: Vec<(String, Value)>,
     /// Environment.
     pub environment: Vec<(String, Value)>,
-    /// The current data row (`pm.iterationData`); scripts may change it for the rest of the
-    /// script, the runner decides whether to keep the change.
+    /// The current data row (`pm.iterationData`); a script's changes to it last for that script
+    /// only (as in Newman), so it comes back unchanged.
     pub data: Map<String, Value>,
     /// Local variables (`pm.variables.set`).
     pub local: Vec<(String, Value)>,

@@ -125,12 +125,12 @@ pub(crate) struct RawScopes {
     globals: Option<Vec<(String, Value)>>,
     collection: Option<Vec<(String, Value)>>,
     environment: Option<Vec<(String, Value)>>,
-    data: Option<Map<String, Value>>,
     local: Option<Vec<(String, Value)>>,
 }
 
 impl RawScopes {
-    /// The scopes after the script: changed ones from the script, the rest as they came in.
+    /// The scopes after the script: changed ones from the script, the rest (and the data row,
+    /// whose changes last for the script only) as they came in.
     pub fn merge(self, before: &ScriptScopes) -> ScriptScopes {
         ScriptScopes {
             globals: self.globals.unwrap_or_else(|| before.globals.clone()),
@@ -138,7 +138,7 @@ impl RawScopes {
             environment: self
                 .environment
                 .unwrap_or_else(|| before.environment.clone()),
-            data: self.data.unwrap_or_else(|| before.data.clone()),
+            data: before.data.clone(),
             local: self.local.unwrap_or_else(|| before.local.clone()),
         }
     }

@@ -255,7 +255,7 @@ impl ScriptRuntime {
     }
 
     /// Runs promise jobs, hands `pm.sendRequest` calls to `send` and fires timers until nothing
-    /// is left or the deadline passes. Returns the first exception thrown by a callback.
+    /// is left or the deadline passes. Returns an error only when snapman's own bridge fails.
     async fn settle<S: SendRequest>(&mut self, listen: &str, send: &mut S) -> Option<ScriptError> {
         loop {
             while self.runtime.is_job_pending() {
@@ -266,9 +266,6 @@ impl ScriptRuntime {
                 }
             }
             let step = self.context.with(|ctx| -> Result<Step, String> {
-                if let Some(e) = async_error(&ctx, listen)? {
-                    return Ok(Step::Failed(e));
-                }
                 let sends: String = call_sm(&ctx, "takeSends", ())?;
                 let sends: Vec<PendingSend> =
                     serde_json::from_str(&sends).map_err(|e| e.to_string())?;
@@ -286,7 +283,6 @@ impl ScriptRuntime {
                 Err(message) if !self.interrupted() => return Some(internal(listen, message)),
                 Err(_) => return None,
                 Ok(Step::Done) => return None,
-                Ok(Step::Failed(e)) => return Some(e),
                 Ok(Step::Send(sends)) => {
                     for pending in sends {
                         // The HTTP round trip counts against the script's time budget.
@@ -363,7 +359,6 @@ impl ScriptRuntime {
 /// What the settle loop does next.
 enum Step {
     Done,
-    Failed(ScriptError),
     Send(Vec<PendingSend>),
     Wait(Duration),
 }
@@ -377,15 +372,6 @@ fn call_sm<'js, R: rquickjs::FromJs<'js>>(
     let sm: Object = ctx.globals().get("__sm").map_err(|e| e.to_string())?;
     let f: Function = sm.get(name).map_err(|e| e.to_string())?;
     f.call(args).catch(ctx).map_err(|e| e.to_string())
-}
-
-/// The first exception thrown by a timer, `done` or `sendRequest` callback, if any.
-fn async_error(ctx: &Ctx<'_>, listen: &str) -> Result<Option<ScriptError>, String> {
-    let value: Value = call_sm(ctx, "takeAsyncError", ())?;
-    if value.is_null() || value.is_undefined() {
-        return Ok(None);
-    }
-    Ok(Some(from_value(&value, listen)))
 }
 
 /// The compiled function for `source`, compiling it on first use. Compiled scripts are kept

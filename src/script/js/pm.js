@@ -215,9 +215,14 @@
             };
         },
         responseBody: function (i) { return i.response ? i.response.body : undefined; },
-        responseCode: function (i) { return i.response ? { code: i.response.code, name: i.response.status, detail: i.response.status } : undefined; },
+        // After a request error, test scripts see empty objects here, as in Newman.
+        responseCode: function (i) {
+            if (!i.response) { return i.listen === 'test' ? {} : undefined; }
+            return { code: i.response.code, name: i.response.status, detail: i.response.status };
+        },
         responseHeaders: function (i) {
-            return i.response ? i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {}) : undefined;
+            if (!i.response) { return i.listen === 'test' ? {} : undefined; }
+            return i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {});
         },
         responseTime: function (i) { return i.response ? i.response.responseTime : undefined; },
         responseCookies: function (i) { return i.response ? i.cookies.map(function (c) { return { name: c[0], value: c[1] }; }) : undefined; }
@@ -257,7 +262,13 @@
             },
             request: function () { return reqObj || (reqObj = new sm.Request(i.request)); },
             changedRequest: function () { return reqObj ? reqObj.changed() : null; },
-            response: function () { return i.response ? (resObj || (resObj = new sm.Response(Object.assign({ cookies: i.cookies }, i.response)))) : undefined; }
+            // After a request error a test script still gets a Response, an empty one (its code
+            // undefined), so `pm.response.code` reads as undefined and later tests still register.
+            response: function () {
+                if (resObj) { return resObj; }
+                if (i.response) { resObj = new sm.Response(Object.assign({ cookies: i.cookies }, i.response)); } else if (i.listen === 'test') { resObj = new sm.Response({ headers: [], cookies: [] }); }
+                return resObj;
+            }
         };
         st.pm = new Pm(i);
         g.pm = st.pm;
@@ -274,8 +285,9 @@
         var s = st.scopes;
         var out = {
             variables: {
+                // `pm.iterationData` changes last for the current script only, as in Newman.
                 globals: s.globals.changed(), collection: s.collection.changed(), environment: s.environment.changed(),
-                data: s.data._dirty ? s.data.toObject() : null, local: s.local.changed()
+                local: s.local.changed()
             },
             request: st.changedRequest(),
             assertions: st.assertions,
