@@ -113,3 +113,53 @@ fn tests_after_a_request_error_still_register() {
         ]
     );
 }
+
+#[test]
+fn cookie_jar_reads_and_writes_the_runs_cookies() {
+    let emu = emulator();
+    let c = collection(json!([
+        scripted(
+            "server sets a",
+            "test",
+            "const jar = pm.cookies.jar();\n\
+             const url = pm.variables.get('base') + '/';\n\
+             jar.get(url, 'a', (err, value) => pm.test('get', () => pm.expect([err, value]).to.eql([null, '1'])));\n\
+             jar.set(url, 'b', '2', (err, cookie) => pm.test('set', () => {\n\
+               pm.expect(err).to.equal(null);\n\
+               pm.expect(cookie).to.include({name: 'b', value: '2', path: '/', hostOnly: true, httpOnly: false});\n\
+             }));\n\
+             jar.set(url, {name: 'gone', value: 'x'}, () => jar.unset(url, 'gone', (err) =>\n\
+               jar.getAll(url, (e, all) => pm.test('getAll', () => pm.expect(all.map(c => c.name + '=' + c.value).sort()).to.eql(['a=1', 'b=2'])))));\n\
+             pm.test('callback required', () => pm.expect(() => jar.get(url, 'a')).to.throw('CookieJar.get() requires a callback function'));",
+            "{{base}}/cookies/set?a=1"
+        ),
+        scripted(
+            "jar cookie is sent",
+            "test",
+            "pm.test('sent', () => pm.expect(pm.response.json().cookies).to.eql({a: '1', b: '2'}));\n\
+             pm.cookies.jar().clear(pm.variables.get('base') + '/', () =>\n\
+               pm.cookies.jar().getAll(pm.variables.get('base') + '/', (e, all) => pm.test('cleared', () => pm.expect(all).to.eql([]))));",
+            "{{base}}/cookies"
+        ),
+    ]));
+    let run = run_collection(&emu, &c, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stdout());
+    let names: Vec<String> = assertions(&run.report)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "callback required",
+            "get",
+            "set",
+            "getAll",
+            "sent",
+            "cleared"
+        ]
+    );
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use snapman::script::{
-    Listen, ScriptInput, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime, ScriptScopes,
-    SendRequest,
+    Listen, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime,
+    ScriptScopes,
 };
 
 fn runtime() -> ScriptRuntime {
@@ -18,7 +18,7 @@ fn runtime() -> ScriptRuntime {
 }
 
 /// Runs one script to completion on a runtime of this test's own, as the runner does on the run's.
-fn run(rt: &mut ScriptRuntime, input: &ScriptInput, send: &mut impl SendRequest) -> ScriptOutput {
+fn run(rt: &mut ScriptRuntime, input: &ScriptInput, send: &mut impl ScriptIo) -> ScriptOutput {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

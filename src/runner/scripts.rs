@@ -12,8 +12,8 @@ use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::PlannedItem;
 use crate::runner::summary::{Execution, ScriptError};
 use crate::script::{
-    Listen, ScriptInput, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime, ScriptScopes,
-    SendRequest,
+    JarCall, Listen, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,
+    ScriptRuntime, ScriptScopes,
 };
 use crate::vars::{Scopes, VariableScope};
 
@@ -117,12 +117,12 @@ impl ScriptHost {
                 });
                 return flow;
             }
-            let mut send = HttpSend {
+            let mut io = RunIo {
                 client,
                 scopes: &*scopes,
             };
             let output = match self.engine.as_mut() {
-                Some(engine) => engine.run(&input, &mut send).await,
+                Some(engine) => engine.run(&input, &mut io).await,
                 None => return flow,
             };
             match listen {
@@ -233,13 +233,14 @@ fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
     }
 }
 
-/// `pm.sendRequest` through the run's client, with the scopes as they were when the script began.
-struct HttpSend<'a> {
+/// `pm.sendRequest` and `pm.cookies.jar()` through the run's client and its cookie jar, with the
+/// scopes as they were when the script began.
+struct RunIo<'a> {
     client: &'a HttpClient,
     scopes: &'a Scopes,
 }
 
-impl SendRequest for HttpSend<'_> {
+impl ScriptIo for RunIo<'_> {
     /// Builds the request (a URL string or a request object) and sends it.
     async fn send(&mut self, request: Value) -> Result<ScriptResponse, String> {
         let field: RequestField =
@@ -261,5 +262,31 @@ impl SendRequest for HttpSend<'_> {
             Ok(r) => Ok(to_script_response(&r)),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn cookie_jar(&mut self, call: JarCall) -> Result<Value, String> {
+        let (JarCall::Get { url, .. }
+        | JarCall::GetAll { url }
+        | JarCall::Set { url, .. }
+        | JarCall::Unset { url, .. }
+        | JarCall::Clear { url }) = &call;
+        let url = url::Url::parse(url).map_err(|e| format!("invalid URL {url}: {e}"))?;
+        let jar = self.client.jar();
+        let value = match call {
+            JarCall::Get { name, .. } => {
+                return Ok(jar.get(&url, &name).map_or(Value::Null, Value::String));
+            }
+            JarCall::GetAll { .. } => serde_json::to_value(jar.get_all(&url)),
+            JarCall::Set { cookie, .. } => serde_json::to_value(jar.set(&url, &cookie)?),
+            JarCall::Unset { name, .. } => {
+                jar.unset(&url, &name);
+                return Ok(Value::Null);
+            }
+            JarCall::Clear { .. } => {
+                jar.clear(&url);
+                return Ok(Value::Null);
+            }
+        };
+        value.map_err(|e| e.to_string())
     }
 }

@@ -38,8 +38,10 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 
 use crate::runner::summary::ScriptError;
-use crate::script::api::{ScriptInput, ScriptLimits, ScriptOutput, SendRequest};
-use crate::script::bridge::{self, PendingSend, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX};
+use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
+use crate::script::bridge::{
+    self, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
+};
 
 /// The prelude, evaluated in this order when a runtime starts.
 const PRELUDE: [(&str, &str); 6] = [
@@ -174,7 +176,7 @@ impl ScriptRuntime {
     ///
     /// JavaScript runs synchronously between awaits; only `pm.sendRequest` round trips and
     /// timer waits are awaited, on the caller's tokio runtime (which must have time enabled).
-    pub async fn run<S: SendRequest>(&mut self, input: &ScriptInput, send: &mut S) -> ScriptOutput {
+    pub async fn run<S: ScriptIo>(&mut self, input: &ScriptInput, io: &mut S) -> ScriptOutput {
         let listen = input.listen.as_str();
         self.arm();
         let begin = self
@@ -200,7 +202,7 @@ impl ScriptRuntime {
             Err(message) => Some(internal(listen, message)),
         };
         if error.is_none() {
-            error = self.settle(listen, send).await;
+            error = self.settle(listen, io).await;
         }
         if self.interrupted() {
             error = Some(self.timeout_error(listen));
@@ -254,9 +256,10 @@ impl ScriptRuntime {
         }
     }
 
-    /// Runs promise jobs, hands `pm.sendRequest` calls to `send` and fires timers until nothing
+    /// Runs promise jobs, hands `pm.sendRequest` and cookie jar calls to `io` and fires timers
+    /// until nothing
     /// is left or the deadline passes. Returns an error only when snapman's own bridge fails.
-    async fn settle<S: SendRequest>(&mut self, listen: &str, send: &mut S) -> Option<ScriptError> {
+    async fn settle<S: ScriptIo>(&mut self, listen: &str, io: &mut S) -> Option<ScriptError> {
         loop {
             while self.runtime.is_job_pending() {
                 // A rejected job is an unhandled rejection, which does not fail a script.
@@ -266,11 +269,11 @@ impl ScriptRuntime {
                 }
             }
             let step = self.context.with(|ctx| -> Result<Step, String> {
-                let sends: String = call_sm(&ctx, "takeSends", ())?;
-                let sends: Vec<PendingSend> =
-                    serde_json::from_str(&sends).map_err(|e| e.to_string())?;
-                if !sends.is_empty() {
-                    return Ok(Step::Send(sends));
+                let calls: String = call_sm(&ctx, "takeCalls", ())?;
+                let calls: Vec<Pending> =
+                    serde_json::from_str(&calls).map_err(|e| e.to_string())?;
+                if !calls.is_empty() {
+                    return Ok(Step::Call(calls));
                 }
                 let wait: f64 = call_sm(&ctx, "nextTimer", ())?;
                 Ok(if wait < 0.0 {
@@ -283,12 +286,18 @@ impl ScriptRuntime {
                 Err(message) if !self.interrupted() => return Some(internal(listen, message)),
                 Err(_) => return None,
                 Ok(Step::Done) => return None,
-                Ok(Step::Send(sends)) => {
-                    for pending in sends {
-                        // The HTTP round trip counts against the script's time budget.
-                        // A deadline hit ends the loop; `run` reports the timeout.
-                        let outcome = self.before_deadline(send.send(pending.request)).await?;
-                        let delivery = bridge::delivery_json(outcome);
+                Ok(Step::Call(calls)) => {
+                    for pending in calls {
+                        let delivery = match pending.call {
+                            // The HTTP round trip counts against the script's time budget.
+                            // A deadline hit ends the loop; `run` reports the timeout.
+                            PendingCall::Request(request) => {
+                                bridge::delivery_json(self.before_deadline(io.send(request)).await?)
+                            }
+                            PendingCall::Jar(call) => {
+                                bridge::jar_delivery_json(io.cookie_jar(call))
+                            }
+                        };
                         if let Err(message) = self
                             .context
                             .with(|ctx| call_sm::<()>(&ctx, "deliver", (pending.id, delivery)))
@@ -359,7 +368,7 @@ impl ScriptRuntime {
 /// What the settle loop does next.
 enum Step {
     Done,
-    Send(Vec<PendingSend>),
+    Call(Vec<Pending>),
     Wait(Duration),
 }
 
