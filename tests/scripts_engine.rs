@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use snapman::script::{
-    Listen, ScriptInput, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime, ScriptScopes,
+    Listen, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime,
+    ScriptScopes,
 };
 
 fn runtime() -> ScriptRuntime {
@@ -14,6 +15,15 @@ fn runtime() -> ScriptRuntime {
         memory_bytes: 128 * 1024 * 1024,
     })
     .expect("runtime starts")
+}
+
+/// Runs one script to completion on a runtime of this test's own, as the runner does on the run's.
+fn run(rt: &mut ScriptRuntime, input: &ScriptInput, send: &mut impl ScriptIo) -> ScriptOutput {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+        .block_on(rt.run(input, send))
 }
 
 fn input(listen: Listen, source: &str) -> ScriptInput {
@@ -73,7 +83,7 @@ fn no_send(_: Value) -> Result<ScriptResponse, String> {
 }
 
 fn test(source: &str) -> ScriptOutput {
-    runtime().run(&input(Listen::Test, source), &mut no_send)
+    run(&mut runtime(), &input(Listen::Test, source), &mut no_send)
 }
 
 /// `(name, failure message)` of every assertion.
@@ -237,7 +247,7 @@ fn invalid_json_throws_like_postmans_json_parser() {
     if let Some(r) = inp.response.as_mut() {
         r.body = b"<html>".to_vec();
     }
-    let out = runtime().run(&inp, &mut no_send);
+    let out = run(&mut runtime(), &inp, &mut no_send);
     let err = out.error.expect("script fails");
     assert_eq!(err.name, "JSONError");
     assert_eq!(err.message, "Unexpected token '<' at 1:1\n<html>\n^");
@@ -276,14 +286,14 @@ fn scopes_set_unset_clear_and_precedence() {
     assert_eq!(v.collection, vec![("c2".to_owned(), json!({"k": 1}))]);
     assert_eq!(v.globals, vec![("g".to_owned(), json!("G2"))]);
     assert_eq!(v.local, vec![("loc".to_owned(), json!("L"))]);
-    assert_eq!(v.data.get("d2"), Some(&json!("x")));
+    assert_eq!(v.data.get("d2"), None, "data changes are the script's own");
 }
 
 #[test]
 fn info_and_execution() {
     let mut pre = input(Listen::Prerequest, "");
     pre.response = None;
-    let out = runtime().run(
+    let out = run(&mut runtime(),
         &ScriptInput {
             source:
             "pm.test('info', () => pm.expect([pm.info.eventName, pm.info.iteration, pm.info.iterationCount, pm.info.requestName, pm.info.requestId]).to.eql(['prerequest', 0, 2, 'Get thing', 'id-1']));\n\
@@ -310,7 +320,8 @@ fn info_and_execution() {
 
 #[test]
 fn prerequest_changes_to_the_request_are_returned() {
-    let out = runtime().run(
+    let out = run(
+        &mut runtime(),
         &input(
             Listen::Prerequest,
             "pm.request.headers.add({key: 'X-New', value: '1'});\n\
@@ -353,7 +364,7 @@ fn untouched_request_is_returned_as_given() {
         Listen::Prerequest,
         "pm.request.headers.get('x'); pm.request.url.toString();",
     );
-    let out = runtime().run(&inp, &mut no_send);
+    let out = run(&mut runtime(), &inp, &mut no_send);
     assert_eq!(out.request, inp.request);
 }
 
@@ -481,12 +492,14 @@ fn xml2json_and_xml2js() {
 #[test]
 fn scripts_do_not_share_declarations_but_share_globals() {
     let mut rt = runtime();
-    let first = rt.run(
+    let first = run(
+        &mut rt,
         &input(Listen::Test, "const a = 1; utils = { twice: x => x * 2 };"),
         &mut no_send,
     );
     assert!(first.error.is_none(), "{:?}", first.error);
-    let second = rt.run(
+    let second = run(
+        &mut rt,
         &input(
             Listen::Test,
             "const a = 2; pm.test('utils', () => pm.expect(utils.twice(a)).to.equal(4));",
@@ -537,14 +550,16 @@ fn runaway_script_times_out_and_the_runtime_survives() {
         memory_bytes: 64 * 1024 * 1024,
     })
     .expect("runtime");
-    let out = rt.run(
+    let out = run(
+        &mut rt,
         &input(Listen::Test, "pm.test('before', () => {}); while (true) {}"),
         &mut no_send,
     );
     let err = out.error.clone().expect("timed out");
     assert_eq!(err.message, "script timed out after 200 ms");
     assert_eq!(results(&out), vec![("before".to_owned(), None)]);
-    let next = rt.run(
+    let next = run(
+        &mut rt,
         &input(
             Listen::Test,
             "pm.test('after', () => pm.expect(1).to.equal(1));",
@@ -562,7 +577,8 @@ fn memory_cap_fails_the_script_only() {
         memory_bytes: 32 * 1024 * 1024,
     })
     .expect("runtime");
-    let out = rt.run(
+    let out = run(
+        &mut rt,
         &input(
             Listen::Test,
             "let a = []; while (true) { a.push('x'.repeat(1000) + a.length); }",
@@ -571,7 +587,8 @@ fn memory_cap_fails_the_script_only() {
     );
     let err = out.error.expect("out of memory");
     assert!(err.message.contains("out of memory"), "{err:?}");
-    let next = rt.run(
+    let next = run(
+        &mut rt,
         &input(Listen::Test, "pm.test('ok', () => {});"),
         &mut no_send,
     );
@@ -595,7 +612,8 @@ fn send_request_goes_through_the_callback() {
             response_size: 14,
         })
     };
-    let out = runtime().run(
+    let out = run(
+        &mut runtime(),
         &input(
             Listen::Prerequest,
             "pm.sendRequest({url: 'http://127.0.0.1:9/token', method: 'POST', header: {'X-A': '1'}}, (err, res) => {\n\
@@ -629,12 +647,98 @@ fn send_request_goes_through_the_callback() {
 }
 
 #[test]
-fn exceptions_in_callbacks_fail_the_script() {
-    let err = test("setTimeout(() => { null.f(); }, 0);")
-        .error
-        .expect("fails");
-    assert_eq!(err.name, "TypeError");
-    assert_eq!(err.message, "Cannot read properties of null (reading 'f')");
+fn exceptions_in_callbacks_are_dropped_as_in_newman() {
+    let mut send = |_: Value| -> Result<ScriptResponse, String> { Ok(ScriptResponse::default()) };
+    let out = run(
+        &mut runtime(),
+        &input(
+            Listen::Test,
+            "setTimeout(() => { pm.test('timer', () => {}); null.f(); }, 0);\n\
+             pm.sendRequest('http://127.0.0.1:9/', () => { pm.test('callback', () => {}); null.g(); });\n\
+             pm.test('body', () => {});",
+        ),
+        &mut send,
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let names: Vec<String> = results(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["body", "callback", "timer"]);
+}
+
+#[test]
+fn after_a_request_error_the_response_is_empty_not_undefined() {
+    let mut inp = input(
+        Listen::Test,
+        "pm.test('code', () => pm.expect(pm.response.code).to.equal(200));\n\
+         pm.test('text', () => pm.expect(pm.response.text()).to.be.undefined);\n\
+         pm.test('headers', () => pm.expect(pm.response.headers.count()).to.equal(0));\n\
+         pm.test('legacy', () => pm.expect([responseCode, responseHeaders, responseBody]).to.deep.equal([{}, {}, undefined]));",
+    );
+    inp.response = None;
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(
+        results(&out),
+        [
+            (
+                "code".to_owned(),
+                Some("expected undefined to equal 200".to_owned())
+            ),
+            ("text".to_owned(), None),
+            ("headers".to_owned(), None),
+            ("legacy".to_owned(), None)
+        ]
+    );
+    let mut pre = input(
+        Listen::Prerequest,
+        "pm.test('none', () => pm.expect(pm.response).to.be.undefined);",
+    );
+    pre.response = None;
+    assert_eq!(
+        results(&run(&mut runtime(), &pre, &mut no_send)),
+        [("none".to_owned(), None)]
+    );
+}
+
+#[test]
+fn iteration_data_changes_last_for_the_script_only() {
+    let out = test(
+        "pm.iterationData.set('d', 'changed');\n\
+         pm.iterationData.set('new', 1);\n\
+         pm.test('seen', () => pm.expect(pm.variables.get('d')).to.equal('changed'));",
+    );
+    assert_eq!(results(&out), [("seen".to_owned(), None)]);
+    assert_eq!(out.variables.data, input(Listen::Test, "").variables.data);
+}
+
+#[test]
+fn url_path_variables_resolve_in_to_string_but_not_in_the_request() {
+    let mut inp = input(
+        Listen::Prerequest,
+        "pm.test('resolved', () => pm.expect(pm.request.url.toString()).to.equal('https://example.com/items/42/x?q=1'));\n\
+         pm.test('path', () => pm.expect(pm.request.url.getPath()).to.equal('/items/42/x'));\n\
+         pm.test('unresolved', () => pm.expect(pm.request.url.getPath(true)).to.equal('/items/:pid/x'));\n\
+         pm.request.url.query.add({key: 'more', value: '2'});",
+    );
+    inp.request = json!({
+        "method": "GET",
+        "url": {"raw": "https://example.com/items/:pid/x?q=1", "protocol": "https",
+                "host": ["example", "com"], "path": ["items", ":pid", "x"],
+                "query": [{"key": "q", "value": "1"}], "variable": [{"key": "pid", "value": "42"}]}
+    });
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert_eq!(
+        results(&out),
+        [
+            ("resolved".to_owned(), None),
+            ("path".to_owned(), None),
+            ("unresolved".to_owned(), None)
+        ]
+    );
+    // The request the runner sends keeps `:pid` for its own substitution.
+    assert_eq!(
+        out.request["url"]["raw"],
+        "https://example.com/items/:pid/x?q=1&more=2"
+    );
 }
 
 /// Runs every test script of `fixtures/scripts/messages.postman_collection.json` and compares
@@ -662,7 +766,11 @@ fn messages_match_newman() {
             .iter()
             .filter_map(Value::as_str)
             .collect();
-        let out = rt.run(&input(Listen::Test, &exec.join("\n")), &mut no_send);
+        let out = run(
+            &mut rt,
+            &input(Listen::Test, &exec.join("\n")),
+            &mut no_send,
+        );
         let got: Vec<Value> = out
             .assertions
             .iter()
@@ -722,7 +830,7 @@ fn string_urls_header_removal_and_object_auth() {
         "auth": {"type": "bearer", "bearer": {"token": "{{tok}}"}}
     });
     inp.response = None;
-    let out = runtime().run(&inp, &mut no_send);
+    let out = run(&mut runtime(), &inp, &mut no_send);
     assert_eq!(results(&out), vec![("url".to_owned(), None)]);
     assert_eq!(
         out.request["header"],

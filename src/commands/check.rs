@@ -13,7 +13,6 @@ use crate::collection::load::LoadedCollection;
 use crate::collection::model::{Auth, Request, UrlField};
 use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
-use crate::http::client::ClientOptions;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::ScriptHost;
 use crate::script::ScriptLimits;
@@ -85,7 +84,7 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes) -> CheckReport {
         items.len(),
         loaded.path.display()
     );
-    let mut host = ScriptHost::new(ScriptLimits::default(), ClientOptions::default());
+    let mut host = ScriptHost::new(ScriptLimits::default());
     let mut syntax_errors = 0;
     for item in &items {
         let method = item.request.method.clone().unwrap_or_else(|| "GET".into());

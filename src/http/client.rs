@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::cookie::{CookieStore, Jar};
+use reqwest::cookie::CookieStore;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::cookies::CookieJar;
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
 
@@ -72,7 +73,7 @@ fn client_error(e: reqwest::Error) -> RequestError {
 
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
 pub struct HttpClient {
-    jar: Arc<Jar>,
+    jar: Arc<CookieJar>,
     with_cookies: [reqwest::Client; 2],
     without_cookies: [reqwest::Client; 2],
     timeout: Option<Duration>,
@@ -90,7 +91,7 @@ pub struct Outcome {
 impl HttpClient {
     /// Builds the clients. Fails only when TLS roots are unusable.
     pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
-        let jar = Arc::new(Jar::default());
+        let jar = Arc::new(CookieJar::default());
         let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
             let mut b = builder(opts, strict)?;
             if cookies {
@@ -106,8 +107,8 @@ impl HttpClient {
         })
     }
 
-    /// The cookie jar shared by the run (for `pm.cookies` and exports).
-    pub fn jar(&self) -> &Arc<Jar> {
+    /// The cookie jar shared by the run (for `pm.cookies.jar()` and exports).
+    pub fn jar(&self) -> &CookieJar {
         &self.jar
     }
 

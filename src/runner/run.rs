@@ -110,13 +110,10 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut executions = Vec::new();
     let mut run_error = None;
-    let mut host = ScriptHost::new(
-        ScriptLimits {
-            timeout: opts.script_timeout,
-            ..ScriptLimits::default()
-        },
-        opts.client.clone(),
-    );
+    let mut host = ScriptHost::new(ScriptLimits {
+        timeout: opts.script_timeout,
+        ..ScriptLimits::default()
+    });
     'iterations: for iteration in 0..iterations {
         observer.iteration_started(iteration, iterations);
         scopes.data = opts
@@ -267,15 +264,18 @@ async fn execute(
     let mut execution = new_execution(item, ctx.iteration, position);
     let mut request = item.request.clone();
     prefetch_oauth2_token(opts, scopes, item, &mut request).await;
-    let mut flow = host.run_phase(
-        Listen::Prerequest,
-        &item.prerequest,
-        ctx,
-        scopes,
-        &mut request,
-        None,
-        &mut execution,
-    );
+    let mut flow = host
+        .run_phase(
+            client,
+            Listen::Prerequest,
+            &item.prerequest,
+            ctx,
+            scopes,
+            &mut request,
+            None,
+            &mut execution,
+        )
+        .await;
     if flow.skip_request {
         return (execution, flow, false);
     }
@@ -310,15 +310,18 @@ async fn execute(
     // The scripts read the response while they record into the execution: lend it out
     // rather than copy the body.
     let response = execution.response.take();
-    let tests = host.run_phase(
-        Listen::Test,
-        &item.test,
-        &test_ctx,
-        scopes,
-        &mut sent,
-        response.as_ref(),
-        &mut execution,
-    );
+    let tests = host
+        .run_phase(
+            client,
+            Listen::Test,
+            &item.test,
+            &test_ctx,
+            scopes,
+            &mut sent,
+            response.as_ref(),
+            &mut execution,
+        )
+        .await;
     execution.response = response;
     if tests.next_request.is_some() {
         flow.next_request = tests.next_request;

@@ -1,20 +1,19 @@
 //! Runs an item's pre-request and test scripts through the embedded engine, maps the run's
 //! variable scopes to and from the engine's plain data, and serves `pm.sendRequest` through
-//! snapman's HTTP layer on a side runtime (the run's own runtime is busy running the script).
-
-use std::sync::mpsc;
+//! the run's own HTTP client, awaited on the run's own runtime.
 
 use serde_json::Value;
 
 use crate::collection::model::{Request, RequestField};
 use crate::http::build;
 use crate::http::call::ReceivedResponse;
-use crate::http::client::{ClientOptions, HttpClient};
+use crate::http::client::HttpClient;
 use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::PlannedItem;
 use crate::runner::summary::{Execution, ScriptError};
 use crate::script::{
-    Listen, ScriptInput, ScriptLimits, ScriptOutput, ScriptResponse, ScriptRuntime, ScriptScopes,
+    JarCall, Listen, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,
+    ScriptRuntime, ScriptScopes,
 };
 use crate::vars::{Scopes, VariableScope};
 
@@ -27,18 +26,10 @@ pub struct Flow {
     pub skip_request: bool,
 }
 
-/// The run's script engine (created on first use) and the side channel for `pm.sendRequest`.
+/// The run's script engine, created on first use.
 pub struct ScriptHost {
     limits: ScriptLimits,
     engine: Option<ScriptRuntime>,
-    side: Option<SideHttp>,
-    client_options: ClientOptions,
-}
-
-/// A second runtime and client that serve `pm.sendRequest` while the run's runtime is blocked.
-struct SideHttp {
-    runtime: tokio::runtime::Runtime,
-    client: std::sync::Arc<HttpClient>,
 }
 
 /// Facts about the run that every script sees (`pm.info`, `pm.environment.name`, ...).
@@ -57,12 +48,10 @@ pub struct ScriptContext<'a> {
 
 impl ScriptHost {
     /// A host that creates its engine lazily, with these limits.
-    pub fn new(limits: ScriptLimits, client_options: ClientOptions) -> Self {
+    pub fn new(limits: ScriptLimits) -> Self {
         ScriptHost {
             limits,
             engine: None,
-            side: None,
-            client_options,
         }
     }
 
@@ -76,13 +65,15 @@ impl ScriptHost {
     }
 
     /// Runs `sources` in order for one phase, applying each script's effects before the next.
-    /// `request` is the request scripts see (and, before the request, may change).
+    /// `request` is the request scripts see (and, before the request, may change);
+    /// `pm.sendRequest` goes through `client`, the run's (its cookie jar included, as Newman's).
     #[expect(
         clippy::too_many_arguments,
         reason = "a phase reads and writes each of these run parts; bundling them would only rename them"
     )]
-    pub fn run_phase(
+    pub async fn run_phase(
         &mut self,
+        client: &HttpClient,
         listen: Listen,
         sources: &[String],
         ctx: &ScriptContext<'_>,
@@ -96,14 +87,17 @@ impl ScriptHost {
             return flow;
         }
         let script_response = response.map(to_script_response);
-        let client_options = self.client_options.clone();
         for source in sources {
             let input = ScriptInput {
                 listen,
                 source: source.clone(),
                 item_id: ctx.item.id.clone(),
                 item_name: ctx.item.name.clone(),
-                item_path: ctx.item.folder_path.clone(),
+                item_path: std::iter::once(ctx.collection_name)
+                    .chain(ctx.item.folder_path.iter().map(String::as_str))
+                    .chain(std::iter::once(ctx.item.name.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
                 iteration: ctx.iteration,
                 iteration_count: ctx.iteration_count,
                 collection_name: ctx.collection_name.to_string(),
@@ -123,11 +117,12 @@ impl ScriptHost {
                 });
                 return flow;
             }
-            let side = &mut self.side;
-            let current: &Scopes = scopes;
-            let mut send = |req: Value| send_request(side, &client_options, current, req);
+            let mut io = RunIo {
+                client,
+                scopes: &*scopes,
+            };
             let output = match self.engine.as_mut() {
-                Some(engine) => engine.run(&input, &mut send),
+                Some(engine) => engine.run(&input, &mut io).await,
                 None => return flow,
             };
             match listen {
@@ -225,7 +220,6 @@ pub fn from_script_scopes(scopes: &mut Scopes, out: ScriptScopes) {
     sync_scope(&mut scopes.collection, out.collection);
     sync_scope(&mut scopes.environment, out.environment);
     sync_scope(&mut scopes.local, out.local);
-    scopes.data = out.data;
 }
 
 fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
@@ -239,50 +233,60 @@ fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
     }
 }
 
-/// `pm.sendRequest`: builds the request (a URL string or a request object), sends it on the
-/// side runtime and waits for the answer.
-fn send_request(
-    side: &mut Option<SideHttp>,
-    options: &ClientOptions,
-    scopes: &Scopes,
-    request: Value,
-) -> Result<ScriptResponse, String> {
-    let field: RequestField =
-        serde_json::from_value(request).map_err(|e| format!("invalid request: {e}"))?;
-    let mut req = field.to_request();
-    if let Ok(mut v) = serde_json::to_value(&req) {
-        super::run::resolve_value(scopes, &mut v);
-        if let Ok(r) = serde_json::from_value(v) {
-            req = r;
+/// `pm.sendRequest` and `pm.cookies.jar()` through the run's client and its cookie jar, with the
+/// scopes as they were when the script began.
+struct RunIo<'a> {
+    client: &'a HttpClient,
+    scopes: &'a Scopes,
+}
+
+impl ScriptIo for RunIo<'_> {
+    /// Builds the request (a URL string or a request object) and sends it.
+    async fn send(&mut self, request: Value) -> Result<ScriptResponse, String> {
+        let field: RequestField =
+            serde_json::from_value(request).map_err(|e| format!("invalid request: {e}"))?;
+        let mut req = field.to_request();
+        if let Ok(mut v) = serde_json::to_value(&req) {
+            super::run::resolve_value(self.scopes, &mut v);
+            if let Ok(r) = serde_json::from_value(v) {
+                req = r;
+            }
+        }
+        let (mut spec, _) =
+            build::build(&req, ProtocolSettings::default(), std::path::Path::new("."))
+                .map_err(|e| e.to_string())?;
+        if let Some(auth) = &req.auth {
+            crate::auth::postman::apply(&mut spec, auth).map_err(|e| e.to_string())?;
+        }
+        match self.client.send(&spec).await.response {
+            Ok(r) => Ok(to_script_response(&r)),
+            Err(e) => Err(e.to_string()),
         }
     }
-    let (mut spec, _) = build::build(&req, ProtocolSettings::default(), std::path::Path::new("."))
-        .map_err(|e| e.to_string())?;
-    if let Some(auth) = &req.auth {
-        crate::auth::postman::apply(&mut spec, auth).map_err(|e| e.to_string())?;
-    }
-    if side.is_none() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let client = HttpClient::new(options).map_err(|e| e.to_string())?;
-        *side = Some(SideHttp {
-            runtime,
-            client: std::sync::Arc::new(client),
-        });
-    }
-    let side = side.as_ref().ok_or("no side runtime")?;
-    let (tx, rx) = mpsc::channel();
-    let client = std::sync::Arc::clone(&side.client);
-    side.runtime.spawn(async move {
-        let outcome = client.send(&spec).await;
-        let _ = tx.send(outcome.response);
-    });
-    match rx.recv() {
-        Ok(Ok(r)) => Ok(to_script_response(&r)),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("pm.sendRequest was interrupted".to_string()),
+
+    fn cookie_jar(&mut self, call: JarCall) -> Result<Value, String> {
+        let (JarCall::Get { url, .. }
+        | JarCall::GetAll { url }
+        | JarCall::Set { url, .. }
+        | JarCall::Unset { url, .. }
+        | JarCall::Clear { url }) = &call;
+        let url = url::Url::parse(url).map_err(|e| format!("invalid URL {url}: {e}"))?;
+        let jar = self.client.jar();
+        let value = match call {
+            JarCall::Get { name, .. } => {
+                return Ok(jar.get(&url, &name).map_or(Value::Null, Value::String));
+            }
+            JarCall::GetAll { .. } => serde_json::to_value(jar.get_all(&url)),
+            JarCall::Set { cookie, .. } => serde_json::to_value(jar.set(&url, &cookie)?),
+            JarCall::Unset { name, .. } => {
+                jar.unset(&url, &name);
+                return Ok(Value::Null);
+            }
+            JarCall::Clear { .. } => {
+                jar.clear(&url);
+                return Ok(Value::Null);
+            }
+        };
+        value.map_err(|e| e.to_string())
     }
 }

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use crate::http::cookies::NewCookie;
 use crate::runner::summary::{Assertion, ConsoleLine, ScriptError};
 
 /// Which event a script listens to.
@@ -85,8 +87,8 @@ pub struct ScriptScopes {
     pub collection: Vec<(String, Value)>,
     /// Environment.
     pub environment: Vec<(String, Value)>,
-    /// The current data row (`pm.iterationData`); scripts may change it for the rest of the
-    /// script, the runner decides whether to keep the change.
+    /// The current data row (`pm.iterationData`); a script's changes to it last for that script
+    /// only (as in Newman), so it comes back unchanged.
     pub data: Map<String, Value>,
     /// Local variables (`pm.variables.set`).
     pub local: Vec<(String, Value)>,
@@ -130,6 +132,63 @@ impl Default for ScriptLimits {
     }
 }
 
-/// `pm.sendRequest` goes through this callback (the runner implements it with snapman's HTTP
-/// layer): Postman request JSON in, the response or an error text out.
-pub type SendRequest<'a> = dyn FnMut(Value) -> Result<ScriptResponse, String> + 'a;
+/// One `pm.cookies.jar()` call, with its URL as the script wrote it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum JarCall {
+    /// `get(url, name)`: the value, or `undefined`.
+    Get {
+        /// The URL.
+        url: String,
+        /// Cookie name.
+        name: String,
+    },
+    /// `getAll(url)`: the cookies a request to `url` would carry.
+    GetAll {
+        /// The URL.
+        url: String,
+    },
+    /// `set(url, name, value)` or `set(url, cookie)`: the cookie as stored.
+    Set {
+        /// The URL.
+        url: String,
+        /// The cookie.
+        cookie: NewCookie,
+    },
+    /// `unset(url, name)`.
+    Unset {
+        /// The URL.
+        url: String,
+        /// Cookie name.
+        name: String,
+    },
+    /// `clear(url)`: every cookie of the URL's host.
+    Clear {
+        /// The URL.
+        url: String,
+    },
+}
+
+/// What a script reaches outside the sandbox: the network (`pm.sendRequest`) and the run's
+/// cookie jar (`pm.cookies.jar()`). The runner implements it with snapman's HTTP layer on the
+/// run's own tokio runtime: the engine awaits it between JavaScript jobs, so no second runtime
+/// and no blocking wait are ever needed.
+pub trait ScriptIo {
+    /// Sends one request: Postman request JSON in, the response or an error text out.
+    fn send(&mut self, request: Value) -> impl Future<Output = Result<ScriptResponse, String>>;
+
+    /// Runs one cookie jar call: the JSON value its callback receives, or an error text.
+    fn cookie_jar(&mut self, call: JarCall) -> Result<Value, String>;
+}
+
+/// A synchronous function serves `pm.sendRequest` at once, with no cookie jar (tests, or a
+/// runner without network access).
+impl<F: FnMut(Value) -> Result<ScriptResponse, String>> ScriptIo for F {
+    fn send(&mut self, request: Value) -> impl Future<Output = Result<ScriptResponse, String>> {
+        std::future::ready(self(request))
+    }
+
+    fn cookie_jar(&mut self, _call: JarCall) -> Result<Value, String> {
+        Err("no cookie jar in this runner".to_string())
+    }
+}

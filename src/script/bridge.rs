@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
-use crate::script::api::{ScriptInput, ScriptResponse, ScriptScopes};
+use crate::script::api::{JarCall, ScriptInput, ScriptResponse, ScriptScopes};
 
 /// File name user scripts are compiled under, so their frames can be found in stack traces.
 pub(crate) const SCRIPT_FILE: &str = "script";
@@ -125,12 +125,12 @@ pub(crate) struct RawScopes {
     globals: Option<Vec<(String, Value)>>,
     collection: Option<Vec<(String, Value)>>,
     environment: Option<Vec<(String, Value)>>,
-    data: Option<Map<String, Value>>,
     local: Option<Vec<(String, Value)>>,
 }
 
 impl RawScopes {
-    /// The scopes after the script: changed ones from the script, the rest as they came in.
+    /// The scopes after the script: changed ones from the script, the rest (and the data row,
+    /// whose changes last for the script only) as they came in.
     pub fn merge(self, before: &ScriptScopes) -> ScriptScopes {
         ScriptScopes {
             globals: self.globals.unwrap_or_else(|| before.globals.clone()),
@@ -138,7 +138,7 @@ impl RawScopes {
             environment: self
                 .environment
                 .unwrap_or_else(|| before.environment.clone()),
-            data: self.data.unwrap_or_else(|| before.data.clone()),
+            data: before.data.clone(),
             local: self.local.unwrap_or_else(|| before.local.clone()),
         }
     }
@@ -194,17 +194,37 @@ pub(crate) struct RawNext {
     pub value: Option<String>,
 }
 
-/// A `pm.sendRequest` call waiting for the runner.
+/// A `pm.sendRequest` or cookie jar call waiting for the runner; `id` names its callback.
 #[derive(Debug, Deserialize)]
-pub(crate) struct PendingSend {
+pub(crate) struct Pending {
     pub id: u64,
-    pub request: Value,
+    #[serde(flatten)]
+    pub call: PendingCall,
+}
+
+/// What a [`Pending`] call asks for.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum PendingCall {
+    /// `pm.sendRequest` with this request JSON.
+    Request(Value),
+    /// A `pm.cookies.jar()` method.
+    Jar(JarCall),
 }
 
 /// The argument of `__sm.deliver` for one `pm.sendRequest` outcome.
 pub(crate) fn delivery_json(outcome: Result<ScriptResponse, String>) -> String {
     match outcome {
         Ok(r) => json!({ "response": ResponseJson::from(&r) }),
+        Err(e) => json!({ "error": e }),
+    }
+    .to_string()
+}
+
+/// The argument of `__sm.deliver` for one cookie jar outcome.
+pub(crate) fn jar_delivery_json(outcome: Result<Value, String>) -> String {
+    match outcome {
+        Ok(v) => json!({ "value": v }),
         Err(e) => json!({ "error": e }),
     }
     .to_string()

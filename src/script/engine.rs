@@ -31,7 +31,6 @@
 //! Compiled scripts are cached by source, and scopes a script did not change are not copied back.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use rquickjs::allocator::RustAllocator;
@@ -39,8 +38,10 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 
 use crate::runner::summary::ScriptError;
-use crate::script::api::{ScriptInput, ScriptLimits, ScriptOutput, SendRequest};
-use crate::script::bridge::{self, PendingSend, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX};
+use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
+use crate::script::bridge::{
+    self, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
+};
 
 /// The prelude, evaluated in this order when a runtime starts.
 const PRELUDE: [(&str, &str); 6] = [
@@ -172,7 +173,10 @@ impl ScriptRuntime {
 
     /// Runs one script and returns what it did. Never fails: syntax errors, exceptions and
     /// timeouts are reported in [`ScriptOutput::error`], and the runtime stays usable.
-    pub fn run(&mut self, input: &ScriptInput, send: &mut SendRequest) -> ScriptOutput {
+    ///
+    /// JavaScript runs synchronously between awaits; only `pm.sendRequest` round trips and
+    /// timer waits are awaited, on the caller's tokio runtime (which must have time enabled).
+    pub async fn run<S: ScriptIo>(&mut self, input: &ScriptInput, io: &mut S) -> ScriptOutput {
         let listen = input.listen.as_str();
         self.arm();
         let begin = self
@@ -198,7 +202,7 @@ impl ScriptRuntime {
             Err(message) => Some(internal(listen, message)),
         };
         if error.is_none() {
-            error = self.settle(listen, send);
+            error = self.settle(listen, io).await;
         }
         if self.interrupted() {
             error = Some(self.timeout_error(listen));
@@ -252,9 +256,10 @@ impl ScriptRuntime {
         }
     }
 
-    /// Runs promise jobs, hands `pm.sendRequest` calls to `send` and fires timers until nothing
-    /// is left or the deadline passes. Returns the first exception thrown by a callback.
-    fn settle(&mut self, listen: &str, send: &mut SendRequest) -> Option<ScriptError> {
+    /// Runs promise jobs, hands `pm.sendRequest` and cookie jar calls to `io` and fires timers
+    /// until nothing
+    /// is left or the deadline passes. Returns an error only when snapman's own bridge fails.
+    async fn settle<S: ScriptIo>(&mut self, listen: &str, io: &mut S) -> Option<ScriptError> {
         loop {
             while self.runtime.is_job_pending() {
                 // A rejected job is an unhandled rejection, which does not fail a script.
@@ -264,14 +269,11 @@ impl ScriptRuntime {
                 }
             }
             let step = self.context.with(|ctx| -> Result<Step, String> {
-                if let Some(e) = async_error(&ctx, listen)? {
-                    return Ok(Step::Failed(e));
-                }
-                let sends: String = call_sm(&ctx, "takeSends", ())?;
-                let sends: Vec<PendingSend> =
-                    serde_json::from_str(&sends).map_err(|e| e.to_string())?;
-                if !sends.is_empty() {
-                    return Ok(Step::Send(sends));
+                let calls: String = call_sm(&ctx, "takeCalls", ())?;
+                let calls: Vec<Pending> =
+                    serde_json::from_str(&calls).map_err(|e| e.to_string())?;
+                if !calls.is_empty() {
+                    return Ok(Step::Call(calls));
                 }
                 let wait: f64 = call_sm(&ctx, "nextTimer", ())?;
                 Ok(if wait < 0.0 {
@@ -284,11 +286,18 @@ impl ScriptRuntime {
                 Err(message) if !self.interrupted() => return Some(internal(listen, message)),
                 Err(_) => return None,
                 Ok(Step::Done) => return None,
-                Ok(Step::Failed(e)) => return Some(e),
-                Ok(Step::Send(sends)) => {
-                    for pending in sends {
-                        // The HTTP round trip counts against the script's time budget.
-                        let delivery = bridge::delivery_json(send(pending.request));
+                Ok(Step::Call(calls)) => {
+                    for pending in calls {
+                        let delivery = match pending.call {
+                            // The HTTP round trip counts against the script's time budget.
+                            // A deadline hit ends the loop; `run` reports the timeout.
+                            PendingCall::Request(request) => {
+                                bridge::delivery_json(self.before_deadline(io.send(request)).await?)
+                            }
+                            PendingCall::Jar(call) => {
+                                bridge::jar_delivery_json(io.cookie_jar(call))
+                            }
+                        };
                         if let Err(message) = self
                             .context
                             .with(|ctx| call_sm::<()>(&ctx, "deliver", (pending.id, delivery)))
@@ -298,15 +307,7 @@ impl ScriptRuntime {
                     }
                 }
                 Ok(Step::Wait(wait)) => {
-                    let deadline = lock(&self.clock).deadline;
-                    if let Some(at) = deadline {
-                        if Instant::now() + wait >= at {
-                            thread::sleep(at.saturating_duration_since(Instant::now()));
-                            lock(&self.clock).interrupted = true;
-                            return None;
-                        }
-                    }
-                    thread::sleep(wait);
+                    self.before_deadline(tokio::time::sleep(wait)).await?;
                     let fired = self
                         .context
                         .with(|ctx| call_sm::<()>(&ctx, "fireTimer", ()));
@@ -315,6 +316,22 @@ impl ScriptRuntime {
                     }
                 }
             }
+        }
+    }
+
+    /// Awaits `work` within the script's deadline; `None` (and the script marked as timed out)
+    /// when the deadline passes first.
+    async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        let deadline = lock(&self.clock).deadline;
+        match deadline {
+            None => Some(work.await),
+            Some(at) => match tokio::time::timeout_at(at.into(), work).await {
+                Ok(done) => Some(done),
+                Err(_) => {
+                    lock(&self.clock).interrupted = true;
+                    None
+                }
+            },
         }
     }
 
@@ -351,8 +368,7 @@ impl ScriptRuntime {
 /// What the settle loop does next.
 enum Step {
     Done,
-    Failed(ScriptError),
-    Send(Vec<PendingSend>),
+    Call(Vec<Pending>),
     Wait(Duration),
 }
 
@@ -365,15 +381,6 @@ fn call_sm<'js, R: rquickjs::FromJs<'js>>(
     let sm: Object = ctx.globals().get("__sm").map_err(|e| e.to_string())?;
     let f: Function = sm.get(name).map_err(|e| e.to_string())?;
     f.call(args).catch(ctx).map_err(|e| e.to_string())
-}
-
-/// The first exception thrown by a timer, `done` or `sendRequest` callback, if any.
-fn async_error(ctx: &Ctx<'_>, listen: &str) -> Result<Option<ScriptError>, String> {
-    let value: Value = call_sm(ctx, "takeAsyncError", ())?;
-    if value.is_null() || value.is_undefined() {
-        return Ok(None);
-    }
-    Ok(Some(from_value(&value, listen)))
 }
 
 /// The compiled function for `source`, compiling it on first use. Compiled scripts are kept

@@ -5,6 +5,7 @@ mod bridge;
 pub mod engine;
 
 pub use api::{
-    Listen, ScriptInput, ScriptLimits, ScriptOutput, ScriptResponse, ScriptScopes, SendRequest,
+    JarCall, Listen, NewCookie, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,
+    ScriptScopes,
 };
 pub use engine::{EngineError, ScriptRuntime};

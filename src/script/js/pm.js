@@ -66,32 +66,74 @@
 
     function setNext(value) { st.next = { value: value === null || value === undefined ? null : String(value) }; }
 
-    var sends = [];
-    var sendSeq = 0;
+    // Calls for the runner (`pm.sendRequest`, the cookie jar), answered through `deliver`.
+    var calls = [];
+    var callSeq = 0;
     var callbacks = {};
     function sendRequest(req, cb) {
-        var id = ++sendSeq;
+        var id = ++callSeq;
         var json = typeof req === 'string' ? { url: req, method: 'GET' } :
             (req instanceof sm.Request ? req.toJSON() : Object.assign({}, req));
         if (json.header && !Array.isArray(json.header) && typeof json.header === 'object') {
             json.header = Object.keys(json.header).map(function (k) { return { key: k, value: json.header[k] }; });
         }
         if (json.url && typeof json.url === 'object' && json.url instanceof sm.Url) { json.url = json.url.toString(); }
-        sends.push({ id: id, request: json });
+        calls.push({ id: id, request: json });
         if (typeof cb === 'function') { callbacks[id] = cb; return undefined; }
         return new Promise(function (resolve, reject) {
             callbacks[id] = function (err, res) { if (err) { reject(err); } else { resolve(res); } };
         });
     }
-    sm.takeSends = function () { return JSON.stringify(sends.splice(0)); };
+    sm.takeCalls = function () { return JSON.stringify(calls.splice(0)); };
     sm.deliver = function (id, json) {
         var cb = callbacks[id];
         delete callbacks[id];
         if (!cb) { return; }
         var r = JSON.parse(json);
         sm.guard(function () {
-            if (r.error !== undefined) { cb(new Error(r.error), undefined); } else { cb(null, new sm.Response(Object.assign({ cookies: [] }, r.response))); }
+            if (r.error !== undefined) { cb(new Error(r.error), undefined); }
+            else if (r.response !== undefined) { cb(null, new sm.Response(Object.assign({ cookies: [] }, r.response))); }
+            else { cb(null, r.value); }
         });
+    };
+
+    // `pm.cookies.jar()`: Postman's cookie jar API over the run's jar. As in Newman 6, every
+    // method needs a callback, called later with `(null, result)` or `(error)`.
+    function jarMethod(method, arity, toCall) {
+        return function () {
+            var args = Array.prototype.slice.call(arguments);
+            var cb = args[args.length - 1];
+            if (typeof cb !== 'function' || args.length < arity) {
+                throw new TypeError('CookieJar.' + method + '() requires a callback function');
+            }
+            var url = args[0];
+            if (url && typeof url === 'object' && typeof url.toString === 'function') { url = url.toString(); }
+            var call = toCall(args.slice(1, -1));
+            call.url = String(url);
+            var id = ++callSeq;
+            callbacks[id] = cb;
+            calls.push({ id: id, jar: call });
+            return undefined;
+        };
+    }
+    function newCookie(args) {
+        var c = args[0];
+        if (c && typeof c === 'object') {
+            return {
+                name: String(c.name !== undefined ? c.name : c.key), value: c.value === undefined ? '' : String(c.value),
+                domain: c.domain, path: c.path, secure: !!c.secure, httpOnly: !!c.httpOnly,
+                expires: c.expires instanceof Date ? c.expires.toISOString() : (c.expires ? String(c.expires) : undefined),
+                maxAge: typeof c.maxAge === 'number' && isFinite(c.maxAge) ? Math.floor(c.maxAge) : undefined
+            };
+        }
+        return { name: String(c), value: args[1] === undefined ? '' : String(args[1]) };
+    }
+    var jar = {
+        get: jarMethod('get', 3, function (a) { return { op: 'get', name: String(a[0]) }; }),
+        getAll: jarMethod('getAll', 2, function () { return { op: 'getAll' }; }),
+        set: jarMethod('set', 3, function (a) { return { op: 'set', cookie: newCookie(a) }; }),
+        unset: jarMethod('unset', 3, function (a) { return { op: 'unset', name: String(a[0]) }; }),
+        clear: jarMethod('clear', 2, function () { return { op: 'clear' }; })
     };
 
     function Pm(input) { this._in = input; }
@@ -126,15 +168,7 @@
     lazy('response', function () { return st.response(); });
     lazy('cookies', function (i) {
         var list = new sm.PList(i.cookies.map(function (c) { return { name: c[0], key: c[0], value: c[1] }; }), false);
-        list.jar = function () {
-            var fail = function () {
-                var cb = arguments[arguments.length - 1];
-                var err = new Error('pm.cookies.jar is not supported by snapman');
-                if (typeof cb === 'function') { cb(err); return undefined; }
-                return Promise.reject(err);
-            };
-            return { get: fail, getAll: fail, set: fail, unset: fail, clear: fail };
-        };
+        list.jar = function () { return jar; };
         return list;
     });
     lazy('execution', function (i) {
@@ -215,9 +249,14 @@
             };
         },
         responseBody: function (i) { return i.response ? i.response.body : undefined; },
-        responseCode: function (i) { return i.response ? { code: i.response.code, name: i.response.status, detail: i.response.status } : undefined; },
+        // After a request error, test scripts see empty objects here, as in Newman.
+        responseCode: function (i) {
+            if (!i.response) { return i.listen === 'test' ? {} : undefined; }
+            return { code: i.response.code, name: i.response.status, detail: i.response.status };
+        },
         responseHeaders: function (i) {
-            return i.response ? i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {}) : undefined;
+            if (!i.response) { return i.listen === 'test' ? {} : undefined; }
+            return i.response.headers.reduce(function (o, h) { o[h[0]] = h[1]; return o; }, {});
         },
         responseTime: function (i) { return i.response ? i.response.responseTime : undefined; },
         responseCookies: function (i) { return i.response ? i.cookies.map(function (c) { return { name: c[0], value: c[1] }; }) : undefined; }
@@ -257,7 +296,13 @@
             },
             request: function () { return reqObj || (reqObj = new sm.Request(i.request)); },
             changedRequest: function () { return reqObj ? reqObj.changed() : null; },
-            response: function () { return i.response ? (resObj || (resObj = new sm.Response(Object.assign({ cookies: i.cookies }, i.response)))) : undefined; }
+            // After a request error a test script still gets a Response, an empty one (its code
+            // undefined), so `pm.response.code` reads as undefined and later tests still register.
+            response: function () {
+                if (resObj) { return resObj; }
+                if (i.response) { resObj = new sm.Response(Object.assign({ cookies: i.cookies }, i.response)); } else if (i.listen === 'test') { resObj = new sm.Response({ headers: [], cookies: [] }); }
+                return resObj;
+            }
         };
         st.pm = new Pm(i);
         g.pm = st.pm;
@@ -274,8 +319,9 @@
         var s = st.scopes;
         var out = {
             variables: {
+                // `pm.iterationData` changes last for the current script only, as in Newman.
                 globals: s.globals.changed(), collection: s.collection.changed(), environment: s.environment.changed(),
-                data: s.data._dirty ? s.data.toObject() : null, local: s.local.changed()
+                local: s.local.changed()
             },
             request: st.changedRequest(),
             assertions: st.assertions,
@@ -283,7 +329,7 @@
             next: st.next === undefined ? null : st.next,
             skip: st.skip
         };
-        sends.splice(0);
+        calls.splice(0);
         callbacks = {};
         sm.clearTimers();
         return JSON.stringify(out);

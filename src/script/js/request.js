@@ -113,7 +113,17 @@
             this.variables = new PList(o.variable || []);
         },
         getHost: function () { return (this.host || []).join('.'); },
-        getPath: function () { return '/' + (this.path || []).join('/'); },
+        // Path segments with `:name` variables replaced by their (string) values, as the SDK's
+        // `getPath()` and `toString()` do; `unresolved` keeps them as written.
+        _segments: function (unresolved) {
+            var vars = this.variables;
+            return (this.path || []).map(function (seg) {
+                if (unresolved || typeof seg !== 'string' || seg.length < 2 || seg[0] !== ':') { return seg; }
+                var v = vars.one(seg.slice(1));
+                return v && typeof v.value === 'string' ? v.value : seg;
+            });
+        },
+        getPath: function (unresolved) { return '/' + this._segments(unresolved).join('/'); },
         getQueryString: function () {
             return this.query.filter(function (q) { return !q.disabled; }).map(function (q) {
                 return q.value === null || q.value === undefined ? q.key : q.key + '=' + q.value;
@@ -132,7 +142,8 @@
             var self = this;
             [].concat(keys).forEach(function (k) { self.query.remove(k && typeof k === 'object' ? k.key : k); });
         },
-        toString: function () {
+        toString: function () { return this._unparse(false); },
+        _unparse: function (unresolved) {
             var s = '';
             if (this.protocol) { s += this.protocol + '://'; }
             if (this.auth && (this.auth.user || this.auth.password)) {
@@ -140,14 +151,14 @@
             }
             s += this.getHost();
             if (this.port) { s += ':' + this.port; }
-            if (this.path && this.path.length) { s += '/' + this.path.join('/'); }
+            if (this.path && this.path.length) { s += '/' + this._segments(unresolved).join('/'); }
             var q = this.getQueryString();
             if (q) { s += '?' + q; }
             if (this.hash) { s += '#' + this.hash; }
             return s;
         },
         toJSON: function () {
-            var o = { raw: this.toString() };
+            var o = { raw: this._unparse(true) };
             if (this.protocol) { o.protocol = this.protocol; }
             if (this.auth) { o.auth = this.auth; }
             if (this.host) { o.host = this.host.slice(); }

@@ -16,7 +16,7 @@
     }
     Response.prototype = {
         text: function () { return this._text; },
-        json: function (reviver) { return JSON.parse(this._text.replace(/^\uFEFF/, ''), reviver); },
+        json: function (reviver) { return JSON.parse(String(this._text).replace(/^\uFEFF/, ''), reviver); },
         jsonp: function (reviver) {
             var m = /^[^(]*\(([\s\S]*)\)[;\s]*$/.exec(this._text);
             return JSON.parse(m ? m[1] : this._text, reviver);
