@@ -67,8 +67,12 @@ pub(super) fn load_inputs(
     ctx: &RunContext,
     mode: EnabledMode,
 ) -> Result<Inputs, Error> {
+    let loaded = load_collection(&ctx.resolve(&args.collection))?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(Inputs {
-        loaded: load_collection(&ctx.resolve(&args.collection))?,
+        loaded,
         environment: load_scope(
             ctx,
             args.environment.as_deref(),
@@ -254,7 +258,8 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         .build()
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
     let mut observer = CliObserver {
-        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone()),
+        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone())
+            .with_sections(args.cli_reporter),
     };
     if show_cli {
         observer.reporter.run_started(&loaded.collection.info.name);
