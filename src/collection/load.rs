@@ -84,7 +84,7 @@ pub fn parse_collection(text: &str, path: &Path) -> Result<LoadedCollection, Loa
         .and_then(|i| i.get("schema"))
         .and_then(Value::as_str);
     let postman_schema = schema.filter(|s| is_postman_schema(s));
-    if !top.get("item").is_some_and(Value::is_array) && postman_schema.is_none() {
+    if !top.contains_key("item") && postman_schema.is_none() {
         return Err(not_a_collection(&file, text, path, &lookalike(top)).into());
     }
     let mut warnings = Vec::new();
