@@ -5,7 +5,6 @@
 use base64::Engine;
 use serde_json::Value;
 
-use super::error::AuthError;
 use super::postman_jwt::{self, JwtAuthError};
 use super::postman_oauth2::OAuth2Tokens;
 use crate::collection::model::Auth;
@@ -37,9 +36,9 @@ pub enum ApplyError {
     /// A `jwt` block that cannot be signed.
     #[error(transparent)]
     Jwt(#[from] JwtAuthError),
-    /// An `oauth2` token that could not be fetched.
-    #[error("oauth2 auth: {0}")]
-    OAuth2(#[from] AuthError),
+    /// An `oauth1` block that cannot be signed.
+    #[error(transparent)]
+    OAuth1(#[from] crate::auth::postman_oauth1::OAuth1Error),
 }
 
 impl ApplyError {
@@ -48,25 +47,30 @@ impl ApplyError {
         match self {
             ApplyError::Unsupported(_) => "EAUTHUNSUPPORTED",
             ApplyError::Jwt(_) => "EAUTHJWT",
-            ApplyError::OAuth2(_) => "EAUTHOAUTH2",
+            ApplyError::OAuth1(_) => "EAUTHOAUTH1",
         }
     }
 }
 
 /// Applies an (already variable-resolved) auth block, fetching an `oauth2` token first when the
 /// block asks for one. Credentials met on the way (fetched tokens, signed JWTs) go to `redactor`.
+/// A token fetch that fails does not stop the request (Newman sends it with what the block
+/// holds); its error is returned as a warning.
 pub async fn authorize(
     spec: &mut RequestSpec,
     auth: &Auth,
     tokens: &OAuth2Tokens,
     client: &ClientOptions,
     redactor: &Redactor,
-) -> Result<(), ApplyError> {
-    let filled = tokens.fill(auth, client, redactor).await?;
+) -> Result<Option<String>, ApplyError> {
+    let (filled, warning) = match tokens.fill(auth, client, redactor).await {
+        Ok(filled) => (filled, None),
+        Err(e) => (None, Some(format!("oauth2 auth: token fetch failed: {e}"))),
+    };
     if let Some(minted) = apply(spec, filled.as_ref().unwrap_or(auth))? {
         redactor.add(minted.expose());
     }
-    Ok(())
+    Ok(warning)
 }
 
 /// The auth that applies to a request: its own, else the nearest ancestor's (innermost folder
@@ -170,8 +174,7 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
         // Signed by the runner's `DigestSessions`, which keeps each block's challenge.
         "digest" => {}
         "hawk" => crate::auth::postman_hawk::apply(spec, auth),
-        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)
-            .map_err(|e| UnsupportedAuth { kind: e.0 })?,
+        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)?,
         other => {
             return Err(UnsupportedAuth {
                 kind: other.to_string(),

@@ -211,6 +211,10 @@ pub struct RunArgs {
     /// Dataset for --emulator (locations, groups, SKUs; see docs/emulator-data.md).
     #[arg(long = "emulator-data", value_name = "FILE", requires = "emulator")]
     pub emulator_data: Option<PathBuf>,
+    /// Fetch a new token for every `oauth2` block that can fetch one, even when it holds an
+    /// access token (by default a stored token is used, as Newman does).
+    #[arg(long = "oauth2-fetch")]
+    pub oauth2_fetch: bool,
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,

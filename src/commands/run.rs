@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::sf::{SfDefaults, login_for_run};
+use crate::auth::postman_oauth2::OAuth2Tokens;
 use crate::cli::{InputArgs, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
@@ -230,7 +231,11 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
-        oauth2_tokens: Default::default(),
+        oauth2_tokens: if args.oauth2_fetch {
+            OAuth2Tokens::always_fetching()
+        } else {
+            OAuth2Tokens::default()
+        },
     };
     Ok(PreparedRun {
         opts,
