@@ -13,14 +13,15 @@ use crate::http::spec::RequestSpec;
 use crate::secret::{Redactor, Secret};
 
 /// Auth types snapman applies itself.
-pub const SUPPORTED: [&str; 9] = [
-    "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk",
+pub const SUPPORTED: [&str; 12] = [
+    "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk", "awsv4",
+    "edgegrid", "asap",
 ];
 
 /// An auth block snapman cannot apply.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk)"
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk, awsv4, edgegrid, asap)"
 )]
 pub struct UnsupportedAuth {
     /// The type as written.
@@ -36,6 +37,9 @@ pub enum ApplyError {
     /// A `jwt` block that cannot be signed.
     #[error(transparent)]
     Jwt(#[from] JwtAuthError),
+    /// A block that could not sign: Newman sends the request unsigned, with this warning.
+    #[error("{0}")]
+    Unsigned(String),
     /// An `oauth1` block that cannot be signed.
     #[error(transparent)]
     OAuth1(#[from] crate::auth::postman_oauth1::OAuth1Error),
@@ -48,6 +52,7 @@ impl ApplyError {
             ApplyError::Unsupported(_) => "EAUTHUNSUPPORTED",
             ApplyError::Jwt(_) => "EAUTHJWT",
             ApplyError::OAuth1(_) => "EAUTHOAUTH1",
+            ApplyError::Unsigned(_) => "EAUTHUNSIGNED",
         }
     }
 }
@@ -67,8 +72,11 @@ pub async fn authorize(
         Ok(filled) => (filled, None),
         Err(e) => (None, Some(format!("oauth2 auth: token fetch failed: {e}"))),
     };
-    if let Some(minted) = apply(spec, filled.as_ref().unwrap_or(auth))? {
-        redactor.add(minted.expose());
+    match apply(spec, filled.as_ref().unwrap_or(auth)) {
+        Ok(Some(minted)) => redactor.add(minted.expose()),
+        Ok(None) => {}
+        Err(ApplyError::Unsigned(why)) => return Ok(Some(why)),
+        Err(e) => return Err(e),
     }
     Ok(warning)
 }
@@ -174,6 +182,13 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
         // Signed by the runner's `DigestSessions`, which keeps each block's challenge.
         "digest" => {}
         "hawk" => crate::auth::postman_hawk::apply(spec, auth),
+        "awsv4" => crate::auth::postman_awsv4::apply(spec, auth),
+        "edgegrid" => crate::auth::postman_edgegrid::apply(spec, auth),
+        "asap" => {
+            return crate::auth::postman_asap::apply(spec, auth)
+                .map(Some)
+                .map_err(|e| ApplyError::Unsigned(format!("runtime~asap.auth: {e}")));
+        }
         "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)?,
         other => {
             return Err(UnsupportedAuth {
@@ -281,8 +296,8 @@ mod tests {
     #[test]
     fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
         let mut s = RequestSpec::default();
-        let err = apply(&mut s, &auth(json!({"type": "awsv4"}))).unwrap_err();
-        assert!(err.to_string().contains("`awsv4`"));
+        let err = apply(&mut s, &auth(json!({"type": "ntlm"}))).unwrap_err();
+        assert!(err.to_string().contains("`ntlm`"));
         let noauth = auth(json!({"type": "noauth"}));
         let basic = auth(json!({"type": "basic"}));
         let inherit = auth(json!({"type": "inherit"}));

@@ -66,6 +66,7 @@ pub fn build(
         url,
         headers,
         body: None,
+        content_type_from_body: false,
         settings,
     };
     let prune =
@@ -91,6 +92,7 @@ fn set_content_type_if_missing(spec: &mut RequestSpec, value: &str) {
     if !spec.has_header("content-type") {
         spec.headers
             .push(("Content-Type".to_string(), value.to_string()));
+        spec.content_type_from_body = true;
     }
 }
 
@@ -181,6 +183,7 @@ fn build_body(
                 "Content-Type".to_string(),
                 format!("multipart/form-data; boundary={boundary}"),
             ));
+            spec.content_type_from_body = true;
             spec.body = Some(out);
         }
         Some("file") => {
@@ -255,7 +258,11 @@ fn set_form_content_type(spec: &mut RequestSpec) {
     match existing {
         Some((_, v)) if v.starts_with(FORM) => {}
         Some((_, v)) => *v = FORM.to_string(),
-        None => spec.headers.push(("Content-Type".to_string(), FORM.to_string())),
+        None => {
+            spec.headers
+                .push(("Content-Type".to_string(), FORM.to_string()));
+            spec.content_type_from_body = true;
+        }
     }
 }
 
