@@ -10,7 +10,11 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = snapman::cli::Cli::parse();
+    let (args, warnings) = snapman::cli::drop_foreign_reporter_options(std::env::args_os());
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let cli = snapman::cli::Cli::parse_from(args);
     let ctx = snapman::context::RunContext::from_process();
     ExitCode::from(snapman::commands::main_with(cli, &ctx))
 }

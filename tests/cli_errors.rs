@@ -106,7 +106,7 @@ fn check_lists_items_and_warns_without_sending() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = collection(json!([
         {"name": "F", "item": [{"name": "Uses vars", "request": {"method": "POST",
-            "url": "http://127.0.0.1:1/{{path}}?k={{defined}}", "auth": {"type": "awsv4", "awsv4": []}},
+            "url": "http://127.0.0.1:1/{{path}}?k={{defined}}", "auth": {"type": "ntlm", "ntlm": []}},
             "event": [{"listen": "test", "script": {"exec": ["pm.environment.set('fromScript', 1)"]}},
                       {"listen": "prerequest", "script": {"exec": ["let x = ;"]}}]}]},
         {"name": "Later", "request": "http://127.0.0.1:1/{{fromScript}}"}
@@ -137,7 +137,7 @@ fn check_lists_items_and_warns_without_sending() {
         "set by a script: {stdout}"
     );
     assert!(
-        stdout.contains("auth type `awsv4` is not supported"),
+        stdout.contains("auth type `ntlm` is not supported"),
         "{stdout}"
     );
     assert!(

@@ -5,7 +5,6 @@
 use base64::Engine;
 use serde_json::Value;
 
-use super::error::AuthError;
 use super::postman_jwt::{self, JwtAuthError};
 use super::postman_oauth2::OAuth2Tokens;
 use crate::collection::model::Auth;
@@ -14,14 +13,15 @@ use crate::http::spec::RequestSpec;
 use crate::secret::{Redactor, Secret};
 
 /// Auth types snapman applies itself.
-pub const SUPPORTED: [&str; 9] = [
-    "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk",
+pub const SUPPORTED: [&str; 12] = [
+    "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk", "awsv4",
+    "edgegrid", "asap",
 ];
 
 /// An auth block snapman cannot apply.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk)"
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk, awsv4, edgegrid, asap)"
 )]
 pub struct UnsupportedAuth {
     /// The type as written.
@@ -37,9 +37,12 @@ pub enum ApplyError {
     /// A `jwt` block that cannot be signed.
     #[error(transparent)]
     Jwt(#[from] JwtAuthError),
-    /// An `oauth2` token that could not be fetched.
-    #[error("oauth2 auth: {0}")]
-    OAuth2(#[from] AuthError),
+    /// A block that could not sign: Newman sends the request unsigned, with this warning.
+    #[error("{0}")]
+    Unsigned(String),
+    /// An `oauth1` block that cannot be signed.
+    #[error(transparent)]
+    OAuth1(#[from] crate::auth::postman_oauth1::OAuth1Error),
 }
 
 impl ApplyError {
@@ -48,25 +51,34 @@ impl ApplyError {
         match self {
             ApplyError::Unsupported(_) => "EAUTHUNSUPPORTED",
             ApplyError::Jwt(_) => "EAUTHJWT",
-            ApplyError::OAuth2(_) => "EAUTHOAUTH2",
+            ApplyError::OAuth1(_) => "EAUTHOAUTH1",
+            ApplyError::Unsigned(_) => "EAUTHUNSIGNED",
         }
     }
 }
 
 /// Applies an (already variable-resolved) auth block, fetching an `oauth2` token first when the
 /// block asks for one. Credentials met on the way (fetched tokens, signed JWTs) go to `redactor`.
+/// A token fetch that fails does not stop the request (Newman sends it with what the block
+/// holds); its error is returned as a warning.
 pub async fn authorize(
     spec: &mut RequestSpec,
     auth: &Auth,
     tokens: &OAuth2Tokens,
     client: &ClientOptions,
     redactor: &Redactor,
-) -> Result<(), ApplyError> {
-    let filled = tokens.fill(auth, client, redactor).await?;
-    if let Some(minted) = apply(spec, filled.as_ref().unwrap_or(auth))? {
-        redactor.add(minted.expose());
+) -> Result<Option<String>, ApplyError> {
+    let (filled, warning) = match tokens.fill(auth, client, redactor).await {
+        Ok(filled) => (filled, None),
+        Err(e) => (None, Some(format!("oauth2 auth: token fetch failed: {e}"))),
+    };
+    match apply(spec, filled.as_ref().unwrap_or(auth)) {
+        Ok(Some(minted)) => redactor.add(minted.expose()),
+        Ok(None) => {}
+        Err(ApplyError::Unsigned(why)) => return Ok(Some(why)),
+        Err(e) => return Err(e),
     }
-    Ok(())
+    Ok(warning)
 }
 
 /// The auth that applies to a request: its own, else the nearest ancestor's (innermost folder
@@ -170,8 +182,14 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
         // Signed by the runner's `DigestSessions`, which keeps each block's challenge.
         "digest" => {}
         "hawk" => crate::auth::postman_hawk::apply(spec, auth),
-        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)
-            .map_err(|e| UnsupportedAuth { kind: e.0 })?,
+        "awsv4" => crate::auth::postman_awsv4::apply(spec, auth),
+        "edgegrid" => crate::auth::postman_edgegrid::apply(spec, auth),
+        "asap" => {
+            return crate::auth::postman_asap::apply(spec, auth)
+                .map(Some)
+                .map_err(|e| ApplyError::Unsigned(format!("runtime~asap.auth: {e}")));
+        }
+        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)?,
         other => {
             return Err(UnsupportedAuth {
                 kind: other.to_string(),
@@ -278,8 +296,8 @@ mod tests {
     #[test]
     fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
         let mut s = RequestSpec::default();
-        let err = apply(&mut s, &auth(json!({"type": "awsv4"}))).unwrap_err();
-        assert!(err.to_string().contains("`awsv4`"));
+        let err = apply(&mut s, &auth(json!({"type": "ntlm"}))).unwrap_err();
+        assert!(err.to_string().contains("`ntlm`"));
         let noauth = auth(json!({"type": "noauth"}));
         let basic = auth(json!({"type": "basic"}));
         let inherit = auth(json!({"type": "inherit"}));

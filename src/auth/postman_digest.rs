@@ -96,13 +96,9 @@ fn challenge(response: &ReceivedResponse) -> Option<HashMap<String, String>> {
         "opaque".into(),
         fields.get("opaque").cloned().unwrap_or_default(),
     );
-    let qop = fields.get("qop").map_or("", String::as_str);
-    let chosen = qop
-        .split(',')
-        .map(str::trim)
-        .find(|q| q.eq_ignore_ascii_case("auth"))
-        .or_else(|| qop.split(',').map(str::trim).find(|q| !q.is_empty()))
-        .unwrap_or("");
+    // Kept as the server wrote it: postman-runtime signs with qop only when it is exactly
+    // `auth` or `auth-int`, so a list (`auth,auth-int`) or another token signs without it.
+    let chosen = fields.get("qop").map_or("", |q| q.trim());
     p.insert("qop".into(), chosen.to_string());
     if let Some(algorithm) = fields.get("algorithm") {
         p.insert("algorithm".into(), algorithm.clone());
@@ -147,15 +143,16 @@ fn header(p: &HashMap<String, String>, method: &str, uri: &str, body: &[u8]) -> 
     if algorithm.to_ascii_lowercase().ends_with("-sess") {
         ha1 = hash(format!("{ha1}:{nonce}:{cnonce}").as_bytes());
     }
-    let ha2 = if qop.eq_ignore_ascii_case("auth-int") {
+    let ha2 = if qop == "auth-int" {
         hash(format!("{method}:{uri}:{}", hash(body)).as_bytes())
     } else {
         hash(format!("{method}:{uri}").as_bytes())
     };
-    let response = if qop.is_empty() {
-        hash(format!("{ha1}:{nonce}:{ha2}").as_bytes())
-    } else {
+    let standard_qop = qop == "auth" || qop == "auth-int";
+    let response = if standard_qop {
         hash(format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}").as_bytes())
+    } else {
+        hash(format!("{ha1}:{nonce}:{ha2}").as_bytes())
     };
     let mut parts = vec![
         format!("username=\"{user}\""),
@@ -164,8 +161,10 @@ fn header(p: &HashMap<String, String>, method: &str, uri: &str, body: &[u8]) -> 
         format!("uri=\"{uri}\""),
         format!("algorithm=\"{algorithm}\""),
     ];
-    if !qop.is_empty() {
+    if standard_qop {
         parts.push(format!("qop={qop}"));
+    }
+    if standard_qop || algorithm == "MD5-sess" {
         parts.push(format!("nc={nc}"));
         parts.push(format!("cnonce=\"{cnonce}\""));
     }

@@ -1,7 +1,9 @@
 //! Postman `oauth1` auth, as postman-runtime's oauth1.js signs: the `oauth_*` protocol
 //! parameters plus the URL query and a urlencoded body go into the signature base string,
-//! signed with HMAC-SHA1/256/512 or PLAINTEXT, and the result is sent in the `Authorization`
-//! header or added to the query (or the urlencoded body).
+//! signed with HMAC-SHA1/256/512, RSA-SHA1/256/512 (PKCS#1 v1.5, as Node's `crypto.createSign`)
+//! or PLAINTEXT, and the result is sent in the `Authorization` header or added to the query (or
+//! the urlencoded body). A block without a consumer key (or without the secret or private key
+//! its method needs) signs nothing, as in postman-runtime.
 //!
 //! ```text
 //! Authorization: OAuth oauth_consumer_key="k",oauth_signature_method="HMAC-SHA1",
@@ -30,16 +32,36 @@ const OAUTH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// A signature method snapman cannot compute (the RSA ones).
+/// Why a block could not sign.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "oauth1 signature method `{0}` is not supported (supported: HMAC-SHA1, HMAC-SHA256, HMAC-SHA512, PLAINTEXT)"
-)]
-pub struct UnsupportedMethod(pub String);
+pub enum OAuth1Error {
+    /// A signature method snapman does not know.
+    #[error(
+        "oauth1 signature method `{0}` is not supported (supported: HMAC-SHA1/256/512, RSA-SHA1/256/512, PLAINTEXT)"
+    )]
+    UnsupportedMethod(String),
+    /// The RSA private key could not be read.
+    #[error("oauth1 {method}: invalid private key: {reason}")]
+    PrivateKey {
+        /// The signature method.
+        method: String,
+        /// Why (never the key itself).
+        reason: String,
+    },
+}
 
 /// Signs the request. The timestamp and nonce are generated when the block leaves them empty.
-pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), UnsupportedMethod> {
+pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<(), OAuth1Error> {
     let p = params(auth);
+    let rsa = get(&p, "signatureMethod")
+        .to_ascii_uppercase()
+        .starts_with("RSA");
+    if get(&p, "consumerKey").is_empty()
+        || (!rsa && get(&p, "consumerSecret").is_empty())
+        || (rsa && get(&p, "privateKey").is_empty())
+    {
+        return Ok(());
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -59,16 +81,22 @@ fn sign(
     p: &HashMap<String, String>,
     timestamp: &str,
     nonce: &str,
-) -> Result<(), UnsupportedMethod> {
+) -> Result<(), OAuth1Error> {
     let method = match get(p, "signatureMethod") {
         "" => "HMAC-SHA1".to_string(),
         m => m.to_ascii_uppercase(),
     };
     if !matches!(
         method.as_str(),
-        "HMAC-SHA1" | "HMAC-SHA256" | "HMAC-SHA512" | "PLAINTEXT"
+        "HMAC-SHA1"
+            | "HMAC-SHA256"
+            | "HMAC-SHA512"
+            | "RSA-SHA1"
+            | "RSA-SHA256"
+            | "RSA-SHA512"
+            | "PLAINTEXT"
     ) {
-        return Err(UnsupportedMethod(method));
+        return Err(OAuth1Error::UnsupportedMethod(method));
     }
     let form = is_urlencoded(spec);
     let mut protocol: Vec<(String, String)> = [
@@ -87,8 +115,8 @@ fn sign(
     if flag(p, "includeBodyHash") && !form && method != "PLAINTEXT" {
         let body = spec.body.clone().unwrap_or_default();
         let hash = match method.as_str() {
-            "HMAC-SHA256" => Sha256::digest(&body).to_vec(),
-            "HMAC-SHA512" => Sha512::digest(&body).to_vec(),
+            "HMAC-SHA256" | "RSA-SHA256" => Sha256::digest(&body).to_vec(),
+            "HMAC-SHA512" | "RSA-SHA512" => Sha512::digest(&body).to_vec(),
             _ => Sha1::digest(&body).to_vec(),
         };
         protocol.push(("oauth_body_hash".into(), STANDARD.encode(hash)));
@@ -103,6 +131,9 @@ fn sign(
     );
     let signature = if method == "PLAINTEXT" {
         key
+    } else if method.starts_with("RSA") {
+        let base = base_string(spec, &protocol, form);
+        rsa_base64(&method, get(p, "privateKey"), base.as_bytes())?
     } else {
         let base = base_string(spec, &protocol, form);
         hmac_base64(&method, key.as_bytes(), base.as_bytes())
@@ -113,7 +144,8 @@ fn sign(
         let raw = flag(p, "disableHeaderEncoding");
         let mut parts = Vec::new();
         let realm = get(p, "realm");
-        if !realm.is_empty() {
+        if !realm.trim().is_empty() {
+            let realm = if raw { realm.to_string() } else { encode(realm) };
             parts.push(format!("realm=\"{realm}\""));
         }
         parts.extend(protocol.iter().map(|(k, v)| {
@@ -147,6 +179,38 @@ fn sign(
         spec.url = url;
     }
     Ok(())
+}
+
+/// PKCS#1 v1.5 signature of `data` with the PEM key (PKCS#1 or PKCS#8, encrypted with
+/// `passphrase`-less keys only), base64, as Node's `crypto.createSign(method).sign(key)`.
+fn rsa_base64(method: &str, pem: &str, data: &[u8]) -> Result<String, OAuth1Error> {
+    use crate::auth::key::{KeySource, load_private_key};
+    use crate::secret::Secret;
+    let key = load_private_key(&KeySource::Pem(Secret::new(pem.to_string())), None).map_err(
+        |e| OAuth1Error::PrivateKey {
+            method: method.to_string(),
+            reason: e.to_string(),
+        },
+    )?;
+    let (scheme, hashed) = match method {
+        "RSA-SHA256" => (
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            Sha256::digest(data).to_vec(),
+        ),
+        "RSA-SHA512" => (
+            rsa::Pkcs1v15Sign::new::<Sha512>(),
+            Sha512::digest(data).to_vec(),
+        ),
+        _ => (rsa::Pkcs1v15Sign::new::<Sha1>(), Sha1::digest(data).to_vec()),
+    };
+    let signature = key
+        .rsa()
+        .sign(scheme, &hashed)
+        .map_err(|e| OAuth1Error::PrivateKey {
+            method: method.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(STANDARD.encode(signature))
 }
 
 fn is_urlencoded(spec: &RequestSpec) -> bool {

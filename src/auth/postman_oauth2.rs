@@ -32,6 +32,8 @@ struct Cached {
 #[derive(Clone, Debug, Default)]
 pub struct OAuth2Tokens {
     cache: Arc<tokio::sync::Mutex<HashMap<String, Cached>>>,
+    /// Fetch a token even when the block holds one (`--oauth2-fetch`).
+    always_fetch: bool,
 }
 
 /// The grant a block asks for, when snapman can fetch it.
@@ -44,8 +46,17 @@ enum Grant {
 }
 
 impl OAuth2Tokens {
+    /// Tokens that are fetched for every block that can fetch one, even when it holds a token.
+    pub fn always_fetching() -> Self {
+        OAuth2Tokens {
+            always_fetch: true,
+            ..OAuth2Tokens::default()
+        }
+    }
+
     /// For an `oauth2` block that needs a token fetched: a copy of it with `accessToken` set.
-    /// `None` when there is nothing to fetch (another type, a stored token, another grant).
+    /// `None` when there is nothing to fetch (another type, another grant, or a block that
+    /// holds a token, which is used as Newman uses it, unless fetching is forced).
     pub async fn fill(
         &self,
         auth: &Auth,
@@ -55,8 +66,7 @@ impl OAuth2Tokens {
         if auth.kind != "oauth2" {
             return Ok(None);
         }
-        let stored = text(auth.param("accessToken"));
-        if !stored.is_empty() && !stored.contains("{{") {
+        if !self.always_fetch && !text(auth.param("accessToken")).is_empty() {
             return Ok(None);
         }
         let url = text(auth.param("accessTokenUrl"));

@@ -34,6 +34,14 @@ pub fn flag(params: &HashMap<String, String>, key: &str) -> bool {
     get(params, key) == "true"
 }
 
+/// HMAC-SHA256 of `data` under `key` (any key length is valid for HMAC).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    Hmac::<sha2::Sha256>::new_from_slice(key)
+        .map(|m| m.chain_update(data).finalize().into_bytes().to_vec())
+        .unwrap_or_default()
+}
+
 /// `len` random ASCII letters and digits (nonces, client nonces).
 pub fn random_alnum(len: usize) -> String {
     rand::rng()

@@ -13,11 +13,73 @@ pub use sf::{DoctorArgs, EmulatorArgs, KeygenArgs, SfArgs, SfLoginArgs, TokenArg
 
 /// Run exported Postman collections as fast, snapshot-checked tests.
 #[derive(Debug, Parser)]
-#[command(name = "snapman", version, about, long_about = None)]
+#[command(name = "snapman", version, about, long_about = None, disable_version_flag = true)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+    /// Print the version (`-v` as in Newman; `-V` too).
+    #[arg(short = 'v', short_alias = 'V', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
+}
+
+/// The `--reporter-<name>-<option>` flags snapman implements; any other is accepted with a
+/// warning and ignored (Newman passes them to reporters snapman does not have).
+const REPORTER_OPTIONS: [&str; 10] = [
+    "json-export",
+    "junit-export",
+    "html-export",
+    "cli-no-summary",
+    "cli-no-failures",
+    "cli-no-assertions",
+    "cli-no-success-assertions",
+    "cli-no-console",
+    "cli-no-banner",
+    "cli-show-timestamps",
+];
+
+/// Removes `--reporter-<name>-<option> [value]` flags snapman does not implement from the
+/// command line, with a warning for each (a CI line written for Newman's reporters keeps
+/// working). A following argument that does not start with `-` is taken as the value, as
+/// Newman's parser does; `--` ends the scan.
+pub fn drop_foreign_reporter_options<I>(args: I) -> (Vec<std::ffi::OsString>, Vec<String>)
+where
+    I: IntoIterator<Item = std::ffi::OsString>,
+{
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut iter = args.into_iter().peekable();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--" {
+            out.push(arg);
+            out.extend(iter);
+            break;
+        }
+        let Some(option) = text.strip_prefix("--reporter-") else {
+            out.push(arg);
+            continue;
+        };
+        let (name, inline_value) = match option.split_once('=') {
+            Some((n, _)) => (n, true),
+            None => (option, false),
+        };
+        if REPORTER_OPTIONS.contains(&name) {
+            out.push(arg);
+            continue;
+        }
+        if !inline_value
+            && iter
+                .peek()
+                .is_some_and(|next| !next.to_string_lossy().starts_with('-'))
+        {
+            iter.next();
+        }
+        warnings.push(format!(
+            "--reporter-{name} is for a reporter or option snapman does not have; ignored"
+        ));
+    }
+    (out, warnings)
 }
 
 /// snapman's commands.
@@ -101,6 +163,33 @@ pub struct RunArgs {
     /// Where the html reporter writes (default: reports/snapman-run-report-<time>.html).
     #[arg(long = "reporter-html-export", value_name = "FILE")]
     pub reporter_html_export: Option<PathBuf>,
+    /// What the CLI reporter leaves out or adds (`--reporter-cli-*`, as in Newman).
+    #[command(flatten, next_help_heading = "CLI reporter")]
+    pub cli_reporter: CliReporterArgs,
+    /// Client certificate (PEM) for every TLS request.
+    #[arg(long = "ssl-client-cert", value_name = "FILE")]
+    pub ssl_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --ssl-client-cert.
+    #[arg(long = "ssl-client-key", value_name = "FILE")]
+    pub ssl_client_key: Option<PathBuf>,
+    /// Passphrase of an encrypted --ssl-client-key.
+    #[arg(long = "ssl-client-passphrase", value_name = "PASSPHRASE")]
+    pub ssl_client_passphrase: Option<String>,
+    /// JSON list of client certificates by host (`[{name, matches, cert: {src}, key: {src}, passphrase}]`), as Newman.
+    #[arg(long = "ssl-client-cert-list", value_name = "FILE")]
+    pub ssl_client_cert_list: Option<PathBuf>,
+    /// Extra trusted CA certificates (PEM, may hold several).
+    #[arg(long = "ssl-extra-ca-certs", value_name = "FILE")]
+    pub ssl_extra_ca_certs: Option<PathBuf>,
+    /// Start the run with the cookies of this tough-cookie JSON jar (as written by --export-cookie-jar).
+    #[arg(long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
+    /// Write the run's cookie jar (tough-cookie JSON, as Newman) to this file.
+    #[arg(long = "export-cookie-jar", value_name = "FILE")]
+    pub export_cookie_jar: Option<PathBuf>,
+    /// Refuse form-data and file bodies that read files outside the working directory.
+    #[arg(long = "no-insecure-file-read")]
+    pub no_insecure_file_read: bool,
     /// Colour: auto (terminal and no NO_COLOR), on, off.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -122,12 +211,42 @@ pub struct RunArgs {
     /// Dataset for --emulator (locations, groups, SKUs; see docs/emulator-data.md).
     #[arg(long = "emulator-data", value_name = "FILE", requires = "emulator")]
     pub emulator_data: Option<PathBuf>,
+    /// Fetch a new token for every `oauth2` block that can fetch one, even when it holds an
+    /// access token (by default a stored token is used, as Newman does).
+    #[arg(long = "oauth2-fetch")]
+    pub oauth2_fetch: bool,
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,
     /// Salesforce JWT bearer auth (`--sf-*`).
     #[command(flatten, next_help_heading = "Salesforce auth")]
     pub sf: SfArgs,
+}
+
+/// `--reporter-cli-*`: Newman's CLI reporter options.
+#[derive(Debug, Args, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CliReporterArgs {
+    /// No summary table after the run.
+    #[arg(long = "reporter-cli-no-summary")]
+    pub no_summary: bool,
+    /// No failure list after the run.
+    #[arg(long = "reporter-cli-no-failures")]
+    pub no_failures: bool,
+    /// No assertion lines.
+    #[arg(long = "reporter-cli-no-assertions")]
+    pub no_assertions: bool,
+    /// No lines for passed (or skipped) assertions.
+    #[arg(long = "reporter-cli-no-success-assertions")]
+    pub no_success_assertions: bool,
+    /// No console output of scripts.
+    #[arg(long = "reporter-cli-no-console")]
+    pub no_console: bool,
+    /// No banner line.
+    #[arg(long = "reporter-cli-no-banner")]
+    pub no_banner: bool,
+    /// A timestamp before each request and assertion line.
+    #[arg(long = "reporter-cli-show-timestamps")]
+    pub show_timestamps: bool,
 }
 
 /// Flags of `snapman check`.

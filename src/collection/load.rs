@@ -43,6 +43,8 @@ pub struct LoadedCollection {
     /// The file as parsed (the inner object when it was wrapped as `{"collection": {...}}`), for
     /// `--export-collection` fidelity checks.
     pub raw: Value,
+    /// Notes on the input that do not stop the run (e.g. an unknown schema version).
+    pub warnings: Vec<String>,
 }
 
 /// Reads and parses a collection file (v2.0 or v2.1; v1 is refused with advice).
@@ -77,8 +79,25 @@ pub fn parse_collection(text: &str, path: &Path) -> Result<LoadedCollection, Loa
     if !top.contains_key("info") && !top.contains_key("item") {
         return Err(not_a_collection(&file, text, path, "it has neither `info` nor `item`").into());
     }
+    let schema = top
+        .get("info")
+        .and_then(|i| i.get("schema"))
+        .and_then(Value::as_str);
+    let postman_schema = schema.filter(|s| is_postman_schema(s));
+    if !top.contains_key("item") && postman_schema.is_none() {
+        return Err(not_a_collection(&file, text, path, &lookalike(top)).into());
+    }
+    let mut warnings = Vec::new();
+    if let Some(s) = postman_schema
+        && !KNOWN_SCHEMAS.iter().any(|v| s.contains(v))
+    {
+        warnings.push(format!(
+            "{}: unknown collection schema version `{s}`; running it as v2.1",
+            path.display()
+        ));
+    }
     let raw = Value::Object(top.clone());
-    let version = SchemaVersion::from_schema(raw.pointer("/info/schema").and_then(Value::as_str));
+    let version = SchemaVersion::from_schema(schema);
     let prepared = prepare(top);
     let typed_from = prepared.as_ref().unwrap_or(&raw);
     let collection = deserialize_at::<Collection>(typed_from, &prefix, &file, text, path)?;
@@ -87,7 +106,48 @@ pub fn parse_collection(text: &str, path: &Path) -> Result<LoadedCollection, Loa
         version,
         collection,
         raw,
+        warnings,
     })
+}
+
+/// Collection format versions Newman 6 knows.
+const KNOWN_SCHEMAS: [&str; 2] = ["/collection/v2.0.0/", "/collection/v2.1.0/"];
+
+/// True for a Postman collection schema URL (`schema.getpostman.com` or `schema.postman.com`).
+fn is_postman_schema(schema: &str) -> bool {
+    let lower = schema.to_ascii_lowercase();
+    (lower.contains("schema.getpostman.com") || lower.contains("schema.postman.com"))
+        && lower.contains("/collection/")
+}
+
+/// Why a JSON object with no `item` list and no Postman schema is not a collection: what it
+/// looks like, and what to do with it.
+fn lookalike(top: &Map<String, Value>) -> String {
+    let has = |k: &str| top.contains_key(k);
+    if has("openapi") || has("swagger") {
+        "it looks like an OpenAPI/Swagger document (it has `openapi`/`swagger`); import it into \
+         Postman (or convert it with openapi-to-postmanv2) and export the collection as v2.1"
+            .to_string()
+    } else if has("_type") && (has("__export_format") || has("resources")) {
+        "it looks like an Insomnia export; import it into Postman and export the collection \
+         as v2.1"
+            .to_string()
+    } else if top
+        .get("log")
+        .is_some_and(|l| l.get("entries").is_some_and(Value::is_array))
+    {
+        "it looks like a HAR file (it has `log.entries`); import it into Postman and export \
+         the collection as v2.1"
+            .to_string()
+    } else if has("values") || top.get("info").is_some_and(|i| i.get("values").is_some()) {
+        "it looks like an environment or globals file (it has `values`); pass those with \
+         -e/--environment or -g/--globals"
+            .to_string()
+    } else {
+        "it has no `item` list and its `info.schema` is not a Postman collection schema URL; \
+         export the collection from Postman as v2.1"
+            .to_string()
+    }
 }
 
 /// Reads an environment or globals file. `expected_scope` is `"environment"` or `"globals"`.

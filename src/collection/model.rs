@@ -286,10 +286,10 @@ pub struct Body {
     pub raw: Option<String>,
     /// URL-encoded form parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub urlencoded: Option<Vec<FormParam>>,
+    pub urlencoded: Option<FormList>,
     /// Multipart form parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub formdata: Option<Vec<FormParam>>,
+    pub formdata: Option<FormList>,
     /// `{src, content}` of a file body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<Value>,
@@ -305,6 +305,39 @@ pub struct Body {
     /// Everything else, kept for round trips.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `urlencoded` or `formdata` as written: the usual list, or a string (`a=1&b=2`, or empty),
+/// which Newman accepts too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FormList {
+    /// The usual list form.
+    List(Vec<FormParam>),
+    /// A query-string form.
+    Text(String),
+}
+
+impl FormList {
+    /// The parameters; the string form is split at `&` and `=` as the SDK's `QueryParam.parse`
+    /// does (values kept as written, empty pieces dropped).
+    pub fn params(&self) -> Vec<FormParam> {
+        match self {
+            FormList::List(list) => list.clone(),
+            FormList::Text(text) => text
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    FormParam {
+                        key: key.to_string(),
+                        value: Some(Value::String(value.to_string())),
+                        ..FormParam::default()
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One urlencoded or formdata parameter.
@@ -386,13 +419,33 @@ pub struct Event {
     pub listen: String,
     /// The script.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<Script>,
+    pub script: Option<ScriptField>,
     /// Disabled events are skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// Everything else (id, ...), kept for round trips.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `script` as written: an object, or the source as a bare string (which Newman accepts).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScriptField {
+    /// The source itself.
+    Source(String),
+    /// The usual `{exec, type, ...}` object.
+    Full(Script),
+}
+
+impl ScriptField {
+    /// The source as one string, lines joined with newlines.
+    pub fn source(&self) -> String {
+        match self {
+            ScriptField::Source(s) => s.clone(),
+            ScriptField::Full(script) => script.source(),
+        }
+    }
 }
 
 /// A script body.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::sf::{SfDefaults, login_for_run};
+use crate::auth::postman_oauth2::OAuth2Tokens;
 use crate::cli::{InputArgs, RunArgs};
 use crate::collection::data::load_data_file;
 use crate::collection::load::{LoadedCollection, load_collection, load_variable_file};
@@ -67,8 +68,12 @@ pub(super) fn load_inputs(
     ctx: &RunContext,
     mode: EnabledMode,
 ) -> Result<Inputs, Error> {
+    let loaded = load_collection(&ctx.resolve(&args.collection))?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(Inputs {
-        loaded: load_collection(&ctx.resolve(&args.collection))?,
+        loaded,
         environment: load_scope(
             ctx,
             args.environment.as_deref(),
@@ -226,7 +231,11 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
-        oauth2_tokens: Default::default(),
+        oauth2_tokens: if args.oauth2_fetch {
+            OAuth2Tokens::always_fetching()
+        } else {
+            OAuth2Tokens::default()
+        },
     };
     Ok(PreparedRun {
         opts,
@@ -254,7 +263,8 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         .build()
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
     let mut observer = CliObserver {
-        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone()),
+        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone())
+            .with_sections(args.cli_reporter),
     };
     if show_cli {
         observer.reporter.run_started(&loaded.collection.info.name);

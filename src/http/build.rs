@@ -1,45 +1,33 @@
 //! Turns a resolved Postman request into a `RequestSpec`: URL, headers and every body mode, with
 //! the Content-Type rules of postman-runtime's body builder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use crate::collection::model::{Body, FormParam, Request};
+use crate::collection::model::{Body, FormList, FormParam, Request};
 use crate::http::spec::{ProtocolSettings, RequestSpec};
 use crate::http::url;
 
 /// Methods whose body Postman drops unless `disableBodyPruning` is set.
 const METHODS_WITHOUT_BODY: [&str; 5] = ["GET", "HEAD", "COPY", "PURGE", "UNLOCK"];
 
-/// What Node's `querystring.escape` leaves alone, which postman-runtime uses for urlencoded bodies.
+/// What postman-runtime leaves unencoded in urlencoded bodies: letters, digits and `-_.~`
+/// (`! ' ( ) *` are encoded, unlike Node's `querystring.escape`).
 const FORM_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
+    .remove(b'~');
 
 /// A request that could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    /// The request has no URL.
-    #[error("request has no URL")]
+    /// The request has no URL (Newman's wording).
+    #[error("request url is empty")]
     NoUrl,
-    /// A file body could not be read.
-    #[error("failed to read body file {path}: {source}")]
-    BodyFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
 }
 
 /// Non-fatal notes produced while building (Newman prints them as console warnings).
@@ -78,6 +66,7 @@ pub fn build(
         url,
         headers,
         body: None,
+        content_type_from_body: false,
         settings,
     };
     let prune =
@@ -103,6 +92,7 @@ fn set_content_type_if_missing(spec: &mut RequestSpec, value: &str) {
     if !spec.has_header("content-type") {
         spec.headers
             .push(("Content-Type".to_string(), value.to_string()));
+        spec.content_type_from_body = true;
     }
 }
 
@@ -139,7 +129,12 @@ fn build_body(
             spec.body = Some(text.into_bytes());
         }
         Some("urlencoded") => {
-            let params = enabled(body.urlencoded.as_deref());
+            let params = body
+                .urlencoded
+                .as_ref()
+                .map(FormList::params)
+                .unwrap_or_default();
+            let params = enabled(&params);
             if params.is_empty() {
                 return Ok(());
             }
@@ -153,12 +148,21 @@ fn build_body(
                     )
                 })
                 .collect();
-            set_content_type_if_missing(spec, "application/x-www-form-urlencoded");
+            set_form_content_type(spec);
             spec.body = Some(encoded.join("&").into_bytes());
         }
         Some("formdata") => {
-            let params = enabled(body.formdata.as_deref());
-            if params.is_empty() {
+            // A string in place of the list is what the SDK reads as no parameters at all.
+            let params = match &body.formdata {
+                Some(FormList::List(list)) => enabled(list),
+                _ => Vec::new(),
+            };
+            let parts: Vec<Part> = params
+                .into_iter()
+                .flat_map(|p| form_parts(p, working_dir, warnings))
+                .collect();
+            // No part left (every file unreadable): nothing is sent, the user's headers stay.
+            if parts.is_empty() {
                 return Ok(());
             }
             let boundary = format!(
@@ -166,14 +170,12 @@ fn build_body(
                 &uuid::Uuid::new_v4().as_u128().to_string()[..24]
             );
             let mut out = Vec::new();
-            for p in params {
-                for part in form_parts(p, working_dir, warnings) {
-                    out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-                    out.extend_from_slice(part.head.as_bytes());
-                    out.extend_from_slice(b"\r\n");
-                    out.extend_from_slice(&part.content);
-                    out.extend_from_slice(b"\r\n");
-                }
+            for part in parts {
+                out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+                out.extend_from_slice(part.head.as_bytes());
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(&part.content);
+                out.extend_from_slice(b"\r\n");
             }
             out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
             spec.remove_header("content-type");
@@ -181,6 +183,7 @@ fn build_body(
                 "Content-Type".to_string(),
                 format!("multipart/form-data; boundary={boundary}"),
             ));
+            spec.content_type_from_body = true;
             spec.body = Some(out);
         }
         Some("file") => {
@@ -190,10 +193,14 @@ fn build_body(
                 .and_then(|f| f.get("src"))
                 .and_then(Value::as_str);
             if let Some(src) = src.filter(|s| !s.is_empty()) {
-                let path = working_dir.join(src);
-                let bytes =
-                    std::fs::read(&path).map_err(|source| BuildError::BodyFile { path, source })?;
-                spec.body = Some(bytes);
+                // Newman sends an unreadable file as an empty body, with a warning.
+                match std::fs::read(working_dir.join(src)) {
+                    Ok(bytes) => spec.body = Some(bytes),
+                    Err(e) => warnings.push(format!(
+                        "Binary file load error: \"{src}\", {}",
+                        io_reason(&e)
+                    )),
+                }
             } else if let Some(content) = body
                 .file
                 .as_ref()
@@ -239,9 +246,37 @@ fn header_is_json(spec: &RequestSpec) -> bool {
     })
 }
 
-fn enabled(params: Option<&[FormParam]>) -> Vec<&FormParam> {
+/// Sets the urlencoded Content-Type as postman-request's `form` does: a header that already
+/// names it is kept, any other Content-Type (even `application/json`) gets its value replaced,
+/// keeping the name as the user spelled it.
+fn set_form_content_type(spec: &mut RequestSpec) {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let existing = spec
+        .headers
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    match existing {
+        Some((_, v)) if v.starts_with(FORM) => {}
+        Some((_, v)) => *v = FORM.to_string(),
+        None => {
+            spec.headers
+                .push(("Content-Type".to_string(), FORM.to_string()));
+            spec.content_type_from_body = true;
+        }
+    }
+}
+
+/// Node's wording for the usual file errors, as Newman prints them.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn enabled(params: &[FormParam]) -> Vec<&FormParam> {
     params
-        .unwrap_or_default()
         .iter()
         .filter(|p| p.disabled != Some(true))
         .collect()
@@ -295,7 +330,7 @@ fn form_parts(p: &FormParam, working_dir: &Path, warnings: &mut Warnings) -> Vec
         }
     };
     if sources.is_empty() {
-        if let Some(Value::String(b64)) = &p.value
+        if let Some(Value::String(b64)) = p.value.as_ref().filter(|v| v.as_str() != Some(""))
             && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64)
         {
             let file_name = p
@@ -305,12 +340,17 @@ fn form_parts(p: &FormParam, working_dir: &Path, warnings: &mut Warnings) -> Vec
                 .unwrap_or("file");
             return vec![file_part(file_name, bytes)];
         }
+        // No file chosen: Newman sends the part with an empty file name and no content.
         warnings.push(format!(
-            "form param `{}`: file missing, part not sent",
+            "Form param `{}`, file load error: missing file source",
             p.key
         ));
-        return Vec::new();
+        return vec![Part {
+            head: format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"\"\r\n"),
+            content: Vec::new(),
+        }];
     }
+    // A file that cannot be read is left out (with a warning), as Newman does.
     sources
         .iter()
         .filter_map(|src| {
@@ -325,9 +365,9 @@ fn form_parts(p: &FormParam, working_dir: &Path, warnings: &mut Warnings) -> Vec
                 }
                 Err(e) => {
                     warnings.push(format!(
-                        "form param `{}`: cannot read file {}: {e}; part not sent",
+                        "Form param `{}`, file load error: \"{src}\", {}",
                         p.key,
-                        path.display()
+                        io_reason(&e)
                     ));
                     None
                 }
@@ -449,7 +489,7 @@ mod tests {
     }
 
     #[test]
-    fn urlencoded_like_node_querystring() {
+    fn urlencoded_like_postman_runtime() {
         let s = spec(
             json!({"method": "POST", "url": "h", "body": {"mode": "urlencoded", "urlencoded": [
             {"key": "a b", "value": "x&y=z!*'()"}, {"key": "off", "value": "1", "disabled": true},
@@ -457,7 +497,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(s.body.unwrap()).unwrap(),
-            "a%20b=x%26y%3Dz!*'()&a%20b=2"
+            "a%20b=x%26y%3Dz%21%2A%27%28%29&a%20b=2"
         );
         assert!(s.headers.contains(&(
             "Content-Type".into(),
@@ -503,6 +543,7 @@ mod tests {
         assert!(body.contains("name=\"t\"\r\n\r\nv\r\n"), "{body}");
         assert!(!body.contains("name=\"f\""));
         assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("no such file"), "{warnings:?}");
     }
 
     #[test]

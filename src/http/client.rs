@@ -127,6 +127,39 @@ impl HttpClient {
             .collect()
     }
 
+    /// A request that sets its own `Cookie` header gets the jar's cookies for its URL appended
+    /// (`manual=m1; c1=v1; c2=v2`, as Newman sends them); reqwest adds the jar only when the
+    /// request has no `Cookie` header.
+    fn merge_jar_cookies(&self, spec: &mut RequestSpec) {
+        if spec.settings.disable_cookies {
+            return;
+        }
+        let Some(index) = spec
+            .headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        else {
+            return;
+        };
+        let jar: Vec<String> = self
+            .cookies_for(&spec.url)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if jar.is_empty() {
+            return;
+        }
+        let manual = &mut spec.headers[index].1;
+        let mut merged = manual.trim_end().trim_end_matches(';').to_string();
+        for pair in jar {
+            if !merged.is_empty() {
+                merged.push_str("; ");
+            }
+            merged.push_str(&pair);
+        }
+        *manual = merged;
+    }
+
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
         let set = if spec.settings.disable_cookies {
             &self.without_cookies
@@ -144,6 +177,7 @@ impl HttpClient {
         let started = Instant::now();
         let mut hops = 0usize;
         loop {
+            self.merge_jar_cookies(&mut current);
             let sent = SentRequest {
                 method: current.method.clone(),
                 url: current.url.clone(),
@@ -305,32 +339,81 @@ fn next_hop(prev: &RequestSpec, code: u16, location: &str, user_referer: bool) -
     next
 }
 
-/// A reqwest error as Newman would name it.
+/// A reqwest error as Newman would name it, classified from the error's type and the types in
+/// its source chain (never from message text, which holds the URL).
 fn request_error(e: reqwest::Error) -> RequestError {
-    let chain = error_chain(&e);
-    let lower = chain.to_ascii_lowercase();
     let code = if e.is_timeout() {
         "ETIMEDOUT"
-    } else if lower.contains("connection refused") {
-        "ECONNREFUSED"
-    } else if lower.contains("dns error")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
-    {
-        "ENOTFOUND"
-    } else if lower.contains("certificate") || lower.contains("tls") {
-        "ERR_TLS_CERT"
-    } else if lower.contains("connection reset") {
-        "ECONNRESET"
-    } else if e.is_connect() {
-        "ECONNFAILED"
     } else {
-        "EREQUEST"
+        classify_chain(&e).unwrap_or(if e.is_connect() {
+            "ECONNFAILED"
+        } else {
+            "EREQUEST"
+        })
     };
     RequestError {
         code: code.to_string(),
-        message: chain,
+        message: error_chain(&e),
     }
+}
+
+/// The Node-style code of the first error in the chain whose type says what went wrong.
+fn classify_chain(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(code) = classify_one(err) {
+            return Some(code);
+        }
+        // `io::Error::source` skips the error it wraps, so look inside it explicitly.
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && let Some(code) = classify_chain(inner)
+        {
+            return Some(code);
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// The code for one error by its type: TLS errors from rustls, socket errors by `io::ErrorKind`,
+/// and hyper-util's resolver failure (its fixed `dns error` wrapper, which holds no URL).
+fn classify_one(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use tokio_rustls::rustls::{CertificateError, Error as TlsError};
+    if let Some(tls) = err.downcast_ref::<TlsError>() {
+        return Some(match tls {
+            TlsError::InvalidCertificate(CertificateError::Expired) => "CERT_HAS_EXPIRED",
+            TlsError::InvalidCertificate(CertificateError::NotValidForName)
+            | TlsError::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
+                "ERR_TLS_CERT_ALTNAME_INVALID"
+            }
+            TlsError::InvalidCertificate(_) => "ERR_TLS_CERT",
+            _ => "ERR_TLS",
+        });
+    }
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind;
+        return match io.kind() {
+            ErrorKind::ConnectionRefused => Some("ECONNREFUSED"),
+            ErrorKind::ConnectionReset => Some("ECONNRESET"),
+            ErrorKind::ConnectionAborted => Some("ECONNABORTED"),
+            ErrorKind::TimedOut => Some("ETIMEDOUT"),
+            ErrorKind::AddrNotAvailable => Some("EADDRNOTAVAIL"),
+            ErrorKind::UnexpectedEof => Some("ECONNRESET"),
+            _ => None,
+        };
+    }
+    if let Some(hyper) = err.downcast_ref::<hyper::Error>()
+        && (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+    {
+        return Some("ECONNRESET");
+    }
+    // hyper-util's `ConnectError` is private; its message is a fixed string naming the stage.
+    if err.source().is_some() && err.to_string() == "dns error" {
+        return Some("ENOTFOUND");
+    }
+    None
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -15,6 +15,9 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// Body bytes, when any.
     pub body: Option<Vec<u8>>,
+    /// The `Content-Type` header was added by the body builder, not written by the user
+    /// (postman-runtime adds it after auth has signed, so signatures leave it out).
+    pub content_type_from_body: bool,
     /// Protocol settings from `protocolProfileBehavior` and the run options.
     pub settings: ProtocolSettings,
 }

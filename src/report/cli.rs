@@ -21,6 +21,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::cli::CliReporterArgs;
 use crate::http::call::{ReceivedResponse, SentRequest};
 use crate::report::context::{
     Failure, FailureKind, ResponseStats, execution_failures, millis, run_duration, run_failures,
@@ -101,6 +102,8 @@ pub struct CliReporter<W: Write> {
     folder: Option<Vec<String>>,
     /// Failures numbered so far.
     failures: usize,
+    /// Newman's `--reporter-cli-*` options.
+    sections: CliReporterArgs,
 }
 
 impl<W: Write> CliReporter<W> {
@@ -113,7 +116,29 @@ impl<W: Write> CliReporter<W> {
             symbols: if opts.unicode { UNICODE } else { ASCII },
             folder: None,
             failures: 0,
+            sections: CliReporterArgs::default(),
         }
+    }
+
+    /// Applies Newman's `--reporter-cli-*` options (parts left out, timestamps added).
+    pub fn with_sections(mut self, sections: CliReporterArgs) -> Self {
+        self.sections = sections;
+        self
+    }
+
+    /// `[11/30/2026, 10:05:03 AM] ` (Node's `toLocaleString`) with `--reporter-cli-show-timestamps`.
+    fn timestamp(&self, time_only: bool) -> String {
+        if !self.sections.show_timestamps {
+            return String::new();
+        }
+        let now = chrono::Local::now();
+        let text = if time_only {
+            now.format("[%-I:%M:%S %p]")
+        } else {
+            now.format("[%-m/%-d/%Y, %-I:%M:%S %p]")
+        };
+        let grey = Style::new().fg_color(Some(AnsiColor::BrightBlack.into()));
+        format!("{} ", self.paint(grey, &text.to_string()))
     }
 
     /// The writer back, for tests that print into a buffer.
@@ -123,8 +148,10 @@ impl<W: Write> CliReporter<W> {
 
     /// Banner and collection name.
     pub fn run_started(&mut self, collection_name: &str) {
-        self.line("snapman");
-        self.line("");
+        if !self.sections.no_banner {
+            self.line("snapman");
+            self.line("");
+        }
         self.line(collection_name);
     }
 
@@ -182,10 +209,21 @@ impl<W: Write> CliReporter<W> {
                 self.response_details(r);
             }
         }
-        self.console(e);
+        if !self.sections.no_console {
+            self.console(e);
+        }
         for a in &e.assertions {
-            let text = if a.error.is_some() {
+            let failed = a.error.is_some();
+            if failed {
                 self.failures += 1;
+            }
+            let hidden = self.sections.no_assertions
+                || (self.sections.no_success_assertions && !failed);
+            if hidden {
+                continue;
+            }
+            let stamp = self.timestamp(true);
+            let text = if failed {
                 let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
                 format!(
                     "  {}",
@@ -198,7 +236,7 @@ impl<W: Write> CliReporter<W> {
                 let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
                 format!("  {} {}", self.paint(green, s.ok), a.name)
             };
-            self.line(&text);
+            self.line(&format!("{stamp}{text}"));
         }
         for f in failures.iter().filter(is_script("test")) {
             self.error_line(f);
@@ -208,10 +246,12 @@ impl<W: Write> CliReporter<W> {
     /// The summary table, timings, the numbered failure list, and notes on scripts not run and
     /// on a run error.
     pub fn run_finished(&mut self, summary: &RunSummary) {
-        self.line("");
-        self.summary_table(summary);
+        if !self.sections.no_summary {
+            self.line("");
+            self.summary_table(summary);
+        }
         let failures = run_failures(summary);
-        if !failures.is_empty() {
+        if !failures.is_empty() && !self.sections.no_failures {
             self.line("");
             self.failure_list(summary, &failures);
         }
@@ -272,7 +312,8 @@ impl<W: Write> CliReporter<W> {
             (None, None) => String::new(),
         };
         let head = self.paint(grey, &format!("{} {}", r.method, r.url));
-        self.line(format!("  {head} {outcome}").trim_end());
+        let stamp = self.timestamp(false);
+        self.line(format!("  {stamp}{head} {outcome}").trim_end());
     }
 
     fn request_details(&mut self, r: &SentRequest) {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::collection::model::{Auth, Collection, Event, Item, Request};
+use crate::collection::model::{Auth, Collection, Event, Item, Request, RequestField};
 
 /// One runnable request item with everything it inherits.
 #[derive(Debug, Clone)]
@@ -100,7 +100,16 @@ fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
                 protocol,
             };
             walk(children, &next, out);
-        } else if let Some(request) = &item.request {
+        } else {
+            // An item without a request runs as Newman runs it: a GET with no URL, which ends
+            // in a request error in the report instead of being skipped.
+            let request = item.request.as_ref().map_or_else(
+                || Request {
+                    method: Some("GET".into()),
+                    ..Request::default()
+                },
+                RequestField::to_request,
+            );
             out.push(PlannedItem {
                 id: item
                     .id
@@ -108,7 +117,7 @@ fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
                     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 name: item.name.clone(),
                 folder_path: inherited.folders.clone(),
-                request: request.to_request(),
+                request,
                 ancestor_auth: inherited.auth.clone(),
                 prerequest,
                 test,

@@ -418,7 +418,7 @@ async fn send_item(
         for secret in postman_auth::secrets(auth) {
             opts.redactor.add(&secret);
         }
-        if let Err(e) = postman_auth::authorize(
+        match postman_auth::authorize(
             &mut spec,
             auth,
             &opts.oauth2_tokens,
@@ -427,11 +427,17 @@ async fn send_item(
         )
         .await
         {
-            execution.request_error = Some(RequestError {
-                code: e.code().into(),
-                message: format!("{}: {e}", item.path_display()),
-            });
-            return false;
+            Ok(warning) => execution.console.extend(warning.map(|text| ConsoleLine {
+                level: "warn".into(),
+                text,
+            })),
+            Err(e) => {
+                execution.request_error = Some(RequestError {
+                    code: e.code().into(),
+                    message: format!("{}: {e}", item.path_display()),
+                });
+                return false;
+            }
         }
         // The credential as sent (e.g. base64 of `user:password`) is a secret too.
         if let Some((_, value)) = spec
