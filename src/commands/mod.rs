@@ -29,7 +29,9 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Error messages are outputs too: whatever secret the run knew is masked.
+            let message = crate::secret::Redactor::global().redact(&e.to_string());
+            eprintln!("error: {message}");
             e.exit_code()
         }
     }

@@ -90,17 +90,6 @@ pub(super) fn load_inputs(
     })
 }
 
-/// Registers every value of `secret`-typed variables with the redactor.
-fn register_secrets(redactor: &Redactor, scope: &VariableScope) {
-    for v in &scope.values {
-        if v.kind.as_deref() == Some("secret")
-            && let Some(Value::String(s)) = &v.value
-        {
-            redactor.add(s);
-        }
-    }
-}
-
 /// Prints live progress through the CLI reporter.
 struct CliObserver<W: std::io::Write> {
     reporter: CliReporter<W>,
@@ -170,9 +159,20 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         globals,
         data,
     } = load_inputs(&args.input, ctx, mode)?;
-    let redactor = Redactor::new();
-    register_secrets(&redactor, &environment);
-    register_secrets(&redactor, &globals);
+    let redactor = Redactor::global().clone();
+    redactor.add_secret_names(args.secret_names.iter().map(String::as_str));
+    if args.show_secrets || args.force_show_secrets {
+        if ctx.var("CI").is_some_and(|v| v != "false" && v != "0") && !args.force_show_secrets {
+            return Err(Error::Usage(
+                "--show-secrets is refused when CI is set (outputs of CI runs are kept and \
+                 shared); use --force-show-secrets to override"
+                    .into(),
+            ));
+        }
+        redactor.set_masking(false);
+    }
+    crate::runner::learn::learn_scope(&redactor, &environment);
+    crate::runner::learn::learn_scope(&redactor, &globals);
     let emulator = if args.emulator {
         let options = FullOptions {
             data: args.emulator_data.as_deref().map(|p| ctx.resolve(p)),
@@ -301,6 +301,7 @@ fn write_outputs(
     }
     let collection_json = serde_json::to_value(&collection)
         .map_err(|e| Error::Input(format!("failed to serialise the collection: {e}")))?;
+    let collection_export = collection_export(&loaded.raw, using);
     let report_ctx = ReportContext {
         summary,
         collection: &collection_json,
@@ -335,16 +336,55 @@ fn write_outputs(
     let exports = [
         (&args.export_environment, &environment),
         (&args.export_globals, &globals),
-        (&args.export_collection, &collection_json),
+        (&args.export_collection, &collection_export),
     ];
     for (path, value) in exports {
         if let Some(path) = path {
-            let text = serde_json::to_string_pretty(value)
+            // Exports are the user's data, written as the run left them (never masked), except
+            // the credentials snapman minted itself, which only --export-secrets writes.
+            let mut value = value.clone();
+            if !args.export_secrets {
+                blank_minted(&mut value, redactor);
+            }
+            let text = serde_json::to_string_pretty(&value)
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
-            // Exports are outputs too: credentials (tokens, keys, secret variables) are masked.
-            let text = redactor.redact(&text);
             crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
         }
     }
     Ok(())
+}
+
+/// Empties every string in `value` that is a credential snapman minted (keys, types and every
+/// other value stay as they are).
+fn blank_minted(value: &mut Value, redactor: &Redactor) {
+    match value {
+        Value::String(s) if redactor.is_minted(s) => s.clear(),
+        Value::Array(items) => items.iter_mut().for_each(|v| blank_minted(v, redactor)),
+        Value::Object(map) => map.values_mut().for_each(|v| blank_minted(v, redactor)),
+        _ => {}
+    }
+}
+
+/// What Newman 6 writes for `--export-collection`: the collection as it was loaded (its
+/// collection variables as defined, not as scripts left them: Newman exports the definition),
+/// with Newman's export stamps added at the top level.
+fn collection_export(raw: &Value, using: &str) -> Value {
+    let mut out = raw.clone();
+    if let Value::Object(map) = &mut out {
+        map.entry("name")
+            .or_insert_with(|| Value::String("collection".into()));
+        map.insert(
+            "_postman_variable_scope".into(),
+            Value::String("collection".into()),
+        );
+        map.insert(
+            "_postman_exported_at".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        map.insert(
+            "_postman_exported_using".into(),
+            Value::String(using.into()),
+        );
+    }
+    out
 }

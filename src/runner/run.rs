@@ -17,6 +17,7 @@ use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::http::{build, url};
+use crate::runner::learn;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::reauth;
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
@@ -106,6 +107,10 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         environment: opts.environment.clone(),
         ..Scopes::default()
     };
+    learn::learn_scopes(&opts.redactor, &scopes);
+    for row in &opts.data {
+        learn::learn_row(&opts.redactor, row);
+    }
     let started = SystemTime::now();
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut executions = Vec::new();
@@ -160,6 +165,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 },
                 None => step.await,
             };
+            learn::learn_execution(&opts.redactor, &execution, &scopes);
             observer.execution_finished(&execution);
             let failed = execution.failed();
             // Newman's summary lists an item whose request was replayed (digest) once per

@@ -274,6 +274,13 @@ fn send_request(
         });
     }
     let side = side.as_ref().ok_or("no side runtime")?;
+    // Credentials a script sends (a token request's client secret) are secrets too.
+    let redactor = crate::secret::Redactor::global();
+    redactor.learn_url(&spec.url);
+    redactor.learn_headers(spec.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(body) = &spec.body {
+        redactor.learn_body(body);
+    }
     let (tx, rx) = mpsc::channel();
     let client = std::sync::Arc::clone(&side.client);
     side.runtime.spawn(async move {
@@ -281,7 +288,11 @@ fn send_request(
         let _ = tx.send(outcome.response);
     });
     match rx.recv() {
-        Ok(Ok(r)) => Ok(to_script_response(&r)),
+        Ok(Ok(r)) => {
+            // A token fetched by a script is a secret wherever it later appears.
+            crate::secret::Redactor::global().learn_body(&r.body);
+            Ok(to_script_response(&r))
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("pm.sendRequest was interrupted".to_string()),
     }
