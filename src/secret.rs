@@ -300,7 +300,8 @@ impl Redactor {
     }
 
     /// Masks every string (and number) value of a JSON document in place; keys keep their
-    /// names (see [`Redactor::redact_key`]) and the structure stays as it is.
+    /// names (see [`Redactor::redact_key`]), as do the `key` fields of Postman's key/value
+    /// lists, and the structure stays as it is.
     pub fn redact_json(&self, value: &mut Value) {
         match value {
             Value::String(s) => {
@@ -325,7 +326,18 @@ impl Redactor {
                         map.insert(self.redact_key(&k).into_owned(), v);
                     }
                 }
-                map.values_mut().for_each(|v| self.redact_json(v));
+                for (k, v) in map.iter_mut() {
+                    match v {
+                        // Postman's `{key, value}` lists (variables, headers, query, form):
+                        // a `key` is a name, kept like an object key.
+                        Value::String(name) if k == "key" => {
+                            if let Cow::Owned(masked) = self.redact_key(name) {
+                                *name = masked;
+                            }
+                        }
+                        _ => self.redact_json(v),
+                    }
+                }
             }
             Value::Bool(_) | Value::Null => {}
         }
@@ -580,7 +592,8 @@ mod tests {
             "password": "password",
             "n": 12345678,
             "list": ["x password y"],
-            "a-long-token-value": 1
+            "a-long-token-value": 1,
+            "vars": [{"key": "password", "value": "password"}]
         });
         r.redact_json(&mut v);
         assert_eq!(
@@ -589,7 +602,8 @@ mod tests {
                 "password": "[redacted]",
                 "n": "[redacted]",
                 "list": ["x [redacted] y"],
-                "[redacted]": 1
+                "[redacted]": 1,
+                "vars": [{"key": "password", "value": "[redacted]"}]
             })
         );
     }

@@ -37,8 +37,18 @@ pub struct ScriptHost {
 
 /// A second runtime and client that serve `pm.sendRequest` while the run's runtime is blocked.
 struct SideHttp {
-    runtime: tokio::runtime::Runtime,
+    runtime: Option<tokio::runtime::Runtime>,
     client: std::sync::Arc<HttpClient>,
+}
+
+impl Drop for SideHttp {
+    /// The host is dropped inside the run's `block_on`, where a runtime may not block on its own
+    /// shutdown: the side runtime is let go in the background instead of panicking.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Facts about the run that every script sees (`pm.info`, `pm.environment.name`, ...).
@@ -229,6 +239,8 @@ pub fn from_script_scopes(scopes: &mut Scopes, out: ScriptScopes) {
 }
 
 fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
+    // A token a script fetches (pm.sendRequest) is a secret wherever it later appears.
+    crate::secret::Redactor::global().learn_body(&r.body);
     ScriptResponse {
         code: r.code,
         status: r.status.clone(),
@@ -269,30 +281,20 @@ fn send_request(
             .map_err(|e| e.to_string())?;
         let client = HttpClient::new(options).map_err(|e| e.to_string())?;
         *side = Some(SideHttp {
-            runtime,
+            runtime: Some(runtime),
             client: std::sync::Arc::new(client),
         });
     }
     let side = side.as_ref().ok_or("no side runtime")?;
-    // Credentials a script sends (a token request's client secret) are secrets too.
-    let redactor = crate::secret::Redactor::global();
-    redactor.learn_url(&spec.url);
-    redactor.learn_headers(spec.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if let Some(body) = &spec.body {
-        redactor.learn_body(body);
-    }
     let (tx, rx) = mpsc::channel();
     let client = std::sync::Arc::clone(&side.client);
-    side.runtime.spawn(async move {
+    let runtime = side.runtime.as_ref().ok_or("no side runtime")?;
+    runtime.spawn(async move {
         let outcome = client.send(&spec).await;
         let _ = tx.send(outcome.response);
     });
     match rx.recv() {
-        Ok(Ok(r)) => {
-            // A token fetched by a script is a secret wherever it later appears.
-            crate::secret::Redactor::global().learn_body(&r.body);
-            Ok(to_script_response(&r))
-        }
+        Ok(Ok(r)) => Ok(to_script_response(&r)),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("pm.sendRequest was interrupted".to_string()),
     }
