@@ -15,6 +15,7 @@ use crate::context::RunContext;
 use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
+use crate::interrupt::Interrupt;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
@@ -227,6 +228,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
         oauth2_tokens: Default::default(),
+        interrupt: Some(Interrupt::install()),
     };
     Ok(PreparedRun {
         opts,
@@ -275,6 +277,9 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         &outcome.summary,
         &redactor,
     )?;
+    if let Some(code) = Interrupt::install().exit_code() {
+        return Ok(code);
+    }
     let code = if args.suppress_exit_code || outcome.summary.passed() {
         EXIT_OK
     } else {
