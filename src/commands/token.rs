@@ -25,6 +25,10 @@ pub fn token_command(args: &TokenArgs, ctx: &RunContext) -> Result<u8, Error> {
     }
     let client = crate::http::client::reqwest_client(&ClientOptions {
         insecure: args.insecure,
+        auth_timeout: args
+            .login
+            .auth_timeout
+            .map(std::time::Duration::from_millis),
         ..ClientOptions::default()
     })
     .map_err(|e| Error::Usage(format!("failed to build the HTTP client: {e}")))?;
