@@ -5,6 +5,7 @@ pub mod check;
 pub mod doctor;
 pub mod emulator;
 pub mod keygen;
+pub mod outputs;
 pub mod run;
 pub mod sf;
 pub mod snapshots;

@@ -1,11 +1,12 @@
 //! `snapman run`: turn parsed arguments into loaded inputs and run options, run, report, export,
 //! and map the result to an exit code. `snapman test` prepares its run here too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::outputs::OutputPaths;
 use super::sf::{SfDefaults, login_for_run};
 use crate::cli::{InputArgs, RunArgs};
 use crate::collection::data::load_data_file;
@@ -104,13 +105,6 @@ impl<W: std::io::Write> RunObserver for CliObserver<W> {
     fn execution_finished(&mut self, execution: &Execution) {
         self.reporter.execution_finished(execution);
     }
-}
-
-fn default_report_path(ctx: &RunContext, extension: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y-%m-%d-%H-%M-%S-%3f");
-    ctx.cwd
-        .join("reports")
-        .join(format!("snapman-run-report-{stamp}.{extension}"))
 }
 
 fn millis(ms: Option<u64>) -> Option<Duration> {
@@ -240,6 +234,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
 }
 
 pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let paths = OutputPaths::check(args, ctx)?;
     let PreparedRun {
         opts,
         loaded,
@@ -272,7 +267,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     }
     write_outputs(
         args,
-        ctx,
+        &paths,
         &loaded,
         &outcome.scopes,
         &outcome.summary,
@@ -292,7 +287,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
 /// Reports and exports, written after the run.
 fn write_outputs(
     args: &RunArgs,
-    ctx: &RunContext,
+    paths: &OutputPaths,
     loaded: &LoadedCollection,
     scopes: &Scopes,
     summary: &crate::runner::summary::RunSummary,
@@ -315,34 +310,19 @@ fn write_outputs(
         globals: &globals,
         redactor,
     };
-    if args.reporters.iter().any(|r| r == "json") {
-        let path = args
-            .reporter_json_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "json"));
-        json::write_json(&path, &report_ctx)?;
+    if let Some(path) = &paths.json {
+        json::write_json(path, &report_ctx)?;
     }
-    if args.reporters.iter().any(|r| r == "junit") {
-        let path = args
-            .reporter_junit_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "xml"));
-        junit::write_junit(&path, &report_ctx)?;
+    if let Some(path) = &paths.junit {
+        junit::write_junit(path, &report_ctx)?;
     }
-    if args.reporters.iter().any(|r| r == "html") {
-        let path = args
-            .reporter_html_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "html"));
-        html::write_html(&path, &report_ctx)?;
+    if let Some(path) = &paths.html {
+        html::write_html(path, &report_ctx)?;
     }
     let exports = [
-        (&args.export_environment, &environment),
-        (&args.export_globals, &globals),
-        (&args.export_collection, &collection_export),
+        (&paths.environment, &environment),
+        (&paths.globals, &globals),
+        (&paths.collection, &collection_export),
     ];
     for (path, value) in exports {
         if let Some(path) = path {
@@ -354,7 +334,7 @@ fn write_outputs(
             }
             let text = serde_json::to_string_pretty(&value)
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
-            crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
+            crate::atomic::write(path, text.as_bytes())?;
         }
     }
     Ok(())
