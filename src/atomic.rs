@@ -2,7 +2,9 @@
 //! reader (or an interrupted run) never sees a half-written file.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::Error;
 
@@ -38,14 +40,52 @@ pub fn write_file_with(
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(fail(dir))?;
+    let pending = Pending::register(tmp.path());
     let mut out = BufWriter::new(tmp.as_file_mut());
     fill(&mut out)
         .and_then(|()| out.flush())
         .map_err(fail(path))?;
     drop(out);
+    // Reports, exports and snapshots are ordinary files (keys have their own 0600 writer).
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(fail(path))?;
     tmp.as_file().sync_all().map_err(fail(path))?;
     tmp.persist(path).map_err(|e| fail(path)(e.error))?;
+    drop(pending);
     Ok(())
+}
+
+/// Temporary files being written right now, removed by [`remove_pending`] when a second
+/// signal ends the process before their writes finish.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// One entry of [`PENDING`], removed from the list when dropped.
+struct Pending(PathBuf);
+
+impl Pending {
+    fn register(path: &Path) -> Pending {
+        PENDING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_path_buf());
+        Pending(path.to_path_buf())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut list = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|p| p != &self.0);
+    }
+}
+
+/// Deletes the temporary files of writes still in progress (the process is about to exit).
+pub fn remove_pending() {
+    let list = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// [`write_file_with`] with snapman's error type.
@@ -75,6 +115,8 @@ mod tests {
         write(&path, b"one").unwrap();
         write(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
         assert_eq!(
             std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
             1

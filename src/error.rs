@@ -39,6 +39,14 @@ pub enum Error {
     /// Authentication failed; the message carries the diagnosis.
     #[error("{0}")]
     Auth(String),
+    /// SIGINT or SIGTERM stopped the command; exits 128 + the signal number.
+    #[error("{message}")]
+    Interrupted {
+        /// 130 or 143.
+        code: u8,
+        /// Which signal, and what was left undone.
+        message: String,
+    },
 }
 
 impl Error {
@@ -49,6 +57,7 @@ impl Error {
                 EXIT_INPUT
             }
             Error::Auth(_) => EXIT_AUTH,
+            Error::Interrupted { code, .. } => *code,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod emulator;
 pub mod error;
 pub mod http;
+pub mod interrupt;
 pub mod report;
 pub mod runner;
 pub mod script;

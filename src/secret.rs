@@ -1,7 +1,20 @@
 //! Secrets as a type, and the redactor every output writer passes its text through.
+//!
+//! The [`Redactor`] holds every secret value a run knows: what snapman minted or exchanged, auth
+//! block credentials, `secret`-typed variables, and every value it *learns* from fields whose
+//! name says it is a secret (`access_token`, `client_secret`, `password`, ...) in requests,
+//! responses and variables. Outputs pass through [`Redactor::redact`], which replaces every
+//! occurrence of every known value with [`MASK`] in one pass of an Aho-Corasick automaton,
+//! rebuilt only when the set of secrets changed since the last use.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde_json::Value;
 
 /// The text that replaces a secret in any output.
 pub const MASK: &str = "[redacted]";
@@ -34,14 +47,91 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
-/// The set of secret strings known to a run; shared, so values learnt mid-run (tokens) count too.
-#[derive(Clone, Default, Debug)]
-pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
-}
-
 /// Values shorter than this are not masked: masking `a` or `1` would garble every output.
 const MIN_SECRET_LEN: usize = 4;
+
+/// Secrets at least this long are masked in JSON keys too.
+const MIN_KEY_SECRET_LEN: usize = 12;
+
+/// Field, parameter, header and variable names that hold secrets, compared after lower-casing
+/// and dropping `_`, `-`, `.` and spaces: a name holds a secret when it contains one of these.
+pub const DEFAULT_SECRET_NAMES: [&str; 11] = [
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "assertion",
+    "apikey",
+    "signature",
+    "privatekey",
+    "credential",
+    "authorization",
+];
+
+/// Names that contain a secret word but describe one (`token_type`, `signature_method`,
+/// `expires_in`, `token_url`): their values are not secrets.
+const DESCRIPTIVE_PARTS: [&str; 8] = [
+    "type", "method", "url", "uri", "expir", "length", "count", "name",
+];
+
+/// Normalised names that contain a secret word and still hold none (Postman's per-request
+/// nonce header).
+const NOT_SECRET_NAMES: [&str; 1] = ["postmantoken"];
+
+/// Lower-case, without `_`, `-`, `.` and spaces.
+fn normalise_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The known secrets and the matcher built from them.
+#[derive(Default)]
+struct State {
+    /// Every secret, in the order registered.
+    list: Vec<String>,
+    /// The same, for duplicate checks.
+    seen: HashSet<String>,
+    /// The automaton over `list`; `None` when it must be rebuilt (or `list` is empty).
+    matcher: Option<Arc<AhoCorasick>>,
+}
+
+/// What a redactor shares between its clones.
+struct Inner {
+    state: RwLock<State>,
+    /// Extra secret names (`--secret-names`), normalised.
+    names: RwLock<Vec<String>>,
+    /// `false` under `--show-secrets`: outputs are written as they are.
+    masking: AtomicBool,
+    /// Credentials snapman minted or exchanged itself (kept out of exports).
+    minted: RwLock<HashSet<String>>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            state: RwLock::default(),
+            names: RwLock::default(),
+            masking: AtomicBool::new(true),
+            minted: RwLock::default(),
+        }
+    }
+}
+
+/// The set of secret strings known to a run; shared, so values learnt mid-run (tokens) count too.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.read_state().list.len();
+        f.debug_struct("Redactor").field("secrets", &count).finish()
+    }
+}
 
 impl Redactor {
     /// An empty redactor.
@@ -49,13 +139,57 @@ impl Redactor {
         Self::default()
     }
 
-    /// Registers a secret value (and each line of a multi-line one, such as a PEM key).
+    /// The process's redactor: commands register with it, and error messages printed by
+    /// `main` pass through it.
+    pub fn global() -> &'static Redactor {
+        static GLOBAL: OnceLock<Redactor> = OnceLock::new();
+        GLOBAL.get_or_init(Redactor::new)
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.inner.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Turns masking off (`--show-secrets`) or back on.
+    pub fn set_masking(&self, on: bool) {
+        self.inner.masking.store(on, Ordering::Relaxed);
+    }
+
+    /// Adds names (as `--secret-names` gives them) whose values count as secrets.
+    pub fn add_secret_names<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let mut list = self.inner.names.write().unwrap_or_else(|e| e.into_inner());
+        for n in names {
+            let n = normalise_name(n);
+            if !n.is_empty() && !list.contains(&n) {
+                list.push(n);
+            }
+        }
+    }
+
+    /// Whether a field, parameter, header or variable called `name` holds a secret.
+    pub fn is_secret_name(&self, name: &str) -> bool {
+        let n = normalise_name(name);
+        let extra = self.inner.names.read().unwrap_or_else(|e| e.into_inner());
+        if extra.iter().any(|e| n.contains(e.as_str())) {
+            return true;
+        }
+        DEFAULT_SECRET_NAMES.iter().any(|s| n.contains(s))
+            && !DESCRIPTIVE_PARTS.iter().any(|d| n.contains(d))
+            && !NOT_SECRET_NAMES.contains(&n.as_str())
+    }
+
+    /// Registers a secret value (and each line of a multi-line one, such as a PEM key), with
+    /// the forms it takes once encoded in a URL, a JSON string or HTML/XML text.
     pub fn add(&self, secret: &str) {
-        let mut list = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        let mut forms = Vec::new();
         let mut push = |s: &str| {
             let s = s.trim();
-            if s.len() >= MIN_SECRET_LEN && !list.iter().any(|k| k == s) {
-                list.push(s.to_string());
+            if s.len() >= MIN_SECRET_LEN && !s.contains("{{") {
+                forms.push(s.to_string());
             }
         };
         push(secret);
@@ -65,26 +199,297 @@ impl Redactor {
                 .filter(|l| !l.starts_with("-----"))
                 .for_each(&mut push);
         }
-        // Longest first, so a secret that contains another is masked whole.
-        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    }
-
-    /// `text` with every registered secret replaced by [`MASK`].
-    pub fn redact(&self, text: &str) -> String {
-        let list = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = text.to_string();
-        for s in list.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
+        let encoded: Vec<String> = forms.iter().flat_map(|s| encodings(s)).collect();
+        forms.extend(encoded);
+        let mut state = self.write_state();
+        let mut changed = false;
+        for f in forms {
+            if state.seen.insert(f.clone()) {
+                state.list.push(f);
+                changed = true;
             }
         }
-        out
+        if changed {
+            state.matcher = None;
+        }
     }
+
+    /// Registers a credential snapman minted or exchanged itself (a JWT, an access token):
+    /// masked like any secret, and written to exports only when asked (`--export-secrets`).
+    pub fn add_minted(&self, secret: &str) {
+        self.add(secret);
+        self.inner
+            .minted
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(secret.to_string());
+    }
+
+    /// Whether `value` is a credential snapman minted itself.
+    pub fn is_minted(&self, value: &str) -> bool {
+        self.inner
+            .minted
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(value)
+    }
+
+    /// The matcher over the current secrets, built when the set changed since the last call.
+    fn matcher(&self) -> Option<Arc<AhoCorasick>> {
+        if let Some(m) = &self.read_state().matcher {
+            return Some(Arc::clone(m));
+        }
+        let mut state = self.write_state();
+        if state.list.is_empty() {
+            return None;
+        }
+        if state.matcher.is_none() {
+            // Leftmost-longest: a secret that contains another is masked whole.
+            let built = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&state.list)
+                .ok()?;
+            state.matcher = Some(Arc::new(built));
+        }
+        state.matcher.clone()
+    }
+
+    /// `text` with every registered secret replaced by [`MASK`], in one pass.
+    pub fn redact(&self, text: &str) -> String {
+        self.redact_cow(text).into_owned()
+    }
+
+    /// [`Redactor::redact`] without a copy when nothing is masked.
+    pub fn redact_cow<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if !self.inner.masking.load(Ordering::Relaxed) {
+            return Cow::Borrowed(text);
+        }
+        let Some(m) = self.matcher() else {
+            return Cow::Borrowed(text);
+        };
+        if !m.is_match(text) {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(m.replace_all(text, &vec![MASK; m.patterns_len()]))
+    }
+
+    /// A JSON object key, masked only where a long secret (a token, not a word such as
+    /// `password` that happens to be someone's password) appears in it: a key holding a token
+    /// would leak it, and a renamed ordinary key would change the document's shape.
+    pub fn redact_key<'t>(&self, key: &'t str) -> Cow<'t, str> {
+        if !self.inner.masking.load(Ordering::Relaxed) {
+            return Cow::Borrowed(key);
+        }
+        let Some(m) = self.matcher() else {
+            return Cow::Borrowed(key);
+        };
+        let mut out = String::new();
+        let mut last = 0;
+        for found in m.find_iter(key) {
+            if found.len() >= MIN_KEY_SECRET_LEN {
+                out.push_str(&key[last..found.start()]);
+                out.push_str(MASK);
+                last = found.end();
+            }
+        }
+        if last == 0 {
+            return Cow::Borrowed(key);
+        }
+        out.push_str(&key[last..]);
+        Cow::Owned(out)
+    }
+
+    /// Masks every string (and number) value of a JSON document in place; keys keep their
+    /// names (see [`Redactor::redact_key`]), as do the `key` fields of Postman's key/value
+    /// lists, and the structure stays as it is.
+    pub fn redact_json(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(masked) = self.redact_cow(s) {
+                    *s = masked;
+                }
+            }
+            Value::Number(n) => {
+                let text = n.to_string();
+                if let Cow::Owned(masked) = self.redact_cow(&text) {
+                    *value = Value::String(masked);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            Value::Object(map) => {
+                let leaking = map
+                    .keys()
+                    .any(|k| matches!(self.redact_key(k), Cow::Owned(_)));
+                if leaking {
+                    let entries = std::mem::take(map);
+                    for (k, v) in entries {
+                        map.insert(self.redact_key(&k).into_owned(), v);
+                    }
+                }
+                for (k, v) in map.iter_mut() {
+                    match v {
+                        // Postman's `{key, value}` lists (variables, headers, query, form):
+                        // a `key` is a name, kept like an object key.
+                        Value::String(name) if k == "key" => {
+                            if let Cow::Owned(masked) = self.redact_key(name) {
+                                *name = masked;
+                            }
+                        }
+                        _ => self.redact_json(v),
+                    }
+                }
+            }
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+
+    /// Learns the values of secret-named fields anywhere in a JSON document.
+    pub fn learn_json(&self, value: &Value) {
+        match value {
+            Value::Array(items) => items.iter().for_each(|v| self.learn_json(v)),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if self.is_secret_name(k) {
+                        self.add_leaves(v);
+                    } else {
+                        self.learn_json(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Registers a credential; of `Bearer abc` (an auth scheme, then the credential), only the
+    /// credential, so the scheme word stays readable and the credential is masked wherever it
+    /// appears.
+    pub fn add_credential(&self, value: &str) {
+        const SCHEMES: [&str; 11] = [
+            "bearer",
+            "basic",
+            "digest",
+            "oauth",
+            "token",
+            "hawk",
+            "ntlm",
+            "negotiate",
+            "jwt",
+            "aws4-hmac-sha256",
+            "eg1-hmac-sha256",
+        ];
+        let value = value.trim();
+        match value.split_once(' ') {
+            Some((scheme, credential))
+                if SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) =>
+            {
+                self.add(credential)
+            }
+            _ => self.add(value),
+        }
+    }
+
+    /// Registers every string and number inside `value`.
+    fn add_leaves(&self, value: &Value) {
+        match value {
+            Value::String(s) => self.add_credential(s),
+            Value::Number(n) => self.add(&n.to_string()),
+            Value::Array(items) => items.iter().for_each(|v| self.add_leaves(v)),
+            Value::Object(map) => map.values().for_each(|v| self.add_leaves(v)),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+
+    /// Learns the values of secret-named parameters of `a=1&b=2` text (a form body or a query).
+    pub fn learn_form(&self, text: &str) {
+        for pair in text.split('&') {
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            let key = percent_decode(k);
+            if self.is_secret_name(&key) {
+                self.add(v);
+                self.add(&percent_decode(v));
+            }
+        }
+    }
+
+    /// Learns from a URL's query string.
+    pub fn learn_url(&self, url: &str) {
+        if let Some((_, query)) = url.split_once('?') {
+            self.learn_form(query.split('#').next().unwrap_or_default());
+        }
+    }
+
+    /// Learns from headers: credentials of `Authorization`-like headers and secret-named ones.
+    pub fn learn_headers<'h>(&self, headers: impl IntoIterator<Item = (&'h str, &'h str)>) {
+        for (name, value) in headers {
+            if self.is_secret_name(name) {
+                self.add_credential(value);
+            }
+        }
+    }
+
+    /// Learns from a body: a JSON document's secret fields, or a form body's secret parameters.
+    pub fn learn_body(&self, body: &[u8]) {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            if let Ok(v) = serde_json::from_str::<Value>(text) {
+                self.learn_json(&v);
+            }
+        } else if text.contains('=') && !text.contains(char::is_whitespace) {
+            self.learn_form(text);
+        }
+    }
+}
+
+/// Percent-decoding of a form component (`+` is a space).
+fn percent_decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The forms a secret takes inside outputs besides its own: percent-encoded (URLs, form bodies),
+/// JSON-escaped and HTML/XML-escaped, when they differ from it.
+fn encodings(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    /// Everything but RFC 3986's unreserved characters.
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let strict =
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let url = percent_encoding::utf8_percent_encode(s, COMPONENT).to_string();
+    let json = serde_json::to_string(s).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_string();
+    let html = s
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;");
+    for form in [strict, url, json, html] {
+        if form != s && !form.is_empty() && !out.contains(&form) {
+            out.push(form);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn secret_never_prints() {
@@ -102,5 +507,125 @@ mod tests {
         assert_eq!(r.redact("x abcdefgh y abcd"), "x [redacted] y [redacted]");
         assert_eq!(r.redact("LINETWO5678"), "[redacted]");
         assert_eq!(r.redact("ab"), "ab");
+    }
+
+    #[test]
+    fn secrets_added_later_are_masked_too() {
+        let r = Redactor::new();
+        r.add("first-secret");
+        assert_eq!(
+            r.redact("first-secret second-secret"),
+            "[redacted] second-secret"
+        );
+        r.add("second-secret");
+        assert_eq!(
+            r.redact("first-secret second-secret"),
+            "[redacted] [redacted]"
+        );
+    }
+
+    #[test]
+    fn encoded_forms_are_masked() {
+        let r = Redactor::new();
+        r.add("p@ss w/rd\"<x>");
+        assert_eq!(r.redact("?pw=p%40ss%20w%2Frd%22%3Cx%3E"), "?pw=[redacted]");
+        assert_eq!(
+            r.redact(r#"{"pw":"p@ss w/rd\"<x>"}"#),
+            r#"{"pw":"[redacted]"}"#
+        );
+        assert_eq!(
+            r.redact("<td>p@ss w/rd&quot;&lt;x&gt;</td>"),
+            "<td>[redacted]</td>"
+        );
+    }
+
+    #[test]
+    fn secret_names_are_recognised_and_descriptions_are_not() {
+        let r = Redactor::new();
+        for name in [
+            "access_token",
+            "refreshToken",
+            "client_secret",
+            "Password",
+            "client_assertion",
+            "X-Api-Key",
+            "oauth_signature",
+            "Authorization",
+        ] {
+            assert!(r.is_secret_name(name), "{name}");
+        }
+        for name in [
+            "token_type",
+            "signature_method",
+            "expires_in",
+            "username",
+            "tokenUrl",
+        ] {
+            assert!(!r.is_secret_name(name), "{name}");
+        }
+        assert!(!r.is_secret_name("pin_code"));
+        r.add_secret_names(["PIN-code"]);
+        assert!(r.is_secret_name("pin_code"));
+    }
+
+    #[test]
+    fn learns_from_json_forms_urls_and_headers() {
+        let r = Redactor::new();
+        r.learn_json(&json!({"a": {"access_token": "tok-123456", "token_type": "Bearer"}}));
+        r.learn_body(b"grant_type=password&client_secret=cs%2B99999&password=pw-777777");
+        r.learn_url("https://h/x?access_token=url-token-1&q=1");
+        r.learn_headers([("X-Auth-Token", "hdr-secret-1"), ("Accept", "text/plain")]);
+        let text = "tok-123456 Bearer cs+99999 pw-777777 url-token-1 hdr-secret-1 text/plain";
+        assert_eq!(
+            r.redact(text),
+            "[redacted] Bearer [redacted] [redacted] [redacted] [redacted] text/plain"
+        );
+    }
+
+    #[test]
+    fn json_values_are_masked_and_keys_kept() {
+        let r = Redactor::new();
+        r.add("password");
+        r.add("12345678");
+        r.add("a-long-token-value");
+        let mut v = json!({
+            "password": "password",
+            "n": 12345678,
+            "list": ["x password y"],
+            "a-long-token-value": 1,
+            "vars": [{"key": "password", "value": "password"}]
+        });
+        r.redact_json(&mut v);
+        assert_eq!(
+            v,
+            json!({
+                "password": "[redacted]",
+                "n": "[redacted]",
+                "list": ["x [redacted] y"],
+                "[redacted]": 1,
+                "vars": [{"key": "password", "value": "[redacted]"}]
+            })
+        );
+    }
+
+    #[test]
+    fn masking_can_be_turned_off() {
+        let r = Redactor::new();
+        r.add("visible-secret");
+        r.set_masking(false);
+        assert_eq!(r.redact("visible-secret"), "visible-secret");
+    }
+
+    #[test]
+    fn redaction_is_linear_in_secrets() {
+        let r = Redactor::new();
+        for i in 0..10_000 {
+            r.add(&format!("secret-value-{i:05}"));
+        }
+        let text = "secret-value-00042 ".repeat(10_000);
+        let started = std::time::Instant::now();
+        let masked = r.redact(&text);
+        assert_eq!(masked, "[redacted] ".repeat(10_000));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -99,22 +99,37 @@ pub(super) fn text(v: Option<&Value>) -> String {
     }
 }
 
-/// The credential values of an auth block (passwords, tokens, keys), for the redactor.
+/// The credential values of an auth block (users, passwords, tokens, keys), for the redactor.
+/// Settings that are not credentials (`in`, `addTokenTo`, algorithms, URLs) are left out, as is
+/// an API key's header name (`key`), except in hawk, where `key` is the shared secret.
 pub fn secrets(auth: &Auth) -> Vec<String> {
-    const SECRET_PARAMS: [&str; 9] = [
+    const SECRET_PARAMS: [&str; 22] = [
+        "username",
         "password",
         "token",
         "accessToken",
         "value",
         "clientSecret",
         "secret",
+        "secretKey",
         "privateKey",
         "refreshToken",
         "passphrase",
+        "consumerKey",
+        "consumerSecret",
+        "tokenSecret",
+        "authId",
+        "authKey",
+        "accessKey",
+        "sessionToken",
+        "clientToken",
+        "signature",
+        "idToken",
+        "id_token",
     ];
     auth.params_list()
         .into_iter()
-        .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()))
+        .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()) || (auth.kind == "hawk" && k == "key"))
         .map(|(_, v)| text(Some(&v)))
         .filter(|v| !v.is_empty())
         .collect()

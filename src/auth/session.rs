@@ -95,7 +95,7 @@ impl SfSession {
     /// A fresh HTTP client is used per login, so the session works from any tokio runtime.
     pub async fn login(&self) -> Result<Vec<SessionVar>, AuthError> {
         let jwt = mint_assertion(&self.cfg.key, &self.cfg.claims())?;
-        self.redactor.add(jwt.expose());
+        self.redactor.add_minted(jwt.expose());
         let mut vars = vec![SessionVar {
             name: self.names.jwt.clone(),
             value: jwt,
@@ -107,7 +107,7 @@ impl SfSession {
                 message: e.to_string(),
             })?;
             let token = exchange_jwt(&client, &self.cfg, EXCHANGE_RETRIES).await?;
-            self.redactor.add(token.access_token.expose());
+            self.redactor.add_minted(token.access_token.expose());
             let plain = |name: &str, value: &str| SessionVar {
                 name: name.to_string(),
                 value: Secret::new(value.to_string()),

@@ -218,6 +218,21 @@ pub struct RunArgs {
     /// Use variables exported with `"enabled": false`, as Newman 6 does (default: ignore them, as the Postman app does).
     #[arg(long = "newman-enabled-vars")]
     pub newman_enabled_vars: bool,
+    /// Write the credentials snapman minted itself (the `--sf-*` login's jwt and access token)
+    /// into `--export-*` files (default: those variables are exported empty).
+    #[arg(long = "export-secrets")]
+    pub export_secrets: bool,
+    /// Print secrets unmasked in every output, for local debugging; refused when `CI` is set
+    /// unless --force-show-secrets.
+    #[arg(long = "show-secrets")]
+    pub show_secrets: bool,
+    /// --show-secrets even when `CI` is set.
+    #[arg(long = "force-show-secrets")]
+    pub force_show_secrets: bool,
+    /// More field, header and variable names whose values are secrets, comma-separated (added to
+    /// token, secret, password, assertion, api key, signature, ...).
+    #[arg(long = "secret-names", value_name = "NAMES", value_delimiter = ',')]
+    pub secret_names: Vec<String>,
     /// Salesforce JWT bearer auth (`--sf-*`).
     #[command(flatten, next_help_heading = "Salesforce auth")]
     pub sf: SfArgs,

@@ -24,6 +24,10 @@ pub struct SfLoginArgs {
     /// Lifetime of the signed assertion, in seconds [default: 180].
     #[arg(long = "sf-exp-seconds", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub exp_seconds: Option<u64>,
+    /// Limit for each token request (Salesforce exchange, oauth2 token fetches, doctor checks),
+    /// in milliseconds (default 30000).
+    #[arg(long = "auth-timeout", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub auth_timeout: Option<u64>,
 }
 
 impl SfLoginArgs {

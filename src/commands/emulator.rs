@@ -209,8 +209,17 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
         .build()
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
     runtime.block_on(async {
+        // Ctrl-C or SIGTERM (a CI cancel, `kill`) stop it, and the ephemeral key is deleted.
         // An error means no signal handler could be installed: stop right away then.
-        let _ = tokio::signal::ctrl_c().await;
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
     });
     drop(handle);
     drop(ephemeral);

@@ -5,6 +5,7 @@ pub mod check;
 pub mod doctor;
 pub mod emulator;
 pub mod keygen;
+pub mod outputs;
 pub mod run;
 pub mod sf;
 pub mod snapshots;
@@ -29,7 +30,9 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Error messages are outputs too: whatever secret the run knew is masked.
+            let message = crate::secret::Redactor::global().redact(&e.to_string());
+            eprintln!("error: {message}");
             e.exit_code()
         }
     }

@@ -1,11 +1,12 @@
 //! `snapman run`: turn parsed arguments into loaded inputs and run options, run, report, export,
 //! and map the result to an exit code. `snapman test` prepares its run here too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::outputs::OutputPaths;
 use super::sf::{SfDefaults, login_for_run};
 use crate::auth::postman_oauth2::OAuth2Tokens;
 use crate::cli::{InputArgs, RunArgs};
@@ -16,6 +17,7 @@ use crate::context::RunContext;
 use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
+use crate::interrupt::Interrupt;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
@@ -95,17 +97,6 @@ pub(super) fn load_inputs(
     })
 }
 
-/// Registers every value of `secret`-typed variables with the redactor.
-fn register_secrets(redactor: &Redactor, scope: &VariableScope) {
-    for v in &scope.values {
-        if v.kind.as_deref() == Some("secret")
-            && let Some(Value::String(s)) = &v.value
-        {
-            redactor.add(s);
-        }
-    }
-}
-
 /// Prints live progress through the CLI reporter.
 struct CliObserver<W: std::io::Write> {
     reporter: CliReporter<W>,
@@ -119,13 +110,6 @@ impl<W: std::io::Write> RunObserver for CliObserver<W> {
     fn execution_finished(&mut self, execution: &Execution) {
         self.reporter.execution_finished(execution);
     }
-}
-
-fn default_report_path(ctx: &RunContext, extension: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y-%m-%d-%H-%M-%S-%3f");
-    ctx.cwd
-        .join("reports")
-        .join(format!("snapman-run-report-{stamp}.{extension}"))
 }
 
 fn millis(ms: Option<u64>) -> Option<Duration> {
@@ -175,9 +159,20 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         globals,
         data,
     } = load_inputs(&args.input, ctx, mode)?;
-    let redactor = Redactor::new();
-    register_secrets(&redactor, &environment);
-    register_secrets(&redactor, &globals);
+    let redactor = Redactor::global().clone();
+    redactor.add_secret_names(args.secret_names.iter().map(String::as_str));
+    if args.show_secrets || args.force_show_secrets {
+        if ctx.var("CI").is_some_and(|v| v != "false" && v != "0") && !args.force_show_secrets {
+            return Err(Error::Usage(
+                "--show-secrets is refused when CI is set (outputs of CI runs are kept and \
+                 shared); use --force-show-secrets to override"
+                    .into(),
+            ));
+        }
+        redactor.set_masking(false);
+    }
+    crate::runner::learn::learn_scope(&redactor, &environment);
+    crate::runner::learn::learn_scope(&redactor, &globals);
     let emulator = if args.emulator {
         let options = FullOptions {
             data: args.emulator_data.as_deref().map(|p| ctx.resolve(p)),
@@ -193,6 +188,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let mut client = ClientOptions {
         insecure: args.insecure,
         timeout: millis(args.timeout_request),
+        auth_timeout: millis(args.sf.login.auth_timeout),
         ..ClientOptions::default()
     };
     let defaults = emulator.as_ref().map(|emu| {
@@ -236,6 +232,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         } else {
             OAuth2Tokens::default()
         },
+        interrupt: Some(Interrupt::install()),
     };
     Ok(PreparedRun {
         opts,
@@ -246,6 +243,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
 }
 
 pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
+    let paths = OutputPaths::check(args, ctx)?;
     let PreparedRun {
         opts,
         loaded,
@@ -279,12 +277,15 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     }
     write_outputs(
         args,
-        ctx,
+        &paths,
         &loaded,
         &outcome.scopes,
         &outcome.summary,
         &redactor,
     )?;
+    if let Some(code) = Interrupt::install().exit_code() {
+        return Ok(code);
+    }
     let code = if args.suppress_exit_code || outcome.summary.passed() {
         EXIT_OK
     } else {
@@ -296,7 +297,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
 /// Reports and exports, written after the run.
 fn write_outputs(
     args: &RunArgs,
-    ctx: &RunContext,
+    paths: &OutputPaths,
     loaded: &LoadedCollection,
     scopes: &Scopes,
     summary: &crate::runner::summary::RunSummary,
@@ -311,6 +312,7 @@ fn write_outputs(
     }
     let collection_json = serde_json::to_value(&collection)
         .map_err(|e| Error::Input(format!("failed to serialise the collection: {e}")))?;
+    let collection_export = collection_export(&loaded.raw, using);
     let report_ctx = ReportContext {
         summary,
         collection: &collection_json,
@@ -318,43 +320,67 @@ fn write_outputs(
         globals: &globals,
         redactor,
     };
-    if args.reporters.iter().any(|r| r == "json") {
-        let path = args
-            .reporter_json_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "json"));
-        json::write_json(&path, &report_ctx)?;
+    if let Some(path) = &paths.json {
+        json::write_json(path, &report_ctx)?;
     }
-    if args.reporters.iter().any(|r| r == "junit") {
-        let path = args
-            .reporter_junit_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "xml"));
-        junit::write_junit(&path, &report_ctx)?;
+    if let Some(path) = &paths.junit {
+        junit::write_junit(path, &report_ctx)?;
     }
-    if args.reporters.iter().any(|r| r == "html") {
-        let path = args
-            .reporter_html_export
-            .as_deref()
-            .map(|p| ctx.resolve(p))
-            .unwrap_or_else(|| default_report_path(ctx, "html"));
-        html::write_html(&path, &report_ctx)?;
+    if let Some(path) = &paths.html {
+        html::write_html(path, &report_ctx)?;
     }
     let exports = [
-        (&args.export_environment, &environment),
-        (&args.export_globals, &globals),
-        (&args.export_collection, &collection_json),
+        (&paths.environment, &environment),
+        (&paths.globals, &globals),
+        (&paths.collection, &collection_export),
     ];
     for (path, value) in exports {
         if let Some(path) = path {
-            let text = serde_json::to_string_pretty(value)
+            // Exports are the user's data, written as the run left them (never masked), except
+            // the credentials snapman minted itself, which only --export-secrets writes.
+            let mut value = value.clone();
+            if !args.export_secrets {
+                blank_minted(&mut value, redactor);
+            }
+            let text = serde_json::to_string_pretty(&value)
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;
-            // Exports are outputs too: credentials (tokens, keys, secret variables) are masked.
-            let text = redactor.redact(&text);
-            crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
+            crate::atomic::write(path, text.as_bytes())?;
         }
     }
     Ok(())
+}
+
+/// Empties every string in `value` that is a credential snapman minted (keys, types and every
+/// other value stay as they are).
+fn blank_minted(value: &mut Value, redactor: &Redactor) {
+    match value {
+        Value::String(s) if redactor.is_minted(s) => s.clear(),
+        Value::Array(items) => items.iter_mut().for_each(|v| blank_minted(v, redactor)),
+        Value::Object(map) => map.values_mut().for_each(|v| blank_minted(v, redactor)),
+        _ => {}
+    }
+}
+
+/// What Newman 6 writes for `--export-collection`: the collection as it was loaded (its
+/// collection variables as defined, not as scripts left them: Newman exports the definition),
+/// with Newman's export stamps added at the top level.
+fn collection_export(raw: &Value, using: &str) -> Value {
+    let mut out = raw.clone();
+    if let Value::Object(map) = &mut out {
+        map.entry("name")
+            .or_insert_with(|| Value::String("collection".into()));
+        map.insert(
+            "_postman_variable_scope".into(),
+            Value::String("collection".into()),
+        );
+        map.insert(
+            "_postman_exported_at".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        map.insert(
+            "_postman_exported_using".into(),
+            Value::String(using.into()),
+        );
+    }
+    out
 }

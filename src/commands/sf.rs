@@ -87,7 +87,7 @@ pub fn login_for_run(
 fn register(redactor: &Redactor, vars: &[SessionVar], names: &SfVarNames) {
     for v in vars {
         if v.name == names.jwt || v.name == names.token {
-            redactor.add(v.value.expose());
+            redactor.add_minted(v.value.expose());
         }
     }
 }

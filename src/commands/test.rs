@@ -44,6 +44,9 @@ pub fn test_command(args: &TestArgs, ctx: &RunContext) -> Result<u8, Error> {
             );
         }
     }
+    if let Some(code) = crate::interrupt::Interrupt::install().exit_code() {
+        return Ok(code);
+    }
     if conclusion.has_failed() && !args.run.suppress_exit_code {
         Ok(EXIT_FAILURES)
     } else {

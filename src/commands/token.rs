@@ -15,7 +15,7 @@ use crate::secret::Redactor;
 /// `snapman token`: the token response as JSON (token masked unless `--show-secrets`), or the
 /// signed assertion alone with `--jwt-only`.
 pub fn token_command(args: &TokenArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let redactor = Redactor::new();
+    let redactor = Redactor::global().clone();
     let cfg = sf_config(&args.login, ctx, &redactor)?;
     let mut out = std::io::stdout().lock();
     if args.jwt_only {
@@ -25,6 +25,10 @@ pub fn token_command(args: &TokenArgs, ctx: &RunContext) -> Result<u8, Error> {
     }
     let client = crate::http::client::reqwest_client(&ClientOptions {
         insecure: args.insecure,
+        auth_timeout: args
+            .login
+            .auth_timeout
+            .map(std::time::Duration::from_millis),
         ..ClientOptions::default()
     })
     .map_err(|e| Error::Usage(format!("failed to build the HTTP client: {e}")))?;

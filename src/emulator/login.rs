@@ -173,7 +173,12 @@ pub(super) struct LoginData {
     pub(super) auto_register: bool,
     token_lifetime: Duration,
     tokens: HashMap<String, Issued>,
+    /// Issued-token count at which expired tokens are next dropped.
+    prune_at: usize,
 }
+
+/// Expired tokens are not looked for while fewer than this many were issued.
+const PRUNE_MIN: usize = 1024;
 
 impl LoginData {
     /// Issues an opaque Salesforce-style token (`<15-char org id>!AQ...`) for `info`.
@@ -185,7 +190,14 @@ impl LoginData {
             .map(char::from)
             .collect();
         let token = format!("{prefix}!AQ{tail}");
-        let expires = Instant::now() + self.token_lifetime;
+        let now = Instant::now();
+        // Expired tokens are forgotten (checked again only when the map has doubled, so
+        // issuing stays amortised constant time).
+        if self.tokens.len() >= self.prune_at {
+            self.tokens.retain(|_, issued| issued.expires > now);
+            self.prune_at = (self.tokens.len() * 2).max(PRUNE_MIN);
+        }
+        let expires = now + self.token_lifetime;
         self.tokens.insert(token.clone(), Issued { info, expires });
         token
     }
@@ -238,6 +250,7 @@ impl LoginState {
                 auto_register: false,
                 token_lifetime: DEFAULT_TOKEN_LIFETIME,
                 tokens: HashMap::new(),
+                prune_at: PRUNE_MIN,
             })),
         }
     }
@@ -425,6 +438,23 @@ mod tests {
         let id = salesforce_id("00D");
         assert_eq!(id.len(), 18);
         assert!(id.starts_with("00D"));
+    }
+
+    #[test]
+    fn expired_tokens_are_forgotten() {
+        let state = LoginState::new("http://127.0.0.1:1".to_string());
+        state.set_token_lifetime(Duration::ZERO);
+        let info = TokenInfo {
+            username: "u".to_string(),
+            org_id: "00D".to_string(),
+            user_id: String::new(),
+            scopes: Vec::new(),
+            client_id: "c".to_string(),
+        };
+        for _ in 0..10 * PRUNE_MIN {
+            state.lock().issue(info.clone());
+        }
+        assert!(state.lock().tokens.len() <= PRUNE_MIN + 1);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
@@ -42,6 +42,14 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// First byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
+
+/// A connection that sends no byte (or does not finish its TLS handshake) within this long is
+/// closed: half-open connections do not hold a task for ever.
+const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request head must arrive within this long, and an idle keep-alive connection is closed
+/// after it.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Extra routes other parts of the emulator add (login, OCI); merged with the echo routes.
 ///
@@ -288,9 +296,16 @@ async fn connection(
             request
         },
     ));
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let Ok(is_tls) = tokio::time::timeout(FIRST_BYTE_TIMEOUT, starts_tls(&stream)).await else {
+        return;
+    };
     let acceptor = match tls {
-        Some(acceptor) if starts_tls(&stream).await => acceptor,
+        Some(acceptor) if is_tls => acceptor,
         _ => {
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             // Errors are the client's business (reset, bad request line): nobody to tell.
@@ -298,7 +313,8 @@ async fn connection(
             return;
         }
     };
-    let Ok(stream) = acceptor.accept(stream).await else {
+    let Ok(Ok(stream)) = tokio::time::timeout(FIRST_BYTE_TIMEOUT, acceptor.accept(stream)).await
+    else {
         return;
     };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -31,17 +31,24 @@ pub struct ClientOptions {
     /// Hosts (`login.salesforce.com`) or wildcards (`*.my.salesforce.com`) sent to a fixed
     /// address, port included (the emulator's routing); other names use the system resolver.
     pub routes: Vec<(String, std::net::SocketAddr)>,
+    /// Limit for token requests and checks made outside the run's requests (`--auth-timeout`);
+    /// `None` is [`DEFAULT_AUTH_TIMEOUT`].
+    pub auth_timeout: Option<Duration>,
 }
 
 /// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
 /// redirects (for checks outside a run, such as `snapman doctor`).
 pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestError> {
-    let mut b = builder(opts, true)?;
-    if let Some(t) = opts.timeout {
-        b = b.timeout(t);
-    }
-    b.build().map_err(client_error)
+    let limit = opts.auth_timeout.unwrap_or(DEFAULT_AUTH_TIMEOUT);
+    builder(opts, true)?
+        .timeout(opts.timeout.map_or(limit, |t| t.min(limit)))
+        .connect_timeout(limit)
+        .build()
+        .map_err(client_error)
 }
+
+/// How long a token request or check waits for an answer unless `--auth-timeout` says otherwise.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The builder every client starts from: no redirects, Node-style header case, roots, routes.
 fn builder(opts: &ClientOptions, strict: bool) -> Result<reqwest::ClientBuilder, RequestError> {

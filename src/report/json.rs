@@ -40,7 +40,6 @@ use crate::report::context::{
     Failure, FailureKind, ReportContext, ResponseStats, epoch_millis, millis, run_failures,
 };
 use crate::runner::summary::{Count, Execution, RunSummary};
-use crate::secret::Redactor;
 
 /// The whole report as a JSON value (every string redacted).
 pub fn json_report(ctx: &ReportContext) -> Value {
@@ -58,7 +57,9 @@ pub fn json_report(ctx: &ReportContext) -> Value {
             "error": summary.run_error.as_ref().map(|m| json!({ "name": "Error", "message": m })),
         }
     });
-    redact_value(report, ctx.redactor)
+    let mut report = report;
+    ctx.redactor.redact_json(&mut report);
+    report
 }
 
 /// Writes [`json_report`] as indented JSON to `path`, atomically.
@@ -309,19 +310,6 @@ fn failure(summary: &RunSummary, f: &Failure) -> Value {
     })
 }
 
-/// `v` with the redactor applied to every string and object key.
-fn redact_value(v: Value, redactor: &Redactor) -> Value {
-    match v {
-        Value::String(s) => Value::String(redactor.redact(&s)),
-        Value::Array(a) => a.into_iter().map(|x| redact_value(x, redactor)).collect(),
-        Value::Object(o) => o
-            .into_iter()
-            .map(|(k, x)| (redactor.redact(&k), redact_value(x, redactor)))
-            .collect(),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,14 +326,6 @@ mod tests {
             json!([{"key": "x", "value": "1"}, {"key": "y", "value": null}])
         );
         assert_eq!(url("not a url"), json!({ "raw": "not a url" }));
-    }
-
-    #[test]
-    fn redact_value_reaches_nested_strings_and_keys() {
-        let r = Redactor::new();
-        r.add("s3cr3t");
-        let v = redact_value(json!({"a": ["x s3cr3t"], "s3cr3t": 1}), &r);
-        assert_eq!(v, json!({"a": ["x [redacted]"], "[redacted]": 1}));
     }
 
     #[test]

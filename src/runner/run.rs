@@ -17,6 +17,8 @@ use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::http::{build, url};
+use crate::interrupt::Interrupt;
+use crate::runner::learn;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::reauth;
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
@@ -60,6 +62,8 @@ pub struct RunOptions {
     pub reauth: Option<Arc<SfSession>>,
     /// Tokens Postman `oauth2` blocks fetched, per configuration, for the whole run.
     pub oauth2_tokens: OAuth2Tokens,
+    /// SIGINT/SIGTERM: once triggered, no new request starts and the one in flight is cancelled.
+    pub interrupt: Option<Arc<Interrupt>>,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -106,6 +110,10 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         environment: opts.environment.clone(),
         ..Scopes::default()
     };
+    learn::learn_scopes(&opts.redactor, &scopes);
+    for row in &opts.data {
+        learn::learn_row(&opts.redactor, row);
+    }
     let started = SystemTime::now();
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut executions = Vec::new();
@@ -125,6 +133,10 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         while let Some(item) = items.get(position) {
             if !opts.delay_request.is_zero() {
                 tokio::time::sleep(opts.delay_request).await;
+            }
+            if let Some(i) = opts.interrupt.as_ref().filter(|i| i.signal().is_some()) {
+                run_error = Some(i.message());
+                break 'iterations;
             }
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if remaining == Some(Duration::ZERO) {
@@ -147,16 +159,30 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 &ctx,
                 position,
             );
-            let (execution, flow, replayed) = match remaining {
-                Some(left) => match tokio::time::timeout(left, step).await {
-                    Ok(done) => done,
-                    Err(_) => {
-                        run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
-                        break 'iterations;
-                    }
+            let step = async {
+                match remaining {
+                    Some(left) => tokio::time::timeout(left, step)
+                        .await
+                        .map_err(|_| RUN_TIMEOUT_MESSAGE.to_string()),
+                    None => Ok(step.await),
+                }
+            };
+            // A stop request cancels the item in flight (dropping its request).
+            let done = match &opts.interrupt {
+                Some(i) => tokio::select! {
+                    done = step => done,
+                    () = i.wait() => Err(i.message()),
                 },
                 None => step.await,
             };
+            let (execution, flow, replayed) = match done {
+                Ok(done) => done,
+                Err(message) => {
+                    run_error = Some(message);
+                    break 'iterations;
+                }
+            };
+            learn::learn_execution(&opts.redactor, &execution, &scopes);
             observer.execution_finished(&execution);
             let failed = execution.failed();
             // Newman's summary lists an item whose request was replayed (digest) once per

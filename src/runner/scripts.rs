@@ -223,6 +223,8 @@ pub fn from_script_scopes(scopes: &mut Scopes, out: ScriptScopes) {
 }
 
 fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
+    // A token a script fetches (pm.sendRequest) is a secret wherever it later appears.
+    crate::secret::Redactor::global().learn_body(&r.body);
     ScriptResponse {
         code: r.code,
         status: r.status.clone(),

@@ -252,27 +252,9 @@ fn mask_url(url: &str, redactor: &Redactor) -> String {
     }
 }
 
-/// Masks secrets in every key, string and number of a JSON value.
+/// Masks secrets in every string and number of a JSON value (and keys holding a token).
 fn mask_json(value: &mut Value, redactor: &Redactor) {
-    match value {
-        Value::String(s) => *s = redactor.redact(s),
-        Value::Number(n) => {
-            let text = n.to_string();
-            let masked = redactor.redact(&text);
-            if masked != text {
-                *value = Value::String(masked);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| mask_json(v, redactor)),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut child) in entries {
-                mask_json(&mut child, redactor);
-                map.insert(redactor.redact(&key), child);
-            }
-        }
-        Value::Null | Value::Bool(_) => {}
-    }
+    redactor.redact_json(value);
 }
 
 /// Header lines are one line each; a stray line break would corrupt the format.

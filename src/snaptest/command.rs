@@ -73,6 +73,14 @@ pub fn collection_trials(
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
     let outcome = runtime.block_on(run(opts, &mut NoObserver))?;
     drop(emulator);
+    let interrupt = crate::interrupt::Interrupt::install();
+    if let Some(code) = interrupt.exit_code() {
+        // No snapshot is compared or written for a run cut short.
+        return Err(Error::Interrupted {
+            code,
+            message: interrupt.message(),
+        });
+    }
     let trial_opts = TrialOptions {
         store: store.clone(),
         config,

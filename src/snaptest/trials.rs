@@ -66,7 +66,7 @@ impl TrialWork {
     fn run(self) -> Result<(), Failed> {
         if self.nocapture {
             for line in &self.console {
-                println!("{line}");
+                println!("{}", self.redactor.redact(line));
             }
         }
         let mut failures = self.failures;

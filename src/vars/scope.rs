@@ -147,13 +147,14 @@ impl VariableScope {
             .iter()
             .filter_map(|var| {
                 let key = var.name()?;
-                let kind = match var.kind.as_deref().map(str::to_ascii_lowercase) {
-                    Some(k) if ["string", "number", "boolean", "array", "object"].contains(&k.as_str()) => k,
-                    _ => "any".to_owned(),
-                };
+                // The type as the file (or the script) gave it, `secret` included: an export is
+                // the user's data and a run chained on it must see the same variables.
+                let kind = var.kind.clone().unwrap_or_else(|| "any".to_owned());
+                let typed = ["string", "number", "boolean", "array", "object"]
+                    .contains(&kind.to_ascii_lowercase().as_str());
                 let value = match &var.value {
                     None => Value::String(String::new()),
-                    Some(v @ (Value::Array(_) | Value::Object(_))) if kind != "any" => Value::String(v.to_string()),
+                    Some(v @ (Value::Array(_) | Value::Object(_))) if typed => Value::String(v.to_string()),
                     Some(v) => v.clone(),
                 };
                 Some(json!({"key": key, "value": value, "type": kind, "enabled": self.is_active(var)}))

@@ -26,6 +26,10 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
     };
     let mut client = ClientOptions {
         insecure: args.insecure,
+        auth_timeout: args
+            .login
+            .auth_timeout
+            .map(std::time::Duration::from_millis),
         ..ClientOptions::default()
     };
     if let Some(emu) = &emulator {
