@@ -194,6 +194,7 @@ fn all_outputs() -> (String, Value, String, String) {
         environment: &environment,
         globals: &Value::Null,
         redactor: &redactor,
+        snapshots: &[],
     };
     let opts = CliReporterOptions {
         color: false,
@@ -324,6 +325,7 @@ fn writers_create_directories_and_write_whole_files() {
         environment: &Value::Null,
         globals: &Value::Null,
         redactor: &redactor,
+        snapshots: &[],
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let json_path = dir.path().join("out/nested/report.json");
@@ -356,6 +358,7 @@ fn writer_reports_unwritable_path() {
         environment: &Value::Null,
         globals: &Value::Null,
         redactor: &redactor,
+        snapshots: &[],
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("file");

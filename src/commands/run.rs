@@ -16,6 +16,7 @@ use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::report::cli::{CliReporter, CliReporterOptions};
+use crate::report::context::SnapshotResult;
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
 use crate::runner::summary::Execution;
@@ -274,6 +275,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         &outcome.scopes,
         &outcome.summary,
         &redactor,
+        &[],
     )?;
     let code = if args.suppress_exit_code || outcome.summary.passed() {
         EXIT_OK
@@ -283,14 +285,15 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     Ok(code)
 }
 
-/// Reports and exports, written after the run.
-fn write_outputs(
+/// Reports and exports, written after the run (`snapshots` holds `snapman test`'s verdicts).
+pub(crate) fn write_outputs(
     args: &RunArgs,
     ctx: &RunContext,
     loaded: &LoadedCollection,
     scopes: &Scopes,
     summary: &crate::runner::summary::RunSummary,
     redactor: &Redactor,
+    snapshots: &[SnapshotResult],
 ) -> Result<(), Error> {
     let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
     let environment = scopes.environment.to_export("environment", using);
@@ -307,6 +310,7 @@ fn write_outputs(
         environment: &environment,
         globals: &globals,
         redactor,
+        snapshots,
     };
     if args.reporters.iter().any(|r| r == "json") {
         let path = args

@@ -507,6 +507,7 @@ mod tests {
             environment: &Value::Null,
             globals: &Value::Null,
             redactor: &redactor,
+            snapshots: &[],
         };
         html_report(&ctx).expect("the page renders")
     }
