@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// Where the json reporter writes (default: reports/snapman-run-report-<time>.json).
     #[arg(long = "reporter-json-export", value_name = "FILE")]
     pub reporter_json_export: Option<PathBuf>,
+    /// Leave request and response bodies out of the JSON report (`response.stream.data` stays
+    /// empty): Newman-shaped reports of big runs are otherwise many times the size of the bodies.
+    #[arg(long = "reporter-json-omit-bodies")]
+    pub reporter_json_omit_bodies: bool,
     /// Where the junit reporter writes (default: reports/snapman-run-report-<time>.xml).
     #[arg(long = "reporter-junit-export", value_name = "FILE")]
     pub reporter_junit_export: Option<PathBuf>,

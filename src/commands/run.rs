@@ -166,11 +166,13 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         EnabledMode::App
     };
     let Inputs {
-        loaded,
+        mut loaded,
         mut environment,
         globals,
         data,
     } = load_inputs(&args.input, ctx, mode)?;
+    // Items and folders without an id get one now, so reports and executions agree on it.
+    crate::runner::plan::assign_missing_ids(&mut loaded.collection);
     let redactor = Redactor::new();
     register_secrets(&redactor, &environment);
     register_secrets(&redactor, &globals);
@@ -311,6 +313,7 @@ pub(crate) fn write_outputs(
         globals: &globals,
         redactor,
         snapshots,
+        omit_bodies: args.reporter_json_omit_bodies,
     };
     if args.reporters.iter().any(|r| r == "json") {
         let path = args

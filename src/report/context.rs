@@ -22,6 +22,8 @@ pub struct ReportContext<'a> {
     /// What `snapman test` found comparing responses with snapshots or saved examples (empty
     /// for `snapman run`).
     pub snapshots: &'a [SnapshotResult],
+    /// `--reporter-json-omit-bodies`: no request or response bodies in the JSON report.
+    pub omit_bodies: bool,
 }
 
 /// The verdict of one `snapman test` trial on its response: snapman's addition to every report.

@@ -508,6 +508,7 @@ mod tests {
             globals: &Value::Null,
             redactor: &redactor,
             snapshots: &[],
+            omit_bodies: false,
         };
         html_report(&ctx).expect("the page renders")
     }
