@@ -72,6 +72,7 @@ fn execution(iteration: usize, position: usize, folders: &[&str], name: &str) ->
         console: vec![],
         prerequest_scripts: 0,
         test_scripts: 1,
+        retries: vec![],
     }
 }
 

@@ -77,6 +77,14 @@ pub struct RunArgs {
     /// Stop after the first failing request (`failure`, the default) or refuse an unknown `--folder` (`folder`).
     #[arg(long, value_name = "MODIFIERS", num_args = 0..=1, default_missing_value = "failure")]
     pub bail: Option<String>,
+    /// Send a request again, up to N times, when it cannot connect or gets 429, 502, 503 or 504
+    /// (waiting as `Retry-After` says, else with exponential backoff and jitter); a request that
+    /// passes after a retry is reported as flaky.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// The first retry's longest wait in milliseconds; it doubles with each retry.
+    #[arg(long = "retry-backoff", value_name = "MS", default_value_t = 200)]
+    pub retry_backoff: u64,
     /// Do not verify TLS certificates.
     #[arg(short = 'k', long)]
     pub insecure: bool,

@@ -230,6 +230,8 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
         oauth2_tokens: Default::default(),
+        retries: args.retries,
+        retry_backoff: Duration::from_millis(args.retry_backoff),
     };
     Ok(PreparedRun {
         opts,

@@ -252,6 +252,7 @@ mod tests {
             console: vec![],
             prerequest_scripts: 0,
             test_scripts: 0,
+            retries: vec![],
         }
     }
 

@@ -408,6 +408,7 @@ mod tests {
             console: vec![],
             prerequest_scripts: 0,
             test_scripts: 1,
+            retries: vec![],
         }
     }
 

@@ -30,9 +30,11 @@
 //!   resolved); its secrets are masked like every string.
 //! - `requestError` is `{code, message}` (Node's `errno`/`syscall` are not known here).
 //! - `dns*`/`firstByte*` timings are 0.
-//! - snapman's own facts live under `snapman` keys: `run.snapman` (`failedItems`,
-//!   `bodiesOmitted`, `redacted`) and `executions[].snapman.snapshot` (what `snapman test` found
-//!   comparing the response with its snapshot or saved example).
+//! - snapman's own facts live under `snapman` keys: `run.snapman` (`failedItems`, `flakyItems`,
+//!   `bodiesOmitted`, `redacted`), `executions[].snapman.snapshot` (what `snapman test` found
+//!   comparing the response with its snapshot or saved example) and
+//!   `executions[].snapman.retries`/`.flaky` (`--retries`: each retry's reason and wait, and
+//!   whether the request passed after retrying).
 //!
 //! Every string in the report, including the collection, environment and globals, goes through
 //! the [`Redactor`](crate::secret::Redactor).
@@ -77,6 +79,7 @@ pub fn json_report(ctx: &ReportContext) -> Value {
             "error": summary.run_error.as_ref().map(|m| json!({ "name": "Error", "message": m })),
             "snapman": {
                 "failedItems": failed_items,
+                "flakyItems": summary.executions.iter().filter(|e| e.flaky()).count(),
                 "bodiesOmitted": ctx.omit_bodies,
                 "redacted": false,
             },
@@ -457,17 +460,30 @@ impl Built<'_> {
                 out.insert(format!("{listen}Script"), json!(errors));
             }
         }
+        let mut extra = Map::new();
         if let Some(v) = self.ctx.snapshot_of(e) {
-            out.insert(
-                "snapman".into(),
-                json!({ "snapshot": {
+            extra.insert(
+                "snapshot".into(),
+                json!({
                     "trial": v.trial,
                     "status": v.status,
                     "file": v.file,
                     "pending": v.pending,
                     "message": v.message,
-                }}),
+                }),
             );
+        }
+        if !e.retries.is_empty() {
+            let retries: Vec<Value> = e
+                .retries
+                .iter()
+                .map(|r| json!({ "reason": r.reason, "waitMs": r.wait.as_millis() as u64 }))
+                .collect();
+            extra.insert("retries".into(), json!(retries));
+            extra.insert("flaky".into(), json!(e.flaky()));
+        }
+        if !extra.is_empty() {
+            out.insert("snapman".into(), Value::Object(extra));
         }
         Value::Object(out)
     }

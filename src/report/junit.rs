@@ -23,13 +23,15 @@
 //! them). Request errors and script errors give `<error>`, which wins over `<failure>` when both
 //! happen, and its text lists the assertion failures too. Console lines go to `<system-out>`.
 //! Under `snapman test`, a response that differs from its snapshot (or saved example) is a
-//! `<failure type="SnapshotMismatch">`, and its text ends every other failure's.
+//! `<failure type="SnapshotMismatch">`, and its text ends every other failure's. A request sent
+//! again under `--retries` gets one `<flakyFailure>` per retry when it passed in the end (one
+//! `<rerunFailure>` each when it did not), as nextest and Maven Surefire write them.
 
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use crate::error::Error;
 use crate::report::context::{
@@ -167,6 +169,20 @@ fn test_case(
             status
         }
     };
+    let mut status = status;
+    // Each retry is a run that did not count: `<flakyFailure>` when the request passed in the
+    // end, `<rerunFailure>` when it did not.
+    for r in &e.retries {
+        let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+        rerun
+            .set_type("Retried")
+            .set_message(redactor.redact(&format!(
+                "{} (retried after {} ms)",
+                r.reason,
+                r.wait.as_millis()
+            )));
+        status.add_rerun(rerun);
+    }
     let mut name = e.item_name.clone();
     if iterations > 1 {
         name.push_str(&format!(" [iteration {}]", e.iteration + 1));

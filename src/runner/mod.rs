@@ -2,6 +2,7 @@
 
 pub mod plan;
 mod reauth;
+pub mod retry;
 pub mod run;
 pub mod scripts;
 pub mod summary;

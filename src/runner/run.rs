@@ -18,9 +18,9 @@ use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::http::{build, url};
 use crate::runner::plan::{self, PlannedItem};
-use crate::runner::reauth;
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::runner::{reauth, retry};
 use crate::script::{Listen, ScriptLimits};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
@@ -60,6 +60,11 @@ pub struct RunOptions {
     pub reauth: Option<Arc<SfSession>>,
     /// Tokens Postman `oauth2` blocks fetched, per configuration, for the whole run.
     pub oauth2_tokens: OAuth2Tokens,
+    /// `--retries`: how many times a request that could not connect or got 429/502/503/504 is
+    /// sent again.
+    pub retries: u32,
+    /// `--retry-backoff`: the first retry's longest wait (doubling each time, with jitter).
+    pub retry_backoff: Duration,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -251,6 +256,7 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         console: Vec::new(),
         prerequest_scripts: 0,
         test_scripts: 0,
+        retries: Vec::new(),
     }
 }
 
@@ -445,7 +451,14 @@ async fn send_item(
     if let Some(a) = digest {
         digest_sessions.sign(&mut spec, a, &owner);
     }
-    let outcome = client.send(&spec).await;
+    let outcome = retry::send_retrying(
+        client,
+        &spec,
+        opts.retries,
+        opts.retry_backoff,
+        &mut execution.retries,
+    )
+    .await;
     let mut outcome = reauth::resend_on_401(opts, client, &spec, outcome, execution).await;
     // Digest auth answers a 401 challenge by replaying the request once, signed.
     let replay = match (digest, &outcome.response) {
