@@ -301,45 +301,84 @@ impl Redactor {
 
     /// Masks every string (and number) value of a JSON document in place; keys keep their
     /// names (see [`Redactor::redact_key`]), as do the `key` fields of Postman's key/value
-    /// lists, and the structure stays as it is.
-    pub fn redact_json(&self, value: &mut Value) {
+    /// lists, and the structure stays as it is. A Node `Buffer` (`{"type": "Buffer", "data":
+    /// [bytes]}`) is masked in its bytes, read as text. Returns whether anything was masked.
+    pub fn redact_json(&self, value: &mut Value) -> bool {
         match value {
             Value::String(s) => {
                 if let Cow::Owned(masked) = self.redact_cow(s) {
                     *s = masked;
+                    return true;
                 }
+                false
             }
             Value::Number(n) => {
                 let text = n.to_string();
                 if let Cow::Owned(masked) = self.redact_cow(&text) {
                     *value = Value::String(masked);
+                    return true;
                 }
+                false
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |masked, v| self.redact_json(v) | masked),
+            Value::Object(map) if map.get("type").is_some_and(|t| t == "Buffer") => {
+                self.redact_buffer(map)
+            }
             Value::Object(map) => {
+                let mut masked = false;
                 let leaking = map
                     .keys()
                     .any(|k| matches!(self.redact_key(k), Cow::Owned(_)));
                 if leaking {
+                    masked = true;
                     let entries = std::mem::take(map);
                     for (k, v) in entries {
                         map.insert(self.redact_key(&k).into_owned(), v);
                     }
                 }
                 for (k, v) in map.iter_mut() {
-                    match v {
+                    masked |= match v {
                         // Postman's `{key, value}` lists (variables, headers, query, form):
                         // a `key` is a name, kept like an object key.
                         Value::String(name) if k == "key" => {
                             if let Cow::Owned(masked) = self.redact_key(name) {
                                 *name = masked;
+                                true
+                            } else {
+                                false
                             }
                         }
                         _ => self.redact_json(v),
-                    }
+                    };
                 }
+                masked
             }
-            Value::Bool(_) | Value::Null => {}
+            Value::Bool(_) | Value::Null => false,
+        }
+    }
+
+    /// A Buffer's bytes with the secrets masked: read as text (lossily when not UTF-8: a
+    /// masked binary body is replaced by its masked text, never left leaking).
+    fn redact_buffer(&self, buffer: &mut serde_json::Map<String, Value>) -> bool {
+        let bytes: Vec<u8> = buffer
+            .get("data")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_u64)
+                    .filter_map(|b| u8::try_from(b).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        match self.redact_cow(&text) {
+            Cow::Owned(out) => {
+                buffer.insert("data".into(), Value::from(out.into_bytes()));
+                true
+            }
+            Cow::Borrowed(_) => false,
         }
     }
 
@@ -627,5 +666,20 @@ mod tests {
         let masked = r.redact(&text);
         assert_eq!(masked, "[redacted] ".repeat(10_000));
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn buffers_are_masked_in_their_bytes_and_the_result_says_so() {
+        let r = Redactor::new();
+        r.add("s3cr3t-value");
+        let mut v = serde_json::json!({"a": ["x s3cr3t-value"], "stream": {"type": "Buffer", "data": b"x s3cr3t-value".to_vec()}});
+        assert!(r.redact_json(&mut v));
+        assert_eq!(v["a"][0], "x [redacted]");
+        assert_eq!(
+            v["stream"]["data"],
+            serde_json::json!(b"x [redacted]".to_vec())
+        );
+        let mut plain = serde_json::json!({"a": "plain"});
+        assert!(!r.redact_json(&mut plain));
     }
 }

@@ -69,7 +69,7 @@ fn environment_for(root: &Path, stem: &str) -> Option<PathBuf> {
 
 fn main() -> ExitCode {
     let mut arguments = Arguments::from_args();
-    // The outcomes are known once a collection has run; one thread keeps them in run order.
+    // Trials wait for their collection's run; one thread reports them in run order.
     arguments.test_threads.get_or_insert(1);
     let ctx = RunContext::from_process();
     let mut trials = Vec::new();
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
             libtest_args: Vec::new(),
         };
         match collection_trials(&args, &ctx, &arguments, Some(&stem)) {
-            Ok(found) => trials.extend(found.trials),
+            Ok(found) => trials.extend(found.trials.into_iter().map(|t| t.into_trial())),
             Err(e) => {
                 let message = e.to_string();
                 trials.push(Trial::test(format!("{stem}::<load>"), move || {

@@ -139,6 +139,14 @@ pub struct RunArgs {
     /// Stop after the first failing request (`failure`, the default) or refuse an unknown `--folder` (`folder`).
     #[arg(long, value_name = "MODIFIERS", num_args = 0..=1, default_missing_value = "failure")]
     pub bail: Option<String>,
+    /// Send a request again, up to N times, when it cannot connect or gets 429, 502, 503 or 504
+    /// (waiting as `Retry-After` says, else with exponential backoff and jitter); a request that
+    /// passes after a retry is reported as flaky.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// The first retry's longest wait in milliseconds; it doubles with each retry.
+    #[arg(long = "retry-backoff", value_name = "MS", default_value_t = 200)]
+    pub retry_backoff: u64,
     /// Do not verify TLS certificates.
     #[arg(short = 'k', long)]
     pub insecure: bool,
@@ -157,6 +165,10 @@ pub struct RunArgs {
     /// Where the json reporter writes (default: reports/snapman-run-report-<time>.json).
     #[arg(long = "reporter-json-export", value_name = "FILE")]
     pub reporter_json_export: Option<PathBuf>,
+    /// Leave request and response bodies out of the JSON report (`response.stream.data` stays
+    /// empty): Newman-shaped reports of big runs are otherwise many times the size of the bodies.
+    #[arg(long = "reporter-json-omit-bodies")]
+    pub reporter_json_omit_bodies: bool,
     /// Where the junit reporter writes (default: reports/snapman-run-report-<time>.xml).
     #[arg(long = "reporter-junit-export", value_name = "FILE")]
     pub reporter_junit_export: Option<PathBuf>,

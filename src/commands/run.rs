@@ -19,6 +19,7 @@ use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::interrupt::Interrupt;
 use crate::report::cli::{CliReporter, CliReporterOptions};
+use crate::report::context::SnapshotResult;
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
 use crate::runner::summary::Execution;
@@ -154,11 +155,13 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         EnabledMode::App
     };
     let Inputs {
-        loaded,
+        mut loaded,
         mut environment,
         globals,
         data,
     } = load_inputs(&args.input, ctx, mode)?;
+    // Items and folders without an id get one now, so reports and executions agree on it.
+    crate::runner::plan::assign_missing_ids(&mut loaded.collection);
     let redactor = Redactor::global().clone();
     redactor.add_secret_names(args.secret_names.iter().map(String::as_str));
     if args.show_secrets || args.force_show_secrets {
@@ -233,6 +236,8 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
             OAuth2Tokens::default()
         },
         interrupt: Some(Interrupt::install()),
+        retries: args.retries,
+        retry_backoff: Duration::from_millis(args.retry_backoff),
     };
     Ok(PreparedRun {
         opts,
@@ -282,6 +287,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         &outcome.scopes,
         &outcome.summary,
         &redactor,
+        &[],
     )?;
     if let Some(code) = Interrupt::install().exit_code() {
         return Ok(code);
@@ -294,14 +300,15 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     Ok(code)
 }
 
-/// Reports and exports, written after the run.
-fn write_outputs(
+/// Reports and exports, written after the run (`snapshots` holds `snapman test`'s verdicts).
+pub(crate) fn write_outputs(
     args: &RunArgs,
     paths: &OutputPaths,
     loaded: &LoadedCollection,
     scopes: &Scopes,
     summary: &crate::runner::summary::RunSummary,
     redactor: &Redactor,
+    snapshots: &[SnapshotResult],
 ) -> Result<(), Error> {
     let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
     let environment = scopes.environment.to_export("environment", using);
@@ -319,6 +326,8 @@ fn write_outputs(
         environment: &environment,
         globals: &globals,
         redactor,
+        snapshots,
+        omit_bodies: args.reporter_json_omit_bodies,
     };
     if let Some(path) = &paths.json {
         json::write_json(path, &report_ctx)?;

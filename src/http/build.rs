@@ -276,10 +276,7 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn enabled(params: &[FormParam]) -> Vec<&FormParam> {
-    params
-        .iter()
-        .filter(|p| p.disabled != Some(true))
-        .collect()
+    params.iter().filter(|p| p.disabled != Some(true)).collect()
 }
 
 struct Part {

@@ -217,8 +217,8 @@ impl<W: Write> CliReporter<W> {
             if failed {
                 self.failures += 1;
             }
-            let hidden = self.sections.no_assertions
-                || (self.sections.no_success_assertions && !failed);
+            let hidden =
+                self.sections.no_assertions || (self.sections.no_success_assertions && !failed);
             if hidden {
                 continue;
             }
@@ -314,6 +314,18 @@ impl<W: Write> CliReporter<W> {
         let head = self.paint(grey, &format!("{} {}", r.method, r.url));
         let stamp = self.timestamp(false);
         self.line(format!("  {stamp}{head} {outcome}").trim_end());
+        if !e.retries.is_empty() {
+            let reasons: Vec<&str> = e.retries.iter().map(|r| r.reason.as_str()).collect();
+            let label = if e.flaky() { "flaky: " } else { "" };
+            let text = format!(
+                "  {label}retried {} time(s) after {}",
+                e.retries.len(),
+                reasons.join(", ")
+            );
+            let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+            let text = self.paint(yellow, &text);
+            self.line(&text);
+        }
     }
 
     fn request_details(&mut self, r: &SentRequest) {

@@ -19,6 +19,47 @@ pub struct ReportContext<'a> {
     pub globals: &'a serde_json::Value,
     /// Masks every secret in every string a reporter writes.
     pub redactor: &'a Redactor,
+    /// What `snapman test` found comparing responses with snapshots or saved examples (empty
+    /// for `snapman run`).
+    pub snapshots: &'a [SnapshotResult],
+    /// `--reporter-json-omit-bodies`: no request or response bodies in the JSON report.
+    pub omit_bodies: bool,
+}
+
+/// The verdict of one `snapman test` trial on its response: snapman's addition to every report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotResult {
+    /// The trial's name (`Folder::Request#2`).
+    pub trial: String,
+    /// 0-based iteration of the execution it checked.
+    pub iteration: usize,
+    /// 0-based position of the item in the run's item list.
+    pub position: usize,
+    /// `matched`, `created`, `written`, `mismatch`, `missing`, `example-matched`,
+    /// `example-mismatch` or `error`.
+    pub status: &'static str,
+    /// The snapshot file, when there is one.
+    pub file: Option<String>,
+    /// The `.snap.new` file written for review, if any.
+    pub pending: Option<String>,
+    /// Why it failed (no colour), when it failed.
+    pub message: Option<String>,
+}
+
+impl SnapshotResult {
+    /// True when the comparison failed.
+    pub fn failed(&self) -> bool {
+        self.message.is_some()
+    }
+}
+
+impl<'a> ReportContext<'a> {
+    /// The snapshot verdict on `e`, when `snapman test` checked it.
+    pub fn snapshot_of(&self, e: &Execution) -> Option<&'a SnapshotResult> {
+        self.snapshots
+            .iter()
+            .find(|s| s.iteration == e.iteration && s.position == e.position)
+    }
 }
 
 /// What went wrong in one failure (the `at` of Newman's `run.failures[]`).
@@ -211,6 +252,7 @@ mod tests {
             console: vec![],
             prerequest_scripts: 0,
             test_scripts: 0,
+            retries: vec![],
         }
     }
 

@@ -408,6 +408,7 @@ mod tests {
             console: vec![],
             prerequest_scripts: 0,
             test_scripts: 1,
+            retries: vec![],
         }
     }
 
@@ -507,6 +508,8 @@ mod tests {
             environment: &Value::Null,
             globals: &Value::Null,
             redactor: &redactor,
+            snapshots: &[],
+            omit_bodies: false,
         };
         html_report(&ctx).expect("the page renders")
     }

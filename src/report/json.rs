@@ -1,30 +1,40 @@
-//! The JSON reporter: Newman's run summary shape, so tools that read Newman reports work unchanged.
+//! The JSON reporter: Newman's run summary shape, so tools that read Newman reports
+//! (newman-reporter-htmlextra, Allure's adapter, dashboards) work unchanged. The shape is checked
+//! against a report Newman 6.2.2 wrote for the same collection
+//! (`tests/fixtures/newman-shape/`).
 //!
 //! ```json
 //! { "collection": {..}, "environment": {..}, "globals": {..},
 //!   "run": { "stats": {..}, "timings": {..}, "executions": [..], "transfers": {..},
-//!            "failures": [..], "error": null } }
+//!            "failures": [..], "error": null, "snapman": {..} } }
 //! ```
 //!
-//! Differences from Newman, on purpose:
-//! - `response.body` holds the body as text (base64 with `"bodyEncoding": "base64"` when it is
-//!   not UTF-8) instead of Newman's `stream: {type: "Buffer", data: [bytes]}`, which makes
-//!   reports several times larger than the bodies they hold.
-//! - `item`, `failures[].source` and `failures[].parent` carry only `id` and `name`, not the
-//!   whole serialised item.
-//! - `requestError` is `{code, message}` (Node's `errno`/`syscall` are not known here).
+//! As in Newman:
+//! - `collection`, `executions[].item`, `failures[].source` and `failures[].parent` are the
+//!   collection as the Postman SDK normalises it (see [`super::newman`]).
+//! - `response.stream` is Node's Buffer JSON, `{"type": "Buffer", "data": [bytes]}`;
+//!   `--reporter-json-omit-bodies` leaves `data` empty and drops request bodies (and says so
+//!   in `run.snapman.bodiesOmitted`).
+//! - `request.header` lists the headers as sent, those the item did not set marked
+//!   `system: true`, and the item's disabled headers with `disabled: true`; `request.body` keeps
+//!   the item's mode (`raw`, `urlencoded` decoded from what was sent, `formdata` as defined).
+//! - `failures[].error` carries `id`, `timestamp`, `checksum` (MD5 of name and message),
+//!   `stacktrace`, and `type: "Error"` for script errors; `at` is `assertion:N in test-script`,
+//!   `test-script`, `prerequest-script` or `request`.
+//! - `run.stats` counts as Newman does: `items`, `prerequests` and `tests` count one event per
+//!   execution and never fail (Newman only fails them on runtime errors); `scripts` = pre-request
+//!   plus test scripts, failed = script errors.
 //!
-//! How the counts are derived from [`RunSummary::stats`]:
-//! - `scripts` = pre-request scripts + test scripts run; failed = script errors.
-//! - `prerequests` and `tests` count the per-item script events, as Newman does: one of each per
-//!   execution; failed = executions with a pre-request (resp. test) script error.
-//! - `pending` is always 0: the report is written after the run.
-//! - `items.failed` counts executions with any failure (Newman almost always reports 0 there).
-//! - `transfers.responseTotal` sums response body sizes, which is what Newman's sum ends up
-//!   counting; `timings.response*` are over executions that got a response, `dns*`/`firstByte*` are 0.
-//! - `executions[].id` is the item id and `cursor.ref` the execution's own id, as in Newman.
-//! - Assertion `index` is the 0-based position among the execution's assertions, so `at` reads
-//!   `assertion:<index> in test-script`.
+//! Where snapman differs or adds:
+//! - `request.auth` is the effective auth block as written in the collection (variables not
+//!   resolved); its secrets are masked like every string.
+//! - `requestError` is `{code, message}` (Node's `errno`/`syscall` are not known here).
+//! - `dns*`/`firstByte*` timings are 0.
+//! - snapman's own facts live under `snapman` keys: `run.snapman` (`failedItems`, `flakyItems`,
+//!   `bodiesOmitted`, `redacted`), `executions[].snapman.snapshot` (what `snapman test` found
+//!   comparing the response with its snapshot or saved example) and
+//!   `executions[].snapman.retries`/`.flaky` (`--retries`: each retry's reason and wait, and
+//!   whether the request passed after retrying).
 //!
 //! Every string in the report, including the collection, environment and globals, goes through
 //! the [`Redactor`](crate::secret::Redactor).
@@ -32,6 +42,7 @@
 use std::path::Path;
 
 use base64::Engine;
+use md5::{Digest, Md5};
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
@@ -39,27 +50,78 @@ use crate::http::call::{ReceivedResponse, SentRequest};
 use crate::report::context::{
     Failure, FailureKind, ReportContext, ResponseStats, epoch_millis, millis, run_failures,
 };
+use crate::report::newman::{
+    SdkCollection, SdkItem, query_list, sdk_collection, sdk_url, stable_id,
+};
 use crate::runner::summary::{Count, Execution, RunSummary};
 
 /// The whole report as a JSON value (every string redacted).
 pub fn json_report(ctx: &ReportContext) -> Value {
     let summary = ctx.summary;
+    let sdk = sdk_collection(ctx.collection);
+    let built = Built {
+        ctx,
+        sdk: &sdk,
+        timestamp: epoch_millis(summary.completed),
+    };
+    let failed_items = summary.executions.iter().filter(|e| e.failed()).count();
     let report = json!({
-        "collection": ctx.collection,
-        "environment": ctx.environment,
-        "globals": ctx.globals,
+        "collection": sdk.collection,
+        "environment": scope(ctx.environment, &format!("environment {}", epoch_millis(summary.started))),
+        "globals": scope(ctx.globals, &format!("globals {}", epoch_millis(summary.started))),
         "run": {
             "stats": stats(summary),
             "timings": timings(summary),
-            "executions": summary.executions.iter().map(|e| execution(summary, e)).collect::<Vec<_>>(),
+            "executions": summary.executions.iter().map(|e| built.execution(e)).collect::<Vec<_>>(),
             "transfers": { "responseTotal": ResponseStats::of(summary).bytes },
-            "failures": run_failures(summary).iter().map(|f| failure(summary, f)).collect::<Vec<_>>(),
+            "failures": run_failures(summary).iter().map(|f| built.failure(f)).collect::<Vec<_>>(),
             "error": summary.run_error.as_ref().map(|m| json!({ "name": "Error", "message": m })),
+            "snapman": {
+                "failedItems": failed_items,
+                "flakyItems": summary.executions.iter().filter(|e| e.flaky()).count(),
+                "bodiesOmitted": ctx.omit_bodies,
+                "redacted": false,
+            },
         }
     });
     let mut report = report;
-    ctx.redactor.redact_json(&mut report);
+    // Whether any secret was masked anywhere in the report.
+    let masked = ctx.redactor.redact_json(&mut report);
+    report["run"]["snapman"]["redacted"] = json!(masked);
     report
+}
+
+/// An environment or globals export in Newman's shape: `{id, name?, values: [{type, value,
+/// key, disabled?}]}`.
+fn scope(export: &Value, seed: &str) -> Value {
+    let mut out = Map::new();
+    out.insert(
+        "id".into(),
+        export
+            .get("id")
+            .cloned()
+            .filter(|v| !v.is_null())
+            .unwrap_or_else(|| json!(stable_id(seed))),
+    );
+    if let Some(name) = export.get("name").filter(|n| !n.is_null()) {
+        out.insert("name".into(), name.clone());
+    }
+    let values: Vec<Value> = export["values"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let kind = v.get("type").cloned().unwrap_or_else(|| json!("any"));
+            let mut item = json!({ "type": kind, "value": v["value"], "key": v["key"] });
+            if v["enabled"] == false {
+                item["disabled"] = json!(true);
+            }
+            item
+        })
+        .collect();
+    out.insert("values".into(), json!(values));
+    Value::Object(out)
 }
 
 /// Writes [`json_report`] as indented JSON to `path`, atomically.
@@ -77,13 +139,11 @@ fn count(c: Count) -> Value {
 
 fn stats(summary: &RunSummary) -> Value {
     let s = summary.stats();
-    let events = |listen: &str| Count {
+    // One `prerequest` and one `test` event per execution; Newman fails them (and `items`)
+    // only on runtime errors, never on a script's own error.
+    let events = Count {
         total: summary.executions.len(),
-        failed: summary
-            .executions
-            .iter()
-            .filter(|e| e.script_errors.iter().any(|s| s.listen == listen))
-            .count(),
+        failed: 0,
     };
     let scripts = Count {
         total: s.prerequest_scripts.total + s.test_scripts.total,
@@ -91,11 +151,11 @@ fn stats(summary: &RunSummary) -> Value {
     };
     json!({
         "iterations": count(s.iterations),
-        "items": count(s.items),
+        "items": count(Count { failed: 0, ..s.items }),
         "scripts": count(scripts),
-        "prerequests": count(events("prerequest")),
+        "prerequests": count(events),
         "requests": count(s.requests),
-        "tests": count(events("test")),
+        "tests": count(events),
         "assertions": count(s.assertions),
         "testScripts": count(s.test_scripts),
         "prerequestScripts": count(s.prerequest_scripts),
@@ -142,19 +202,19 @@ fn cursor(summary: &RunSummary, e: &Execution) -> Value {
         "bof": empty || (e.position == 0 && e.iteration == 0),
         "cr": length == 0 || last_position,
         "ref": e.id,
+        "httpRequestId": http_request_id(e),
     })
 }
 
-fn headers(list: &[(String, String)]) -> Value {
-    list.iter()
-        .map(|(k, v)| json!({ "key": k, "value": v }))
-        .collect()
+/// A stable id for the HTTP request of an execution (Newman's `cursor.httpRequestId`).
+fn http_request_id(e: &Execution) -> String {
+    stable_id(&format!("http-request {}", e.id))
 }
 
-/// The URL as the Postman SDK serialises it, plus `raw`.
+/// The URL sent, as the SDK serialises a request's URL (no `raw`).
 fn url(raw: &str) -> Value {
     let Ok(u) = url::Url::parse(raw) else {
-        return json!({ "raw": raw });
+        return sdk_url(&json!(raw));
     };
     let mut out = Map::new();
     out.insert("protocol".into(), json!(u.scheme()));
@@ -168,21 +228,11 @@ fn url(raw: &str) -> Value {
         .map(|h| h.split('.').collect())
         .unwrap_or_default();
     out.insert("host".into(), json!(host));
-    let query: Vec<Value> = u
-        .query()
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            q.split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, v)) => json!({ "key": k, "value": v }),
-                    None => json!({ "key": pair, "value": null }),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    out.insert("query".into(), json!(query));
+    out.insert(
+        "query".into(),
+        u.query().map_or_else(|| json!([]), query_list),
+    );
     out.insert("variable".into(), json!([]));
-    out.insert("raw".into(), json!(raw));
     Value::Object(out)
 }
 
@@ -197,119 +247,325 @@ fn body_text(bytes: &[u8]) -> (String, bool) {
     }
 }
 
-fn request(r: &SentRequest) -> Value {
-    let mut out = Map::new();
-    out.insert("url".into(), url(&r.url));
-    out.insert("header".into(), headers(&r.headers));
-    out.insert("method".into(), json!(r.method));
-    if let Some(body) = &r.body {
-        let (text, base64) = body_text(body);
-        let mut b = json!({ "mode": "raw", "raw": text });
-        if base64 {
-            b["rawEncoding"] = json!("base64");
-        }
-        out.insert("body".into(), b);
-    }
-    Value::Object(out)
-}
-
-fn response(e: &Execution, r: &ReceivedResponse) -> Value {
-    let (text, base64) = body_text(&r.body);
-    let mut out = json!({
-        "id": e.id,
-        "status": r.status,
-        "code": r.code,
-        "header": headers(&r.headers),
-        "body": text,
-        "responseTime": millis(r.response_time).round() as u64,
-        "responseSize": r.response_size,
-    });
-    if base64 {
-        out["bodyEncoding"] = json!("base64");
-    }
-    out
-}
-
-/// Newman's assertion error: `{name, index, test, message, stack}`.
-fn assertion_error(index: usize, position: usize, test: &str, name: &str, message: &str) -> Value {
-    json!({
-        "name": name,
-        "index": index,
-        "test": test,
-        "message": message,
-        "stack": format!("{name}: {message}\n   at Object.eval sandbox-script.js:{}:{})", index + 1, position + 1),
-    })
-}
-
-fn execution(summary: &RunSummary, e: &Execution) -> Value {
-    let mut out = Map::new();
-    out.insert("cursor".into(), cursor(summary, e));
-    out.insert(
-        "item".into(),
-        json!({ "id": e.item_id, "name": e.item_name }),
-    );
-    if let Some(r) = &e.request {
-        out.insert("request".into(), request(r));
-    }
-    if let Some(r) = &e.response {
-        out.insert("response".into(), response(e, r));
-    }
-    out.insert("id".into(), json!(e.item_id));
-    if let Some(err) = &e.request_error {
-        out.insert(
-            "requestError".into(),
-            json!({ "code": err.code, "message": err.message }),
-        );
-    }
-    let assertions: Vec<Value> = e
-        .assertions
+/// `name: message` hashed, as a stable checksum of an error.
+fn checksum(name: &str, message: &str) -> String {
+    Md5::digest(format!("{name}: {message}").as_bytes())
         .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let mut v = json!({ "assertion": a.name, "skipped": a.skipped });
-            if let Some(err) = &a.error {
-                v["error"] = assertion_error(i, e.position, &a.name, &err.name, &err.message);
-            }
-            v
-        })
-        .collect();
-    out.insert("assertions".into(), json!(assertions));
-    for listen in ["prerequest", "test"] {
-        let errors: Vec<Value> = e
-            .script_errors
-            .iter()
-            .filter(|s| s.listen == listen)
-            .map(|s| json!({ "error": { "name": s.name, "message": s.message } }))
-            .collect();
-        if !errors.is_empty() {
-            out.insert(format!("{listen}Script"), json!(errors));
-        }
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Everything the per-execution builders share.
+struct Built<'a> {
+    ctx: &'a ReportContext<'a>,
+    sdk: &'a SdkCollection,
+    timestamp: u64,
+}
+
+impl Built<'_> {
+    fn sdk_item(&self, e: &Execution) -> Option<&SdkItem> {
+        self.sdk.items.get(&e.item_id)
     }
-    Value::Object(out)
-}
 
-fn failure(summary: &RunSummary, f: &Failure) -> Value {
-    let e = f.execution;
-    let error = match f.kind {
-        FailureKind::Assertion(i, a) => {
-            assertion_error(i, e.position, &a.name, f.name(), &f.message())
+    /// The request as sent: the item's own headers, then its disabled ones, then the headers
+    /// snapman added (`system: true`); the body in the item's mode.
+    fn request(&self, e: &Execution, r: &SentRequest) -> Value {
+        let item = self.sdk_item(e);
+        let defined = item.map(|i| &i.item["request"]);
+        let own: Vec<&Value> = defined
+            .and_then(|d| d["header"].as_array())
+            .map(|h| h.iter().collect())
+            .unwrap_or_default();
+        let is_own = |name: &str| {
+            own.iter().any(|h| {
+                h["disabled"] != true
+                    && h["key"]
+                        .as_str()
+                        .is_some_and(|k| k.eq_ignore_ascii_case(name))
+            })
+        };
+        let mut header: Vec<Value> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| is_own(k))
+            .map(|(k, v)| json!({ "key": k, "value": v }))
+            .collect();
+        header.extend(
+            own.iter()
+                .filter(|h| h["disabled"] == true)
+                .map(|h| (*h).clone()),
+        );
+        header.extend(
+            r.headers
+                .iter()
+                .filter(|(k, _)| !is_own(k))
+                .map(|(k, v)| json!({ "key": k, "value": v, "system": true })),
+        );
+        // The transport adds these two; postman-runtime lists them with the system headers.
+        let has = |name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        if !has("host")
+            && let Some(host) = ::url::Url::parse(&r.url).ok().and_then(|u| {
+                u.host_str().map(|h| {
+                    u.port()
+                        .map_or_else(|| h.to_string(), |p| format!("{h}:{p}"))
+                })
+            })
+        {
+            header.push(json!({ "key": "Host", "value": host, "system": true }));
         }
-        FailureKind::Script(s) => json!({ "name": s.name, "message": s.message }),
-        FailureKind::Request(r) => json!({ "name": "Error", "code": r.code, "message": r.message }),
-    };
-    let parent = match e.folder_path.last() {
-        Some(folder) => json!({ "name": folder }),
-        None => json!({ "id": summary.collection_id, "name": summary.collection_name }),
-    };
-    json!({
-        "error": error,
-        "at": f.at(),
-        "source": { "id": e.item_id, "name": e.item_name },
-        "parent": parent,
-        "cursor": cursor(summary, e),
-    })
+        if let Some(body) = r.body.as_ref().filter(|_| !has("content-length")) {
+            header.push(
+                json!({ "key": "Content-Length", "value": body.len().to_string(), "system": true }),
+            );
+        }
+        let mut out = Map::new();
+        out.insert("url".into(), url(&r.url));
+        out.insert("header".into(), json!(header));
+        out.insert("method".into(), json!(r.method));
+        if !self.ctx.omit_bodies
+            && let Some(body) = request_body(defined.map(|d| &d["body"]), r.body.as_deref())
+        {
+            out.insert("body".into(), body);
+        }
+        if let Some(auth) = item.and_then(|i| i.auth.as_ref()) {
+            out.insert("auth".into(), auth.clone());
+        }
+        Value::Object(out)
+    }
+
+    fn response(&self, e: &Execution, r: &ReceivedResponse) -> Value {
+        let data: Vec<u8> = if self.ctx.omit_bodies {
+            Vec::new()
+        } else {
+            r.body.clone()
+        };
+        json!({
+            "id": e.id,
+            "status": r.status,
+            "code": r.code,
+            "header": r.headers.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
+            "stream": { "type": "Buffer", "data": data },
+            "cookie": [],
+            "responseTime": millis(r.response_time).round() as u64,
+            "responseSize": r.response_size,
+        })
+    }
+
+    /// Newman's assertion error; `full` adds what Newman adds in `failures[]` (id, checksum,
+    /// timestamp, stacktrace).
+    fn assertion_error(
+        &self,
+        index: usize,
+        e: &Execution,
+        (test, name, message): (&str, &str, &str),
+        full: bool,
+    ) -> Value {
+        let (line, column) = (index + 1, e.position + 1);
+        let mut error = json!({
+            "name": name,
+            "index": index,
+            "test": test,
+            "message": message,
+            "stack": format!("{name}: {message}\n   at Object.eval sandbox-script.js:{line}:{column})"),
+        });
+        if !full {
+            return error;
+        }
+        let extra = json!({
+            "checksum": checksum(name, message),
+            "id": stable_id(&format!("assertion {} {index} {full}", e.id)),
+            "timestamp": self.timestamp,
+            "stacktrace": [{
+                "fileName": "sandbox-script.js",
+                "lineNumber": line,
+                "functionName": "Object.eval",
+                "typeName": "Object",
+                "methodName": "eval",
+                "columnNumber": column,
+                "native": false,
+            }],
+        });
+        if let (Some(out), Value::Object(more)) = (error.as_object_mut(), extra) {
+            out.extend(more);
+        }
+        error
+    }
+
+    /// Newman's script error; `seed` makes its id.
+    fn script_error(&self, seed: &str, name: &str, message: &str) -> Value {
+        json!({
+            "type": "Error",
+            "name": name,
+            "message": message,
+            "checksum": checksum(name, message),
+            "id": stable_id(seed),
+            "timestamp": self.timestamp,
+            "stacktrace": [],
+        })
+    }
+
+    fn execution(&self, e: &Execution) -> Value {
+        let summary = self.ctx.summary;
+        let mut out = Map::new();
+        out.insert("cursor".into(), cursor(summary, e));
+        out.insert(
+            "item".into(),
+            self.sdk_item(e).map_or_else(
+                || json!({ "id": e.item_id, "name": e.item_name }),
+                |i| i.item.clone(),
+            ),
+        );
+        if let Some(r) = &e.request {
+            out.insert("request".into(), self.request(e, r));
+        }
+        if let Some(r) = &e.response {
+            out.insert("response".into(), self.response(e, r));
+        }
+        out.insert("id".into(), json!(e.item_id));
+        if let Some(err) = &e.request_error {
+            out.insert(
+                "requestError".into(),
+                json!({ "code": err.code, "message": err.message }),
+            );
+        }
+        if !e.assertions.is_empty() {
+            let assertions: Vec<Value> = e
+                .assertions
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let mut v = json!({ "assertion": a.name, "skipped": a.skipped });
+                    if let Some(err) = &a.error {
+                        v["error"] =
+                            self.assertion_error(i, e, (&a.name, &err.name, &err.message), false);
+                    }
+                    v
+                })
+                .collect();
+            out.insert("assertions".into(), json!(assertions));
+        }
+        for listen in ["prerequest", "test"] {
+            let errors: Vec<Value> = e
+                .script_errors
+                .iter()
+                .filter(|s| s.listen == listen)
+                .enumerate()
+                .map(|(i, s)| {
+                    let seed = format!("script {} {listen} {i}", e.id);
+                    json!({ "error": self.script_error(&seed, &s.name, &s.message) })
+                })
+                .collect();
+            if !errors.is_empty() {
+                out.insert(format!("{listen}Script"), json!(errors));
+            }
+        }
+        let mut extra = Map::new();
+        if let Some(v) = self.ctx.snapshot_of(e) {
+            extra.insert(
+                "snapshot".into(),
+                json!({
+                    "trial": v.trial,
+                    "status": v.status,
+                    "file": v.file,
+                    "pending": v.pending,
+                    "message": v.message,
+                }),
+            );
+        }
+        if !e.retries.is_empty() {
+            let retries: Vec<Value> = e
+                .retries
+                .iter()
+                .map(|r| json!({ "reason": r.reason, "waitMs": r.wait.as_millis() as u64 }))
+                .collect();
+            extra.insert("retries".into(), json!(retries));
+            extra.insert("flaky".into(), json!(e.flaky()));
+        }
+        if !extra.is_empty() {
+            out.insert("snapman".into(), Value::Object(extra));
+        }
+        Value::Object(out)
+    }
+
+    fn failure(&self, f: &Failure) -> Value {
+        let summary = self.ctx.summary;
+        let e = f.execution;
+        let item = self.sdk_item(e);
+        let (error, listen) = match f.kind {
+            FailureKind::Assertion(i, a) => (
+                self.assertion_error(i, e, (&a.name, f.name(), &f.message()), true),
+                Some("test"),
+            ),
+            FailureKind::Script(s) => {
+                let seed = format!("failure {} {} {}", e.id, s.listen, s.message);
+                (
+                    self.script_error(&seed, &s.name, &s.message),
+                    Some(s.listen.as_str()),
+                )
+            }
+            FailureKind::Request(r) => {
+                let seed = format!("request {}", e.id);
+                let mut v = self.script_error(&seed, "Error", &r.message);
+                v["code"] = json!(r.code);
+                (v, None)
+            }
+        };
+        let at = match f.kind {
+            FailureKind::Script(s) => format!("{}-script", s.listen),
+            _ => f.at(),
+        };
+        let mut c = json!({
+            "ref": e.id,
+            "length": run_length(summary),
+            "cycles": summary.iterations,
+            "position": e.position,
+            "iteration": e.iteration,
+            "httpRequestId": http_request_id(e),
+        });
+        if let Some((script, execution)) = listen.and_then(|l| item.and_then(|i| i.script_ids(l))) {
+            c["scriptId"] = script;
+            c["execution"] = execution;
+        }
+        json!({
+            "error": error,
+            "at": at,
+            "source": item.map_or_else(|| json!({ "id": e.item_id, "name": e.item_name }), |i| i.item.clone()),
+            "parent": item.map_or_else(
+                || json!({ "id": summary.collection_id, "name": summary.collection_name }),
+                |i| i.parent.clone(),
+            ),
+            "cursor": c,
+        })
+    }
 }
 
+/// The request body in the item's mode: `raw` text as sent (with the item's `options`),
+/// `urlencoded` pairs decoded from what was sent, other modes as defined.
+fn request_body(defined: Option<&Value>, sent: Option<&[u8]>) -> Option<Value> {
+    let defined = defined.filter(|d| d.is_object());
+    let mode = defined.and_then(|d| d["mode"].as_str());
+    match (mode, sent) {
+        (Some("urlencoded"), Some(bytes)) => {
+            let pairs: Vec<Value> = ::url::form_urlencoded::parse(bytes)
+                .map(|(k, v)| json!({ "key": k, "value": v }))
+                .collect();
+            Some(json!({ "mode": "urlencoded", "urlencoded": pairs }))
+        }
+        (Some("raw") | None, Some(bytes)) => {
+            let (text, base64) = body_text(bytes);
+            let mut b = json!({ "mode": "raw", "raw": text });
+            if base64 {
+                b["rawEncoding"] = json!("base64");
+            }
+            if let Some(options) = defined.and_then(|d| d.get("options")) {
+                b["options"] = options.clone();
+            }
+            Some(b)
+        }
+        (Some(_), _) => defined.cloned(),
+        (None, None) => None,
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,7 +581,24 @@ mod tests {
             v["query"],
             json!([{"key": "x", "value": "1"}, {"key": "y", "value": null}])
         );
-        assert_eq!(url("not a url"), json!({ "raw": "not a url" }));
+        assert!(v.get("raw").is_none(), "the SDK drops raw");
+    }
+
+    #[test]
+    fn urlencoded_bodies_are_decoded_and_raw_keeps_options() {
+        let defined = json!({"mode": "urlencoded", "urlencoded": []});
+        assert_eq!(
+            request_body(Some(&defined), Some(b"a=1&b=hello+world")),
+            Some(json!({"mode": "urlencoded", "urlencoded": [
+                {"key": "a", "value": "1"}, {"key": "b", "value": "hello world"}]}))
+        );
+        let defined =
+            json!({"mode": "raw", "raw": "{{x}}", "options": {"raw": {"language": "json"}}});
+        assert_eq!(
+            request_body(Some(&defined), Some(b"{}")),
+            Some(json!({"mode": "raw", "raw": "{}", "options": {"raw": {"language": "json"}}}))
+        );
+        assert_eq!(request_body(None, None), None);
     }
 
     #[test]

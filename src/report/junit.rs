@@ -22,16 +22,20 @@
 //! Failed assertions give `<failure>` (message: the first one's `name: message`; text: all of
 //! them). Request errors and script errors give `<error>`, which wins over `<failure>` when both
 //! happen, and its text lists the assertion failures too. Console lines go to `<system-out>`.
+//! Under `snapman test`, a response that differs from its snapshot (or saved example) is a
+//! `<failure type="SnapshotMismatch">`, and its text ends every other failure's. A request sent
+//! again under `--retries` gets one `<flakyFailure>` per retry when it passed in the end (one
+//! `<rerunFailure>` each when it did not), as nextest and Maven Surefire write them.
 
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use crate::error::Error;
 use crate::report::context::{
-    Failure, FailureKind, ReportContext, execution_failures, run_duration,
+    Failure, FailureKind, ReportContext, SnapshotResult, execution_failures, run_duration,
 };
 use crate::runner::summary::Execution;
 use crate::secret::Redactor;
@@ -50,7 +54,13 @@ pub fn junit_report(ctx: &ReportContext) -> Report {
         } else {
             redactor.redact(&e.folder_path.join(" / "))
         };
-        let case = test_case(e, &suite_name, summary.iterations, redactor);
+        let case = test_case(
+            e,
+            &suite_name,
+            summary.iterations,
+            redactor,
+            ctx.snapshot_of(e),
+        );
         let index = match suites.iter().position(|s| s.name.as_str() == suite_name) {
             Some(i) => i,
             None => {
@@ -102,8 +112,15 @@ fn failure_text(f: &Failure, redactor: &Redactor) -> String {
     redactor.redact(&format!("{head}\n  at {}", f.at()))
 }
 
-fn test_case(e: &Execution, classname: &str, iterations: usize, redactor: &Redactor) -> TestCase {
+fn test_case(
+    e: &Execution,
+    classname: &str,
+    iterations: usize,
+    redactor: &Redactor,
+    snapshot: Option<&SnapshotResult>,
+) -> TestCase {
     let failures = execution_failures(e);
+    let snapshot_failure = snapshot.and_then(|s| s.message.as_deref());
     let first_error = failures
         .iter()
         .find(|f| !matches!(f.kind, FailureKind::Assertion(..)));
@@ -111,7 +128,18 @@ fn test_case(e: &Execution, classname: &str, iterations: usize, redactor: &Redac
         .iter()
         .find(|f| matches!(f.kind, FailureKind::Assertion(..)));
     let status = match (first_error, first_failed) {
-        (None, None) => TestCaseStatus::success(),
+        (None, None) => match snapshot_failure {
+            None => TestCaseStatus::success(),
+            Some(text) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let head = text.lines().next().unwrap_or_default();
+                status
+                    .set_type("SnapshotMismatch")
+                    .set_message(redactor.redact(head))
+                    .set_description(redactor.redact(text));
+                status
+            }
+        },
         (Some(first), _) | (None, Some(first)) => {
             let (kind, ty, message) = match first.kind {
                 FailureKind::Assertion(_, a) => (
@@ -130,7 +158,9 @@ fn test_case(e: &Execution, classname: &str, iterations: usize, redactor: &Redac
                     r.to_string(),
                 ),
             };
-            let text: Vec<String> = failures.iter().map(|f| failure_text(f, redactor)).collect();
+            let mut text: Vec<String> =
+                failures.iter().map(|f| failure_text(f, redactor)).collect();
+            text.extend(snapshot_failure.map(|t| redactor.redact(t)));
             let mut status = TestCaseStatus::non_success(kind);
             status
                 .set_type(ty)
@@ -139,6 +169,20 @@ fn test_case(e: &Execution, classname: &str, iterations: usize, redactor: &Redac
             status
         }
     };
+    let mut status = status;
+    // Each retry is a run that did not count: `<flakyFailure>` when the request passed in the
+    // end, `<rerunFailure>` when it did not.
+    for r in &e.retries {
+        let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+        rerun
+            .set_type("Retried")
+            .set_message(redactor.redact(&format!(
+                "{} (retried after {} ms)",
+                r.reason,
+                r.wait.as_millis()
+            )));
+        status.add_rerun(rerun);
+    }
     let mut name = e.item_name.clone();
     if iterations > 1 {
         name.push_str(&format!(" [iteration {}]", e.iteration + 1));

@@ -5,6 +5,7 @@ pub mod context;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod newman;
 
 pub use cli::{CliReporter, CliReporterOptions};
 pub use context::ReportContext;

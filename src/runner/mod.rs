@@ -3,6 +3,7 @@
 pub mod learn;
 pub mod plan;
 mod reauth;
+pub mod retry;
 pub mod run;
 pub mod scripts;
 pub mod summary;

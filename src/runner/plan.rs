@@ -61,6 +61,22 @@ struct Inherited {
     protocol: Vec<Map<String, Value>>,
 }
 
+/// Gives every item and folder without an `id` a fresh one, so the executions of a run and the
+/// collection its reports embed name items alike.
+pub fn assign_missing_ids(collection: &mut Collection) {
+    fn walk(items: &mut [Item]) {
+        for item in items {
+            if item.id.as_deref().is_none_or(str::is_empty) {
+                item.id = Some(uuid::Uuid::new_v4().to_string());
+            }
+            if let Some(children) = &mut item.item {
+                walk(children);
+            }
+        }
+    }
+    walk(&mut collection.item);
+}
+
 /// Every request item of the collection in run order (depth-first, array order).
 pub fn flatten(collection: &Collection) -> Vec<PlannedItem> {
     let root = Inherited {

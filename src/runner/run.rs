@@ -20,9 +20,9 @@ use crate::http::{build, url};
 use crate::interrupt::Interrupt;
 use crate::runner::learn;
 use crate::runner::plan::{self, PlannedItem};
-use crate::runner::reauth;
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::runner::{reauth, retry};
 use crate::script::{Listen, ScriptLimits};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
@@ -64,6 +64,11 @@ pub struct RunOptions {
     pub oauth2_tokens: OAuth2Tokens,
     /// SIGINT/SIGTERM: once triggered, no new request starts and the one in flight is cancelled.
     pub interrupt: Option<Arc<Interrupt>>,
+    /// `--retries`: how many times a request that could not connect or got 429/502/503/504 is
+    /// sent again.
+    pub retries: u32,
+    /// `--retry-backoff`: the first retry's longest wait (doubling each time, with jitter).
+    pub retry_backoff: Duration,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -274,6 +279,7 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         console: Vec::new(),
         prerequest_scripts: 0,
         test_scripts: 0,
+        retries: Vec::new(),
     }
 }
 
@@ -480,7 +486,14 @@ async fn send_item(
     if let Some(a) = digest {
         digest_sessions.sign(&mut spec, a, &owner);
     }
-    let outcome = client.send(&spec).await;
+    let outcome = retry::send_retrying(
+        client,
+        &spec,
+        opts.retries,
+        opts.retry_backoff,
+        &mut execution.retries,
+    )
+    .await;
     let mut outcome = reauth::resend_on_401(opts, client, &spec, outcome, execution).await;
     // Digest auth answers a 401 challenge by replaying the request once, signed.
     let replay = match (digest, &outcome.response) {

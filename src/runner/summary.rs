@@ -48,6 +48,16 @@ pub struct ConsoleLine {
     pub text: String,
 }
 
+/// One retry of a request (`--retries`): why the previous attempt was not kept, and how long
+/// snapman waited before sending again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// `429 Too Many Requests`, `503 Service Unavailable`, `ECONNRESET`, ...
+    pub reason: String,
+    /// The wait before the next attempt.
+    pub wait: std::time::Duration,
+}
+
 /// One execution of one request item in one iteration.
 #[derive(Debug, Clone)]
 pub struct Execution {
@@ -79,6 +89,8 @@ pub struct Execution {
     pub prerequest_scripts: usize,
     /// Number of test scripts that ran for this item.
     pub test_scripts: usize,
+    /// Retries of the request (`--retries`), in order; empty when the first attempt was kept.
+    pub retries: Vec<Retry>,
 }
 
 impl Execution {
@@ -87,6 +99,11 @@ impl Execution {
         let mut parts = self.folder_path.clone();
         parts.push(self.item_name.clone());
         parts.join(" › ")
+    }
+
+    /// True when the request needed retries and everything passed in the end.
+    pub fn flaky(&self) -> bool {
+        !self.retries.is_empty() && !self.failed()
     }
 
     /// True when anything about this execution failed.

@@ -1,5 +1,5 @@
-//! `snapman test`: run a collection once, then hand libtest-mimic one trial per request
-//! execution.
+//! `snapman test`: run a collection once on its own thread, and hand libtest-mimic one trial per
+//! request execution, each waiting for its execution so trials are reported as the run goes.
 //!
 //! The whole collection always runs, in order, because later requests may depend on earlier
 //! ones (tokens, ids in variables); a filter only chooses which trials are reported. `--list`
@@ -7,16 +7,23 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, PoisonError};
+use std::thread::JoinHandle;
+
 use libtest_mimic::{Arguments, Trial};
 
 use super::names::trial_ids;
-use super::trials::{TrialOptions, build_trials, listed_trials};
+use super::trials::{LiveRun, PendingTrial, TrialOptions, Verdicts, build_trials, listed_trials};
 use crate::cli::TestArgs;
+use crate::collection::load::LoadedCollection;
 use crate::commands::run::{PreparedRun, prepare_run};
 use crate::context::RunContext;
 use crate::error::Error;
+use crate::report::cli::CliReporterOptions;
+use crate::report::context::SnapshotResult;
 use crate::runner::plan;
-use crate::runner::run::{NoObserver, run};
+use crate::runner::run::{RunObserver, RunOutcome, run};
+use crate::secret::Redactor;
 use crate::snapshot::{SnapshotStore, UpdateMode, load_config_for, slug};
 
 /// The environment variable that sets the update mode when `--update` is not given.
@@ -25,16 +32,72 @@ pub const UPDATE_VAR: &str = "SNAPMAN_UPDATE";
 /// The trials of one collection, and where its snapshots live.
 pub struct CollectionTrials {
     /// One trial per request execution, in run order.
-    pub trials: Vec<Trial>,
+    pub trials: Vec<PendingTrial>,
     /// The collection's snapshot store.
     pub store: SnapshotStore,
     /// The update mode in effect.
     pub mode: UpdateMode,
+    /// The collection running on its own thread (`None` with `--list`).
+    pub running: Option<RunningCollection>,
 }
 
-/// Loads and runs the collection of `args` (unless `arguments` only lists) and builds its
-/// trials; `prefix` starts every trial name (the harness passes the collection's stem). When a
-/// filter leaves requests out, says once on stderr that they ran anyway.
+/// A collection running on its own thread while its trials wait for their executions.
+pub struct RunningCollection {
+    thread: JoinHandle<Result<RunOutcome, Error>>,
+    /// The trials' verdicts on the responses, filled as trials run.
+    pub verdicts: Verdicts,
+    /// The collection as loaded.
+    pub loaded: LoadedCollection,
+    /// Every secret known to the run.
+    pub redactor: Redactor,
+}
+
+impl RunningCollection {
+    /// Waits for the run to end and returns its outcome.
+    pub fn finish(self) -> Result<RunOutcome, Error> {
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::Input("the run stopped unexpectedly".into())))
+    }
+
+    /// The verdicts recorded so far, in trial order.
+    pub fn verdicts(&self) -> Vec<SnapshotResult> {
+        let mut list = self
+            .verdicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        list.sort_by_key(|v| (v.iteration, v.position));
+        list
+    }
+}
+
+/// Tells the trials when the run is over, even when it ends in an error or a panic.
+struct FinishGuard {
+    live: Arc<LiveRun>,
+    run_error: Option<String>,
+}
+
+impl Drop for FinishGuard {
+    fn drop(&mut self) {
+        self.live.finish(self.run_error.take());
+    }
+}
+
+/// Feeds each finished execution to the waiting trials.
+struct LiveObserver(Arc<LiveRun>);
+
+impl RunObserver for LiveObserver {
+    fn execution_finished(&mut self, execution: &crate::runner::summary::Execution) {
+        self.0.push(execution.clone());
+    }
+}
+
+/// Loads the collection of `args` and, unless `arguments` only lists, starts running it on its
+/// own thread; returns its trials, which wait for their executions, so each one is reported as
+/// soon as its request and scripts are done. `prefix` starts every trial name (the harness
+/// passes the collection's stem). When a filter leaves requests out, says once on stderr that
+/// they run anyway.
 pub fn collection_trials(
     args: &TestArgs,
     ctx: &RunContext,
@@ -65,41 +128,61 @@ pub fn collection_trials(
             trials: listed_trials(&ids),
             store,
             mode,
+            running: None,
         });
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
-    let outcome = runtime.block_on(run(opts, &mut NoObserver))?;
-    drop(emulator);
-    let interrupt = crate::interrupt::Interrupt::install();
-    if let Some(code) = interrupt.exit_code() {
-        // No snapshot is compared or written for a run cut short.
-        return Err(Error::Interrupted {
-            code,
-            message: interrupt.message(),
-        });
-    }
-    let trial_opts = TrialOptions {
+    let live = LiveRun::new();
+    let thread = {
+        let live = Arc::clone(&live);
+        std::thread::Builder::new()
+            .name("snapman-run".into())
+            .spawn(move || {
+                let mut guard = FinishGuard {
+                    live: Arc::clone(&live),
+                    run_error: None,
+                };
+                let outcome = runtime.block_on(run(opts, &mut LiveObserver(live)));
+                // The emulator serves the run until it ends.
+                drop(emulator);
+                guard.run_error = match &outcome {
+                    Ok(o) => o.summary.run_error.clone(),
+                    Err(e) => Some(e.to_string()),
+                };
+                outcome
+            })
+            .map_err(|e| Error::Usage(format!("failed to start the run: {e}")))?
+    };
+    let cli = CliReporterOptions {
+        color: ctx.color(args.run.color),
+        verbose: true,
+        unicode: !args.run.disable_unicode,
+    };
+    let trial_opts = Arc::new(TrialOptions {
         store: store.clone(),
         config,
         mode,
         expect: args.expect,
         color: ctx.color(args.run.color),
         nocapture: arguments.nocapture,
-    };
+        verbose: args.run.verbose.then_some(cli),
+    });
+    let verdicts = Verdicts::default();
     let trials = build_trials(
         &ids,
-        &items,
-        &outcome.summary,
+        &Arc::new(items),
+        &live,
+        &verdicts,
         &loaded.collection.info.name,
         &redactor,
         &trial_opts,
     );
     let outside = trials
         .iter()
-        .filter(|t| arguments.is_filtered_out(t))
+        .filter(|t| arguments.is_filtered_out(&Trial::test(t.name.as_str(), || Ok(()))))
         .count();
     if outside > 0 {
         eprintln!(
@@ -111,6 +194,12 @@ pub fn collection_trials(
         trials,
         store,
         mode,
+        running: Some(RunningCollection {
+            thread,
+            verdicts,
+            loaded,
+            redactor,
+        }),
     })
 }
 

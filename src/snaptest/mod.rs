@@ -7,9 +7,9 @@ mod query;
 mod trials;
 
 pub use command::{
-    CollectionTrials, UPDATE_VAR, collection_stem, collection_trials, default_snapshot_dir,
-    snapshots_root, update_mode,
+    CollectionTrials, RunningCollection, UPDATE_VAR, collection_stem, collection_trials,
+    default_snapshot_dir, snapshots_root, update_mode,
 };
 pub use names::{TrialId, trial_ids, unique_paths};
 pub use query::redact_query;
-pub use trials::{TrialOptions, build_trials, listed_trials};
+pub use trials::{LiveRun, PendingTrial, TrialOptions, Verdicts, build_trials, listed_trials};

@@ -1,9 +1,11 @@
-//! Building libtest-mimic trials from a finished run: each trial carries its execution's
-//! outcome (failed assertions, request and script errors) and its expectation (a snapshot to
-//! compare when the trial runs, or the verdict against a saved example).
+//! Building libtest-mimic trials from a running collection: each trial waits for its execution
+//! (see [`LiveRun`]), then checks its outcome (failed assertions, request and script errors) and
+//! its expectation (a snapshot to compare, or the verdict against a saved example).
 //!
 //! Snapshots are compared inside the trial, so a trial that a filter leaves out never writes a
 //! `.snap` or `.snap.new` file.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use libtest_mimic::{Failed, Trial};
 use serde_json::Value;
@@ -11,8 +13,10 @@ use serde_json::Value;
 use super::names::TrialId;
 use super::query::redact_query;
 use crate::cli::Expect;
+use crate::report::cli::{CliReporter, CliReporterOptions};
+use crate::report::context::SnapshotResult;
 use crate::runner::plan::PlannedItem;
-use crate::runner::summary::{Execution, RunSummary};
+use crate::runner::summary::Execution;
 use crate::secret::Redactor;
 use crate::snapshot::{
     CompareOutcome, RedactionConfig, ResponseParts, SnapshotContent, SnapshotMeta, SnapshotStore,
@@ -34,7 +38,85 @@ pub struct TrialOptions {
     pub color: bool,
     /// Print the console lines of scripts when a trial runs (`--nocapture`).
     pub nocapture: bool,
+    /// `--verbose`: print the request and response (as `snapman run --verbose` does) when a
+    /// trial runs.
+    pub verbose: Option<CliReporterOptions>,
 }
+
+/// The run's executions as they finish, shared by the thread that runs the collection and the
+/// trials that wait for them, so each trial is reported as soon as its request and scripts are
+/// done.
+#[derive(Debug, Default)]
+pub struct LiveRun {
+    state: Mutex<LiveState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct LiveState {
+    executions: Vec<Execution>,
+    finished: bool,
+    run_error: Option<String>,
+}
+
+impl LiveRun {
+    /// An empty run, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LiveState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a finished execution and wakes the waiting trial.
+    pub fn push(&self, execution: Execution) {
+        self.state().executions.push(execution);
+        self.changed.notify_all();
+    }
+
+    /// Marks the run as over (`run_error` says why it ended early); every waiting trial wakes.
+    pub fn finish(&self, run_error: Option<String>) {
+        let mut state = self.state();
+        state.finished = true;
+        state.run_error = run_error;
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Waits for the execution of the item at `position` in `iteration`. `Err` says why there
+    /// is none: the run ended, or moved on to a later iteration, without sending it.
+    fn wait_for(&self, iteration: usize, position: usize) -> Result<Execution, String> {
+        let mut state = self.state();
+        loop {
+            if let Some(e) = state
+                .executions
+                .iter()
+                .find(|e| e.iteration == iteration && e.position == position)
+            {
+                return Ok(e.clone());
+            }
+            let moved_on = state.executions.iter().any(|e| e.iteration > iteration);
+            if state.finished || moved_on {
+                let why = match (&state.run_error, moved_on) {
+                    (Some(error), false) => error.clone(),
+                    (None, false) => "--bail after a failure".to_string(),
+                    (_, true) => "setNextRequest skipped it".to_string(),
+                };
+                return Err(format!(
+                    "not run: the run did not reach this request ({why})"
+                ));
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// The verdicts of the trials that ran, for the reports.
+pub type Verdicts = Arc<Mutex<Vec<SnapshotResult>>>;
 
 /// What a trial compares against when it runs.
 enum Expectation {
@@ -63,16 +145,31 @@ struct TrialWork {
 }
 
 impl TrialWork {
-    fn run(self) -> Result<(), Failed> {
+    /// Prints what was asked, compares, and returns the trial's outcome and its verdict on the
+    /// response (when there was one to check).
+    fn run(self) -> (Result<(), Failed>, Option<Verdict>) {
         if self.nocapture {
             for line in &self.console {
                 println!("{}", self.redactor.redact(line));
             }
         }
         let mut failures = self.failures;
-        match self.expectation {
-            Expectation::None => {}
-            Expectation::Example(failure) => failures.extend(failure),
+        let verdict = match self.expectation {
+            Expectation::None => None,
+            Expectation::Example(failure) => {
+                let verdict = Verdict {
+                    status: if failure.is_some() {
+                        "example-mismatch"
+                    } else {
+                        "example-matched"
+                    },
+                    file: None,
+                    pending: None,
+                    message: failure.as_deref().map(strip_ansi),
+                };
+                failures.extend(failure);
+                Some(verdict)
+            }
             Expectation::Snapshot {
                 store,
                 path,
@@ -81,16 +178,80 @@ impl TrialWork {
                 mode,
                 color,
             } => match store.compare(&path, numbered, &rendered, mode, color) {
-                Ok(outcome) => failures.extend(snapshot_failure(&outcome)),
-                Err(e) => failures.push(format!("failed to compare the snapshot: {e}")),
+                Ok(outcome) => {
+                    let failure = snapshot_failure(&outcome);
+                    let verdict = Verdict::of(&outcome, failure.as_deref());
+                    failures.extend(failure);
+                    Some(verdict)
+                }
+                Err(e) => {
+                    let message = format!("failed to compare the snapshot: {e}");
+                    failures.push(message.clone());
+                    Some(Verdict {
+                        status: "error",
+                        file: None,
+                        pending: None,
+                        message: Some(message),
+                    })
+                }
             },
-        }
-        if failures.is_empty() {
+        };
+        let outcome = if failures.is_empty() {
             Ok(())
         } else {
             Err(Failed::from(self.redactor.redact(&failures.join("\n"))))
+        };
+        (outcome, verdict)
+    }
+}
+
+/// A trial's verdict on its response, before it is placed in the run.
+struct Verdict {
+    status: &'static str,
+    file: Option<String>,
+    pending: Option<String>,
+    message: Option<String>,
+}
+
+impl Verdict {
+    fn of(outcome: &CompareOutcome, failure: Option<&str>) -> Self {
+        let show = |p: &std::path::Path| Some(p.display().to_string());
+        let (status, file, pending) = match outcome {
+            CompareOutcome::Matched => ("matched", None, None),
+            CompareOutcome::Created(p) => ("created", show(p), None),
+            CompareOutcome::Written(p) => ("written", show(p), None),
+            CompareOutcome::Mismatch { path, pending, .. } => {
+                ("mismatch", show(path), pending.as_deref().and_then(show))
+            }
+            CompareOutcome::Missing { path, pending } => {
+                ("missing", show(path), pending.as_deref().and_then(show))
+            }
+        };
+        Self {
+            status,
+            file,
+            pending,
+            message: failure.map(strip_ansi),
         }
     }
+}
+
+/// `text` without ANSI colour sequences (reports are plain text).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// How to turn a pending or missing snapshot into a stored one.
@@ -221,49 +382,96 @@ fn example_failure(
     ))
 }
 
-/// One trial per id, in order. `items` is the run's item list (ids point into it by position)
-/// and `summary` the finished run; an id without an execution failed to run (bail, timeout).
+/// A trial ready to hand to libtest-mimic, or to run directly (`--silent`).
+pub struct PendingTrial {
+    /// The libtest name.
+    pub name: String,
+    /// Waits for the trial's execution, compares it and records the verdict.
+    pub run: Box<dyn FnOnce() -> Result<(), Failed> + Send>,
+}
+
+impl PendingTrial {
+    /// The libtest-mimic trial.
+    pub fn into_trial(self) -> Trial {
+        Trial::test(self.name, self.run)
+    }
+}
+
+/// One trial per id, in order. `items` is the run's item list (ids point into it by position);
+/// each trial waits on `live` for its execution, so trials finish as the run goes. An id that
+/// gets no execution failed to run (bail, timeout, a skip). Verdicts go to `verdicts`.
 pub fn build_trials(
     ids: &[TrialId],
-    items: &[PlannedItem],
-    summary: &RunSummary,
+    items: &Arc<Vec<PlannedItem>>,
+    live: &Arc<LiveRun>,
+    verdicts: &Verdicts,
     collection_name: &str,
     redactor: &Redactor,
-    opts: &TrialOptions,
-) -> Vec<Trial> {
+    opts: &Arc<TrialOptions>,
+) -> Vec<PendingTrial> {
     ids.iter()
         .map(|id| {
-            let execution = summary
-                .executions
-                .iter()
-                .find(|e| e.iteration == id.iteration && e.position == id.position);
-            let work = match (execution, items.get(id.position)) {
-                (Some(execution), Some(item)) => {
-                    trial_work(id, item, execution, collection_name, redactor, opts)
+            let id = id.clone();
+            let items = Arc::clone(items);
+            let live = Arc::clone(live);
+            let verdicts = Arc::clone(verdicts);
+            let collection_name = collection_name.to_string();
+            let redactor = redactor.clone();
+            let opts = Arc::clone(opts);
+            let name = id.name.clone();
+            let run = move || {
+                let work = match (
+                    live.wait_for(id.iteration, id.position),
+                    items.get(id.position),
+                ) {
+                    (Ok(execution), Some(item)) => {
+                        trial_work(&id, item, &execution, &collection_name, &redactor, &opts)
+                    }
+                    (Ok(_), None) => not_run("not run: no such request".into(), &redactor),
+                    (Err(why), _) => not_run(why, &redactor),
+                };
+                let (outcome, verdict) = work.run();
+                if let Some(v) = verdict {
+                    verdicts
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(SnapshotResult {
+                            trial: id.name.clone(),
+                            iteration: id.iteration,
+                            position: id.position,
+                            status: v.status,
+                            file: v.file,
+                            pending: v.pending,
+                            message: v.message.map(|m| redactor.redact(&m)),
+                        });
                 }
-                _ => TrialWork {
-                    failures: vec![format!(
-                        "not run: the run stopped before this request ({})",
-                        summary
-                            .run_error
-                            .as_deref()
-                            .unwrap_or("--bail after a failure")
-                    )],
-                    console: Vec::new(),
-                    expectation: Expectation::None,
-                    nocapture: false,
-                    redactor: redactor.clone(),
-                },
+                outcome
             };
-            Trial::test(id.name.clone(), move || work.run())
+            PendingTrial {
+                name,
+                run: Box::new(run),
+            }
         })
         .collect()
 }
 
+fn not_run(why: String, redactor: &Redactor) -> TrialWork {
+    TrialWork {
+        failures: vec![why],
+        console: Vec::new(),
+        expectation: Expectation::None,
+        nocapture: false,
+        redactor: redactor.clone(),
+    }
+}
+
 /// Trials that only name the run's requests, for `--list` (nothing is sent).
-pub fn listed_trials(ids: &[TrialId]) -> Vec<Trial> {
+pub fn listed_trials(ids: &[TrialId]) -> Vec<PendingTrial> {
     ids.iter()
-        .map(|id| Trial::test(id.name.clone(), || Ok(())))
+        .map(|id| PendingTrial {
+            name: id.name.clone(),
+            run: Box::new(|| Ok(())),
+        })
         .collect()
 }
 
@@ -275,11 +483,16 @@ fn trial_work(
     redactor: &Redactor,
     opts: &TrialOptions,
 ) -> TrialWork {
-    let console = execution
+    let mut console: Vec<String> = execution
         .console
         .iter()
         .map(|c| format!("[{}] {}", c.level, c.text))
         .collect();
+    if let Some(cli) = opts.verbose {
+        let mut reporter = CliReporter::new(Vec::new(), cli, redactor.clone());
+        reporter.execution_finished(execution);
+        console = vec![String::from_utf8_lossy(&reporter.into_inner()).into_owned()];
+    }
     let expectation = match (&execution.request, &execution.response) {
         (Some(request), Some(response)) => {
             let parts = ResponseParts {
@@ -323,7 +536,7 @@ fn trial_work(
         failures: execution_failures(execution),
         console,
         expectation,
-        nocapture: opts.nocapture,
+        nocapture: opts.nocapture || opts.verbose.is_some(),
         redactor: redactor.clone(),
     }
 }
