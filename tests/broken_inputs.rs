@@ -382,7 +382,7 @@ fn encrypted_key_with_a_wrong_passphrase() {
     key_fails(
         &key,
         &[("SF_JWT_KEY_PASSPHRASE", "wrong staple")],
-        "passphrase",
+        "the passphrase does not decrypt",
     );
 }
 
