@@ -42,6 +42,65 @@ fn load_error(path: &Path) -> String {
 /// phrases its message must contain.
 const BROKEN: &[(&str, Option<&str>, &[&str])] = &[
     (
+        "auth-type-number.postman_collection.json",
+        Some("3:20"),
+        &[
+            "invalid type: integer `7`, expected a string",
+            "at auth.type",
+        ],
+    ),
+    (
+        "elf-binary.postman_data.csv",
+        None,
+        &["binary file, not text", "it starts with 7f 45 4c 46"],
+    ),
+    (
+        "gzip-binary.postman_collection.json",
+        None,
+        &["binary file, not text", "it starts with 1f 8b 08 00"],
+    ),
+    (
+        "invalid-utf8.postman_collection.json",
+        Some("4:18"),
+        &["invalid UTF-8 (byte 0xe9); save the file as UTF-8"],
+    ),
+    (
+        "invalid-utf8.postman_environment.json",
+        Some("4:32"),
+        &["invalid UTF-8 (byte 0xfc)"],
+    ),
+    (
+        "invalid-utf8.postman_globals.json",
+        Some("3:30"),
+        &["invalid UTF-8 (byte 0x80)"],
+    ),
+    (
+        "latin1.postman_data.csv",
+        Some("2:6"),
+        &["invalid UTF-8 (byte 0xfc)", "ann,Z"],
+    ),
+    (
+        "png-binary.postman_environment.json",
+        None,
+        &["binary file, not text", "it starts with 89 50 4e 47"],
+    ),
+    (
+        "unknown-auth-folder.postman_collection.json",
+        Some("6:24"),
+        &[
+            "unknown auth type `Bearer`",
+            "item[0] \"Folder\" › auth.type",
+        ],
+    ),
+    (
+        "unknown-auth-type.postman_collection.json",
+        Some("5:24"),
+        &[
+            "unknown auth type `kerberos` (known: noauth",
+            "request.auth.type",
+        ],
+    ),
+    (
         "bad-closing-quote.postman_data.csv",
         Some("2:11"),
         &["invalid closing quote", "a,\"quoted\"tail"],
@@ -209,7 +268,12 @@ macro_rules! broken {
         fn every_broken_fixture_has_a_test_and_an_entry() {
             let tested = [$($file),*];
             for entry in fs::read_dir(fixture("broken")).unwrap() {
-                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let entry = entry.unwrap();
+                // Subdirectories hold inputs that load (keys, variables): tests/broken_inputs.rs.
+                if entry.path().is_dir() {
+                    continue;
+                }
+                let name = entry.file_name().to_string_lossy().into_owned();
                 assert!(tested.contains(&name.as_str()), "no test for broken/{name}");
                 assert!(BROKEN.iter().any(|(f, _, _)| *f == name), "no BROKEN entry for {name}");
             }
@@ -219,6 +283,16 @@ macro_rules! broken {
 }
 
 broken! {
+    broken_auth_type_number => "auth-type-number.postman_collection.json",
+    broken_elf_binary => "elf-binary.postman_data.csv",
+    broken_gzip_binary => "gzip-binary.postman_collection.json",
+    broken_invalid_utf8_collection => "invalid-utf8.postman_collection.json",
+    broken_invalid_utf8_environment => "invalid-utf8.postman_environment.json",
+    broken_invalid_utf8_globals => "invalid-utf8.postman_globals.json",
+    broken_latin1 => "latin1.postman_data.csv",
+    broken_png_binary => "png-binary.postman_environment.json",
+    broken_unknown_auth_folder => "unknown-auth-folder.postman_collection.json",
+    broken_unknown_auth_type => "unknown-auth-type.postman_collection.json",
     broken_bad_closing_quote => "bad-closing-quote.postman_data.csv",
     broken_bad_json => "bad-json.postman_data.json",
     broken_blank => "blank.postman_data.csv",

@@ -76,6 +76,8 @@ fn json_rows(rows: Vec<Value>, text: &str, path: &Path) -> Result<Vec<DataRow>, 
 struct Cell {
     text: String,
     quoted: bool,
+    /// Byte offset where the cell starts.
+    start: usize,
 }
 
 fn csv_rows(text: &str, path: &Path) -> Result<Vec<DataRow>, LoadError> {
@@ -97,6 +99,47 @@ fn csv_rows(text: &str, path: &Path) -> Result<Vec<DataRow>, LoadError> {
     Ok(rows)
 }
 
+/// Rows of a CSV data file whose cell count differs from the header's. Newman reads them
+/// anyway (a short row lacks the last columns, a long row's extra cells are dropped), and so
+/// does snapman; these are the warnings that say so, each at its row. Empty for JSON data and
+/// for files that do not tokenize (their load error says why).
+pub fn ragged_rows(path: &Path) -> Vec<SourceError> {
+    let Ok(source) = super::source::read_source(path) else {
+        return Vec::new();
+    };
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        return Vec::new();
+    }
+    let Ok(records) = tokenize(text) else {
+        return Vec::new();
+    };
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        return Vec::new();
+    };
+    records
+        .enumerate()
+        .filter(|(_, record)| record.len() != header.len())
+        .map(|(index, record)| {
+            let at = record.first().map_or(text.len(), |c| c.start);
+            let what = if record.len() > header.len() {
+                "the extra cells are ignored"
+            } else {
+                "the missing columns are left undefined"
+            };
+            let message = format!(
+                "row {} has {} cell(s) but the header has {} column(s); {what}, as in Newman",
+                index + 1,
+                record.len(),
+                header.len()
+            );
+            SourceError::at_offset(path, text, at, message)
+        })
+        .collect()
+}
+
 /// Splits CSV text into records. Errors carry a byte offset.
 ///
 /// Blanks around cells are trimmed (also before an opening quote), `""` inside quotes is a
@@ -107,6 +150,7 @@ fn tokenize(text: &str) -> Result<Vec<Vec<Cell>>, (usize, String)> {
     let mut chars = text.char_indices().peekable();
     loop {
         while chars.next_if(|(_, c)| matches!(c, ' ' | '\t')).is_some() {}
+        let start = chars.peek().map_or(text.len(), |(at, _)| *at);
         let cell = match chars.peek() {
             Some(&(open, '"')) => {
                 chars.next();
@@ -135,6 +179,7 @@ fn tokenize(text: &str) -> Result<Vec<Vec<Cell>>, (usize, String)> {
                 Cell {
                     text: cell,
                     quoted: true,
+                    start,
                 }
             }
             _ => {
@@ -145,6 +190,7 @@ fn tokenize(text: &str) -> Result<Vec<Vec<Cell>>, (usize, String)> {
                 Cell {
                     text: cell.trim_end_matches([' ', '\t']).to_string(),
                     quoted: false,
+                    start,
                 }
             }
         };
@@ -304,6 +350,7 @@ mod tests {
         auto_parse(Cell {
             text: s.to_string(),
             quoted: false,
+            start: 0,
         })
     }
 

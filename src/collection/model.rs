@@ -373,8 +373,9 @@ pub struct FormParam {
 /// An auth block: `{"type": t, t: params}` with params as a v2.1 list or a v2.0 map.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Auth {
-    /// Auth type (`noauth`, `bearer`, `basic`, `apikey`, `oauth2`, ...).
-    #[serde(rename = "type", default)]
+    /// Auth type (`noauth`, `bearer`, `basic`, `apikey`, `oauth2`, ...); an unknown one is a
+    /// load error.
+    #[serde(rename = "type", default, deserialize_with = "known_auth_type")]
     pub kind: String,
     /// The parameter blocks, keyed by type, kept as written.
     #[serde(flatten)]
@@ -551,4 +552,23 @@ pub struct VariableFile {
     /// Everything else (`_postman_variable_scope`, ...), kept for round trips.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The auth types Postman defines (and `inherit`, which defers to the parent).
+pub const AUTH_TYPES: [&str; 14] = [
+    "noauth", "inherit", "apikey", "awsv4", "basic", "bearer", "digest", "edgegrid", "hawk",
+    "ntlm", "oauth1", "oauth2", "jwt", "asap",
+];
+
+/// An auth `type` that Postman knows (or empty, which means none).
+fn known_auth_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let kind = String::deserialize(d)?;
+    if kind.is_empty() || AUTH_TYPES.contains(&kind.as_str()) {
+        Ok(kind)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "unknown auth type `{kind}` (known: {})",
+            AUTH_TYPES.join(", ")
+        )))
+    }
 }

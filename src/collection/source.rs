@@ -200,7 +200,7 @@ pub fn read_source(path: &Path) -> Result<SourceText, LoadError> {
         return Err(SourceError::whole_file(path, "is a directory, expected a file").into());
     }
     let bytes = fs::read(path).map_err(read_err)?;
-    let text = decode(&bytes);
+    let text = decode_text(&bytes, path)?;
     if text.trim().is_empty() {
         return Err(SourceError::whole_file(path, "file is empty").into());
     }
@@ -222,6 +222,47 @@ pub fn decode(bytes: &[u8]) -> String {
             Some(false) => utf16(bytes, u16::from_be_bytes),
             None => utf8_or_latin1(bytes),
         },
+    }
+}
+
+/// [`decode`] for input files, refusing what is not text: binary files (an executable, an
+/// archive: NUL or other control bytes where no UTF-16 is detected) and invalid UTF-8, which is
+/// placed at its line and column instead of being read as Latin-1.
+pub fn decode_text(bytes: &[u8], path: &Path) -> Result<String, SourceError> {
+    let utf16 =
+        matches!(bytes, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) || utf16_without_bom(bytes).is_some();
+    if utf16 {
+        return Ok(decode(bytes));
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C);
+    if let Some(at) = body.iter().position(control) {
+        let head: Vec<String> = body.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        return Err(SourceError::whole_file(
+            path,
+            format!(
+                "binary file, not text (byte {at} is 0x{:02x}; it starts with {}); expected a \
+                 JSON or CSV file",
+                body[at],
+                head.join(" ")
+            ),
+        ));
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let lossy = String::from_utf8_lossy(body);
+            Err(SourceError::at_offset(
+                path,
+                &lossy,
+                at,
+                format!(
+                    "invalid UTF-8 (byte 0x{:02x}); save the file as UTF-8",
+                    body[at]
+                ),
+            ))
+        }
     }
 }
 

@@ -92,7 +92,14 @@ pub(super) fn load_inputs(
             mode,
         )?,
         data: match &args.iteration_data {
-            Some(p) => load_data_file(&ctx.resolve(p))?,
+            Some(p) => {
+                let path = ctx.resolve(p);
+                let rows = load_data_file(&path)?;
+                for warning in crate::collection::data::ragged_rows(&path) {
+                    eprintln!("warning: {warning}");
+                }
+                rows
+            }
             None => Vec::new(),
         },
     })
@@ -176,6 +183,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     }
     crate::runner::learn::learn_scope(&redactor, &environment);
     crate::runner::learn::learn_scope(&redactor, &globals);
+    warn_cycles(args, ctx, &loaded, &environment, &globals);
     let emulator = if args.emulator {
         let options = FullOptions {
             data: args.emulator_data.as_deref().map(|p| ctx.resolve(p)),
@@ -392,4 +400,48 @@ fn collection_export(raw: &Value, using: &str) -> Value {
         );
     }
     out
+}
+
+/// Warns (on stderr, before the run) about variables that refer back to themselves, naming
+/// where each cycle is defined. The run goes on and resolves them as Newman does.
+fn warn_cycles(
+    args: &RunArgs,
+    ctx: &RunContext,
+    loaded: &LoadedCollection,
+    environment: &VariableScope,
+    globals: &VariableScope,
+) {
+    use crate::vars::cycles::{Definition, cycle_warnings};
+    let file = |given: Option<&Path>, flag: &str| {
+        given.map_or_else(|| std::path::PathBuf::from(flag), |p| ctx.resolve(p))
+    };
+    let scopes = [
+        (
+            globals.values.as_slice(),
+            file(args.input.globals.as_deref(), "--global-var"),
+        ),
+        (
+            loaded.collection.variable.as_deref().unwrap_or_default(),
+            loaded.path.clone(),
+        ),
+        (
+            environment.values.as_slice(),
+            file(args.input.environment.as_deref(), "--env-var"),
+        ),
+    ];
+    let mut definitions = Vec::new();
+    for (values, path) in scopes {
+        for var in values {
+            if let (Some(name), Some(Value::String(value))) = (var.name(), &var.value) {
+                definitions.push(Definition {
+                    name: name.to_string(),
+                    value: value.clone(),
+                    file: path.clone(),
+                });
+            }
+        }
+    }
+    for warning in cycle_warnings(&definitions) {
+        eprintln!("warning: {warning}");
+    }
 }

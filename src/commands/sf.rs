@@ -158,6 +158,7 @@ pub fn sf_config_with(
     let login_url = flag_or_env(login.login_url.as_deref(), ctx, "SF_LOGIN_URL")
         .or_else(|| defaults.map(|d| d.login_url.clone()))
         .unwrap_or_else(|| PRODUCTION_LOGIN_URL.to_string());
+    check_login_url(&login_url)?;
     let source = match (
         &login.key,
         ctx.var("SF_JWT_KEY_FILE"),
@@ -199,4 +200,26 @@ pub fn sf_config_with(
         key,
         exp_seconds: login.exp_seconds.unwrap_or(DEFAULT_EXP_SECONDS),
     })
+}
+
+/// A login URL must be an absolute http(s) URL with a host: anything else is a usage error
+/// (exit 2), found before any request is made.
+fn check_login_url(url: &str) -> Result<(), Error> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "--sf-login-url (or SF_LOGIN_URL) `{url}` is not a usable URL: {why}; expected e.g. \
+             https://login.salesforce.com or https://MyDomain.my.salesforce.com"
+        ))
+    };
+    let parsed = url::Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(&format!(
+            "the scheme is {}, not http or https",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Variable scopes, precedence, `{{var}}` templating and dynamic variables, with Postman's semantics.
 
 mod convert;
+pub mod cycles;
 pub mod dynamic;
 pub mod scope;
 pub mod template;
