@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// Collection, environment, globals, data and variable overrides.
     #[command(flatten)]
     pub input: InputArgs,
+    /// More collections (files or directories) to run after the first, in order, with one exit
+    /// code and one set of reports.
+    #[arg(value_name = "MORE_COLLECTIONS")]
+    pub more_collections: Vec<PathBuf>,
     /// Number of iterations (default: rows in the data file, else 1).
     #[arg(short = 'n', long = "iteration-count", value_parser = clap::value_parser!(u64).range(1..))]
     pub iteration_count: Option<u64>,

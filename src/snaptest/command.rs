@@ -16,7 +16,7 @@ use super::names::trial_ids;
 use super::trials::{LiveRun, PendingTrial, TrialOptions, Verdicts, build_trials, listed_trials};
 use crate::cli::TestArgs;
 use crate::collection::load::LoadedCollection;
-use crate::commands::run::{PreparedRun, prepare_run};
+use crate::commands::run::{PreparedRun, carry_scopes, prepare_run};
 use crate::context::RunContext;
 use crate::error::Error;
 use crate::report::cli::CliReporterOptions;
@@ -44,6 +44,8 @@ pub struct CollectionTrials {
 /// A collection running on its own thread while its trials wait for their executions.
 pub struct RunningCollection {
     thread: JoinHandle<Result<RunOutcome, Error>>,
+    /// The run's progress; the next collection waits on it.
+    pub live: Arc<LiveRun>,
     /// The trials' verdicts on the responses, filled as trials run.
     pub verdicts: Verdicts,
     /// The collection as loaded.
@@ -104,6 +106,26 @@ pub fn collection_trials(
     arguments: &Arguments,
     prefix: Option<&str>,
 ) -> Result<CollectionTrials, Error> {
+    collection_trials_after(args, ctx, arguments, prefix, None)
+}
+
+/// What a collection run after another takes from it.
+#[derive(Clone)]
+pub struct After {
+    /// The previous collection's run: this one starts when it ends.
+    pub live: Arc<LiveRun>,
+    /// Carry the environment too (`-e` was given), not only the globals.
+    pub keep_environment: bool,
+}
+
+/// [`collection_trials`] for a collection that starts when `after` ends, with its globals.
+pub fn collection_trials_after(
+    args: &TestArgs,
+    ctx: &RunContext,
+    arguments: &Arguments,
+    prefix: Option<&str>,
+    after: Option<After>,
+) -> Result<CollectionTrials, Error> {
     let mode = update_mode(args, ctx)?;
     let collection_path = ctx.resolve(&args.run.input.collection);
     let config = load_config_for(&collection_path).map_err(|e| Error::Input(e.to_string()))?;
@@ -112,7 +134,7 @@ pub fn collection_trials(
         None => default_snapshot_dir(ctx, &collection_path),
     });
     let PreparedRun {
-        opts,
+        mut opts,
         loaded,
         redactor,
         emulator,
@@ -145,7 +167,14 @@ pub fn collection_trials(
                     live: Arc::clone(&live),
                     run_error: None,
                 };
-                let outcome = runtime.block_on(run(opts, &mut LiveObserver(live)));
+                if let Some(after) = after {
+                    let previous = after.live.wait_finished();
+                    carry_scopes(&mut opts, previous.as_ref(), after.keep_environment);
+                }
+                let outcome = runtime.block_on(run(opts, &mut LiveObserver(Arc::clone(&live))));
+                if let Ok(o) = &outcome {
+                    live.set_scopes(o.scopes.clone());
+                }
                 // The emulator serves the run until it ends.
                 drop(emulator);
                 guard.run_error = match &outcome {
@@ -196,6 +225,7 @@ pub fn collection_trials(
         mode,
         running: Some(RunningCollection {
             thread,
+            live,
             verdicts,
             loaded,
             redactor,
