@@ -231,6 +231,8 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         oauth2_tokens: Default::default(),
         retries: args.retries,
         retry_backoff: Duration::from_millis(args.retry_backoff),
+        parallel: args.parallel.unwrap_or(1),
+        partition: args.partition,
     };
     Ok(PreparedRun {
         opts,

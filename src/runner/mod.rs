@@ -1,5 +1,6 @@
 //! Planning and executing a run; emits events and returns a `RunSummary`.
 
+pub mod partition;
 pub mod plan;
 mod reauth;
 pub mod retry;

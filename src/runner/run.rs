@@ -1,6 +1,8 @@
-//! Executes a planned run: iterations, items, variable resolution, auth, HTTP, bail and the
-//! run timeout. Emits each finished execution to an observer and returns the summary.
+//! Executes a planned run: iterations (one after the other, or `--parallel N` at a time, in
+//! this shard's `--partition`), items, variable resolution, auth, HTTP, bail and the run
+//! timeout. Emits each finished execution to an observer, in order, and returns the summary.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,6 +19,7 @@ use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
 use crate::http::spec::ProtocolSettings;
 use crate::http::{build, url};
+use crate::runner::partition::Partition;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
@@ -65,6 +68,10 @@ pub struct RunOptions {
     pub retries: u32,
     /// `--retry-backoff`: the first retry's longest wait (doubling each time, with jitter).
     pub retry_backoff: Duration,
+    /// `--parallel`: iterations in flight at once (0 or 1: one after the other).
+    pub parallel: usize,
+    /// `--partition`: run only this shard's share of the iterations.
+    pub partition: Option<Partition>,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -92,19 +99,44 @@ pub struct RunOutcome {
 /// Newman's message when `--timeout` expires.
 const RUN_TIMEOUT_MESSAGE: &str = "callback timed out";
 
-/// Runs the collection.
+/// What the iterations of a run share.
+struct Shared<'a> {
+    opts: &'a RunOptions,
+    client: &'a HttpClient,
+    digest: &'a DigestSessions,
+    items: &'a [PlannedItem],
+    collection_name: &'a str,
+    iterations: usize,
+    deadline: Option<Instant>,
+}
+
+/// Why an iteration stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// `--bail` after a failure.
+    Bail,
+    /// `--timeout` expired.
+    Timeout,
+}
+
+/// One iteration's executions, and whether it stopped the run.
+struct IterationOutcome {
+    executions: Vec<Execution>,
+    stop: Option<Stop>,
+}
+
+/// Runs the collection: iterations one after the other, or `--parallel N` at a time.
 pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<RunOutcome, Error> {
     let collection = opts
         .collection
         .clone()
         .ok_or_else(|| Error::Usage("no collection given".into()))?;
-    let items =
-        plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
-    let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
-    let digest = DigestSessions::default();
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
+    let items = plan_items(&opts, &collection, iterations)?;
+    let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
+    let digest = DigestSessions::default();
     let mut scopes = Scopes {
         globals: opts.globals.clone(),
         collection: VariableScope::from_variables(collection.variable.clone().unwrap_or_default()),
@@ -112,78 +144,37 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         ..Scopes::default()
     };
     let started = SystemTime::now();
-    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let shared = Shared {
+        opts: &opts,
+        client: &client,
+        digest: &digest,
+        items: &items,
+        collection_name: &collection.info.name,
+        iterations,
+        deadline: opts.timeout.map(|t| Instant::now() + t),
+    };
+    let selected: Vec<usize> = (0..iterations)
+        .filter(|i| {
+            opts.partition
+                .is_none_or(|p| p.keeps_iteration(*i, iterations))
+        })
+        .collect();
     let mut executions = Vec::new();
-    let mut run_error = None;
-    let mut host = ScriptHost::new(
-        ScriptLimits {
-            timeout: opts.script_timeout,
-            ..ScriptLimits::default()
-        },
-        opts.client.clone(),
-    );
-    'iterations: for iteration in 0..iterations {
-        observer.iteration_started(iteration, iterations);
-        scopes.data = opts
-            .data
-            .get(iteration.min(opts.data.len().saturating_sub(1)))
-            .cloned()
-            .unwrap_or_default();
-        let mut position = 0;
-        while let Some(item) = items.get(position) {
-            if !opts.delay_request.is_zero() {
-                tokio::time::sleep(opts.delay_request).await;
+    let mut stop = None;
+    if opts.parallel > 1 && selected.len() > 1 {
+        stop = run_parallel(&shared, &selected, &mut scopes, observer, &mut executions).await;
+    } else {
+        let mut host = new_host(&opts);
+        for &iteration in &selected {
+            observer.iteration_started(iteration, iterations);
+            scopes.data = data_row(&opts, iteration);
+            let outcome =
+                run_iteration(&shared, iteration, &mut scopes, &mut host, Some(observer)).await;
+            executions.extend(outcome.executions);
+            if outcome.stop.is_some() {
+                stop = outcome.stop;
+                break;
             }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if remaining == Some(Duration::ZERO) {
-                run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
-                break 'iterations;
-            }
-            let ctx = ScriptContext {
-                item,
-                iteration,
-                iteration_count: iterations,
-                collection_name: &collection.info.name,
-                cookies: Vec::new(),
-            };
-            let step = execute(
-                &opts,
-                &client,
-                &digest,
-                &mut scopes,
-                &mut host,
-                &ctx,
-                position,
-            );
-            let (execution, flow, replayed) = match remaining {
-                Some(left) => match tokio::time::timeout(left, step).await {
-                    Ok(done) => done,
-                    Err(_) => {
-                        run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
-                        break 'iterations;
-                    }
-                },
-                None => step.await,
-            };
-            observer.execution_finished(&execution);
-            let failed = execution.failed();
-            // Newman's summary lists an item whose request was replayed (digest) once per
-            // request sent, as the same execution object.
-            if replayed {
-                executions.push(execution.clone());
-            }
-            executions.push(execution);
-            if failed && opts.bail {
-                break 'iterations;
-            }
-            position = match flow.next_request {
-                None => position + 1,
-                Some(None) => break,
-                Some(Some(target)) => match find_next(&items, &target) {
-                    Some(next) => next,
-                    None => break,
-                },
-            };
         }
     }
     let summary = RunSummary {
@@ -193,9 +184,181 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         completed: SystemTime::now(),
         iterations,
         executions,
-        run_error,
+        run_error: (stop == Some(Stop::Timeout)).then(|| RUN_TIMEOUT_MESSAGE.to_string()),
     };
     Ok(RunOutcome { summary, scopes })
+}
+
+/// The items a run sends: `--folder`'s selection, then `--partition`'s share of it when the run
+/// is split by top-level entry.
+pub fn plan_items(
+    opts: &RunOptions,
+    collection: &Collection,
+    iterations: usize,
+) -> Result<Vec<PlannedItem>, Error> {
+    let items = plan::select(collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(match opts.partition {
+        Some(p) => p.select_items(items, iterations),
+        None => items,
+    })
+}
+
+fn new_host(opts: &RunOptions) -> ScriptHost {
+    ScriptHost::new(
+        ScriptLimits {
+            timeout: opts.script_timeout,
+            ..ScriptLimits::default()
+        },
+        opts.client.clone(),
+    )
+}
+
+/// The data row of `iteration` (the last row again when there are more iterations than rows).
+fn data_row(opts: &RunOptions, iteration: usize) -> Map<String, Value> {
+    opts.data
+        .get(iteration.min(opts.data.len().saturating_sub(1)))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// `--parallel N`: up to N iterations in flight at once on this thread (their network waits
+/// overlap; scripts run one at a time). Each iteration starts from the scopes as they were
+/// before the run and keeps its variable writes to itself; its requests run in order.
+/// Iterations are reported in order, each once it and those before it are done; `scopes` ends
+/// as the last iteration left it.
+async fn run_parallel(
+    shared: &Shared<'_>,
+    selected: &[usize],
+    scopes: &mut Scopes,
+    observer: &mut dyn RunObserver,
+    executions: &mut Vec<Execution>,
+) -> Option<Stop> {
+    use futures_util::StreamExt as _;
+
+    let initial = scopes.clone();
+    let hosts: RefCell<Vec<ScriptHost>> = RefCell::new(Vec::new());
+    let stopped = std::cell::Cell::new(false);
+    let mut results = futures_util::stream::iter(selected.iter().copied())
+        .map(|iteration| {
+            let mut own = initial.clone();
+            own.data = data_row(shared.opts, iteration);
+            let hosts = &hosts;
+            let stopped = &stopped;
+            async move {
+                if stopped.get() {
+                    return (iteration, own, None);
+                }
+                let mut host = hosts
+                    .borrow_mut()
+                    .pop()
+                    .unwrap_or_else(|| new_host(shared.opts));
+                let outcome = run_iteration(shared, iteration, &mut own, &mut host, None).await;
+                hosts.borrow_mut().push(host);
+                if outcome.stop.is_some() {
+                    stopped.set(true);
+                }
+                (iteration, own, Some(outcome))
+            }
+        })
+        .buffered(shared.opts.parallel);
+    while let Some((iteration, own, outcome)) = results.next().await {
+        let Some(outcome) = outcome else { break };
+        observer.iteration_started(iteration, shared.iterations);
+        for e in &outcome.executions {
+            observer.execution_finished(e);
+        }
+        executions.extend(outcome.executions);
+        *scopes = own;
+        if outcome.stop.is_some() {
+            return outcome.stop;
+        }
+    }
+    None
+}
+
+/// Runs the items of one iteration in order (following `setNextRequest`); reports each
+/// execution to `observer` as it finishes, when given.
+async fn run_iteration(
+    shared: &Shared<'_>,
+    iteration: usize,
+    scopes: &mut Scopes,
+    host: &mut ScriptHost,
+    mut observer: Option<&mut dyn RunObserver>,
+) -> IterationOutcome {
+    let opts = shared.opts;
+    let items = shared.items;
+    let mut executions = Vec::new();
+    let mut position = 0;
+    while let Some(item) = items.get(position) {
+        if !opts.delay_request.is_zero() {
+            tokio::time::sleep(opts.delay_request).await;
+        }
+        let remaining = shared
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if remaining == Some(Duration::ZERO) {
+            return IterationOutcome {
+                executions,
+                stop: Some(Stop::Timeout),
+            };
+        }
+        let ctx = ScriptContext {
+            item,
+            iteration,
+            iteration_count: shared.iterations,
+            collection_name: shared.collection_name,
+            cookies: Vec::new(),
+        };
+        let step = execute(
+            opts,
+            shared.client,
+            shared.digest,
+            scopes,
+            host,
+            &ctx,
+            position,
+        );
+        let (execution, flow, replayed) = match remaining {
+            Some(left) => match tokio::time::timeout(left, step).await {
+                Ok(done) => done,
+                Err(_) => {
+                    return IterationOutcome {
+                        executions,
+                        stop: Some(Stop::Timeout),
+                    };
+                }
+            },
+            None => step.await,
+        };
+        if let Some(o) = observer.as_deref_mut() {
+            o.execution_finished(&execution);
+        }
+        let failed = execution.failed();
+        // Newman's summary lists an item whose request was replayed (digest) once per
+        // request sent, as the same execution object.
+        if replayed {
+            executions.push(execution.clone());
+        }
+        executions.push(execution);
+        if failed && opts.bail {
+            return IterationOutcome {
+                executions,
+                stop: Some(Stop::Bail),
+            };
+        }
+        position = match flow.next_request {
+            None => position + 1,
+            Some(None) => break,
+            Some(Some(target)) => match find_next(items, &target) {
+                Some(next) => next,
+                None => break,
+            },
+        };
+    }
+    IterationOutcome {
+        executions,
+        stop: None,
+    }
 }
 
 /// The item `setNextRequest(target)` names: ids first, then names (the last item of that name).

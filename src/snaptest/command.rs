@@ -21,8 +21,7 @@ use crate::context::RunContext;
 use crate::error::Error;
 use crate::report::cli::CliReporterOptions;
 use crate::report::context::SnapshotResult;
-use crate::runner::plan;
-use crate::runner::run::{RunObserver, RunOutcome, run};
+use crate::runner::run::{RunObserver, RunOutcome, plan_items, run};
 use crate::secret::Redactor;
 use crate::snapshot::{SnapshotStore, UpdateMode, load_config_for, slug};
 
@@ -139,12 +138,14 @@ pub fn collection_trials_after(
         redactor,
         emulator,
     } = prepare_run(&args.run, ctx)?;
-    let items =
-        plan::select(&loaded.collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
-    let ids = trial_ids(&items, iterations, prefix);
+    let items = plan_items(&opts, &loaded.collection, iterations)?;
+    let mut ids = trial_ids(&items, iterations, prefix);
+    if let Some(p) = opts.partition {
+        ids.retain(|id| p.keeps_iteration(id.iteration, iterations));
+    }
     if arguments.list {
         return Ok(CollectionTrials {
             trials: listed_trials(&ids),
