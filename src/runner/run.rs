@@ -420,6 +420,7 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         prerequest_scripts: 0,
         test_scripts: 0,
         retries: Vec::new(),
+        started: Some(SystemTime::now()),
     }
 }
 
