@@ -73,6 +73,7 @@ fn execution(iteration: usize, position: usize, folders: &[&str], name: &str) ->
         prerequest_scripts: 0,
         test_scripts: 1,
         retries: vec![],
+        started: None,
     }
 }
 

@@ -101,6 +101,22 @@ pub enum Command {
     Test(Box<TestArgs>),
     /// Review, accept, reject or prune stored snapshots.
     Snapshots(SnapshotsArgs),
+    /// Join the JSON and JUnit reports of the shards of a `--partition`ed run into one of each.
+    MergeReports(MergeArgs),
+}
+
+/// Flags of `snapman merge-reports`.
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Write the merged JSON report here (from the `.json` inputs).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the merged JUnit report here (from the `.xml` inputs).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// The shards' reports: `.json` (Newman-shaped) and `.xml` (JUnit) files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Flags of `snapman run`.
@@ -109,6 +125,10 @@ pub struct RunArgs {
     /// Collection, environment, globals, data and variable overrides.
     #[command(flatten)]
     pub input: InputArgs,
+    /// More collections (files or directories) to run after the first, in order, with one exit
+    /// code and one set of reports.
+    #[arg(value_name = "MORE_COLLECTIONS")]
+    pub more_collections: Vec<PathBuf>,
     /// Number of iterations (default: rows in the data file, else 1).
     #[arg(short = 'n', long = "iteration-count", value_parser = clap::value_parser!(u64).range(1..))]
     pub iteration_count: Option<u64>,
@@ -139,6 +159,16 @@ pub struct RunArgs {
     /// Stop after the first failing request (`failure`, the default) or refuse an unknown `--folder` (`folder`).
     #[arg(long, value_name = "MODIFIERS", num_args = 0..=1, default_missing_value = "failure")]
     pub bail: Option<String>,
+    /// Run up to N iterations at once. Each iteration's requests stay in order and its variable
+    /// writes stay within it (every iteration starts from the variables as they were before the
+    /// run); results are reported in iteration order; exports hold the last iteration's state.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub parallel: Option<usize>,
+    /// Run one shard of N: `count:M/N` (round robin) or `hash:M/N` (by name), over iterations
+    /// when there are several, else over top-level folders and requests; join the shards'
+    /// reports with `snapman merge-reports`.
+    #[arg(long, value_name = "SCHEME:M/N")]
+    pub partition: Option<crate::runner::partition::Partition>,
     /// Send a request again, up to N times, when it cannot connect or gets 429, 502, 503 or 504
     /// (waiting as `Retry-After` says, else with exponential backoff and jitter); a request that
     /// passes after a retry is reported as flaky.

@@ -5,6 +5,7 @@ pub mod check;
 pub mod doctor;
 pub mod emulator;
 pub mod keygen;
+pub mod merge;
 pub mod outputs;
 pub mod run;
 pub mod sf;
@@ -26,6 +27,7 @@ pub fn main_with(cli: Cli, ctx: &RunContext) -> u8 {
         Command::Keygen(args) => keygen::keygen_command(&args, ctx),
         Command::Test(args) => test::test_command(&args, ctx),
         Command::Snapshots(args) => snapshots::snapshots_command(&args, ctx),
+        Command::MergeReports(args) => merge::merge_command(&args, ctx),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,8 @@
-//! `snapman run`: turn parsed arguments into loaded inputs and run options, run, report, export,
-//! and map the result to an exit code. `snapman test` prepares its run here too.
+//! `snapman run`: turn parsed arguments into loaded inputs and run options, run each collection
+//! named (files or directories, in order), report, export, and map the results to one exit
+//! code. `snapman test` prepares its runs and writes its reports here too.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -71,12 +72,8 @@ pub(super) fn load_inputs(
     ctx: &RunContext,
     mode: EnabledMode,
 ) -> Result<Inputs, Error> {
-    let loaded = load_collection(&ctx.resolve(&args.collection))?;
-    for warning in &loaded.warnings {
-        eprintln!("warning: {warning}");
-    }
     Ok(Inputs {
-        loaded,
+        loaded: load_collection(&ctx.resolve(&args.collection))?,
         environment: load_scope(
             ctx,
             args.environment.as_deref(),
@@ -92,14 +89,7 @@ pub(super) fn load_inputs(
             mode,
         )?,
         data: match &args.iteration_data {
-            Some(p) => {
-                let path = ctx.resolve(p);
-                let rows = load_data_file(&path)?;
-                for warning in crate::collection::data::ragged_rows(&path) {
-                    eprintln!("warning: {warning}");
-                }
-                rows
-            }
+            Some(p) => load_data_file(&ctx.resolve(p))?,
             None => Vec::new(),
         },
     })
@@ -162,13 +152,11 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         EnabledMode::App
     };
     let Inputs {
-        mut loaded,
+        loaded,
         mut environment,
         globals,
         data,
     } = load_inputs(&args.input, ctx, mode)?;
-    // Items and folders without an id get one now, so reports and executions agree on it.
-    crate::runner::plan::assign_missing_ids(&mut loaded.collection);
     let redactor = Redactor::global().clone();
     redactor.add_secret_names(args.secret_names.iter().map(String::as_str));
     if args.show_secrets || args.force_show_secrets {
@@ -199,7 +187,6 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let mut client = ClientOptions {
         insecure: args.insecure,
         timeout: millis(args.timeout_request),
-        auth_timeout: millis(args.sf.login.auth_timeout),
         ..ClientOptions::default()
     };
     let defaults = emulator.as_ref().map(|emu| {
@@ -246,6 +233,8 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         interrupt: Some(Interrupt::install()),
         retries: args.retries,
         retry_backoff: Duration::from_millis(args.retry_backoff),
+        parallel: args.parallel.unwrap_or(1),
+        partition: args.partition,
     };
     Ok(PreparedRun {
         opts,
@@ -255,14 +244,143 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     })
 }
 
+/// One collection's finished run, kept for the reports written at the end.
+pub struct Finished {
+    /// The collection as loaded.
+    pub loaded: LoadedCollection,
+    /// The variable scopes after the run.
+    pub scopes: Scopes,
+    /// What happened.
+    pub summary: crate::runner::summary::RunSummary,
+    /// Every secret known to the run.
+    pub redactor: Redactor,
+    /// `snapman test`'s verdicts on the responses (empty for `run`).
+    pub snapshots: Vec<SnapshotResult>,
+}
+
+/// The collections a command line names, in order: files as given, directories expanded to
+/// their `*.postman_collection.json` files (else their `*.json` files), sorted by name.
+pub fn collection_paths(args: &RunArgs, ctx: &RunContext) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for given in std::iter::once(&args.input.collection).chain(&args.more_collections) {
+        let path = ctx.resolve(given);
+        if !path.is_dir() {
+            out.push(path);
+            continue;
+        }
+        let entries = std::fs::read_dir(&path)
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        let named = |suffix: &str| -> Vec<PathBuf> {
+            files
+                .iter()
+                .filter(|p| {
+                    p.is_file()
+                        && p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().ends_with(suffix))
+                })
+                .cloned()
+                .collect()
+        };
+        let mut found = named(".postman_collection.json");
+        if found.is_empty() {
+            found = named(".json")
+                .into_iter()
+                .filter(|p| {
+                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+                    name.is_some_and(|n| {
+                        !n.ends_with(".postman_environment.json")
+                            && !n.ends_with(".postman_globals.json")
+                            && !n.ends_with(".snapman.json")
+                    })
+                })
+                .collect();
+        }
+        if found.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: no collection files (*.postman_collection.json) in this directory",
+                path.display()
+            )));
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// The run flags for one collection of several: its path, and, unless `-e` was given, the
+/// environment next to it (`<stem>.postman_environment.json`) when there is one.
+pub fn args_for(args: &RunArgs, path: &Path, several: bool) -> RunArgs {
+    let mut one = args.clone();
+    one.input.collection = path.to_path_buf();
+    one.more_collections.clear();
+    if several && args.input.environment.is_none() {
+        let stem = crate::snaptest::collection_stem(path);
+        let own = path.with_file_name(format!("{stem}.postman_environment.json"));
+        one.input.environment = own.is_file().then_some(own);
+    }
+    one
+}
+
+/// Runs `snapman run`: every collection named, in order, with one exit code and one set of
+/// reports. Globals carry from one collection to the next, and so does the environment when
+/// `-e` gave one; otherwise each collection gets its own.
 pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
-    let paths = OutputPaths::check(args, ctx)?;
+    // Report and export paths are decided and checked before anything is sent.
+    let outputs = OutputPaths::check(args, ctx)?;
+    let paths = collection_paths(args, ctx)?;
+    let several = paths.len() > 1;
+    let mut carried: Option<Scopes> = None;
+    let mut finished = Vec::new();
+    for path in &paths {
+        let one = args_for(args, path, several);
+        let done = run_one(
+            &one,
+            ctx,
+            carried.as_ref(),
+            args.input.environment.is_some(),
+        )?;
+        carried = Some(done.scopes.clone());
+        finished.push(done);
+    }
+    write_outputs(args, &outputs, &finished)?;
+    if let Some(code) = Interrupt::install().exit_code() {
+        return Ok(code);
+    }
+    let passed = finished.iter().all(|f| f.summary.passed());
+    let code = if args.suppress_exit_code || passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILURES
+    };
+    Ok(code)
+}
+
+/// Carries the previous collection's globals (and environment, when `-e` was given) into
+/// `opts`.
+pub fn carry_scopes(opts: &mut RunOptions, previous: Option<&Scopes>, keep_environment: bool) {
+    if let Some(prev) = previous {
+        opts.globals = prev.globals.clone();
+        if keep_environment {
+            opts.environment = prev.environment.clone();
+        }
+    }
+}
+
+/// Runs one collection with the CLI reporter live.
+fn run_one(
+    args: &RunArgs,
+    ctx: &RunContext,
+    previous: Option<&Scopes>,
+    keep_environment: bool,
+) -> Result<Finished, Error> {
     let PreparedRun {
-        opts,
+        mut opts,
         loaded,
         redactor,
         emulator: _emulator,
     } = prepare_run(args, ctx)?;
+    carry_scopes(&mut opts, previous, keep_environment);
     let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
     let cli_opts = CliReporterOptions {
         color: ctx.color(args.color),
@@ -288,68 +406,101 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
     if show_cli {
         observer.reporter.run_finished(&outcome.summary);
     }
-    write_outputs(
-        args,
-        &paths,
-        &loaded,
-        &outcome.scopes,
-        &outcome.summary,
-        &redactor,
-        &[],
-    )?;
-    if let Some(code) = Interrupt::install().exit_code() {
-        return Ok(code);
-    }
-    let code = if args.suppress_exit_code || outcome.summary.passed() {
-        EXIT_OK
-    } else {
-        EXIT_FAILURES
-    };
-    Ok(code)
+    Ok(Finished {
+        loaded,
+        scopes: outcome.scopes,
+        summary: outcome.summary,
+        redactor,
+        snapshots: Vec::new(),
+    })
 }
 
-/// Reports and exports, written after the run (`snapshots` holds `snapman test`'s verdicts).
+/// `base` for one collection of several: `report.json` -> `report-<stem>.json`.
+fn path_for(base: &Path, loaded: &LoadedCollection, several: bool) -> PathBuf {
+    if !several {
+        return base.to_path_buf();
+    }
+    let stem = crate::snaptest::collection_stem(&loaded.path);
+    let own = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match base.extension() {
+        Some(ext) => format!("{own}-{stem}.{}", ext.to_string_lossy()),
+        None => format!("{own}-{stem}"),
+    };
+    base.with_file_name(name)
+}
+
+/// The pieces of one collection's report context that must outlive it.
+struct ReportParts {
+    environment: Value,
+    globals: Value,
+    collection: Value,
+}
+
+fn report_parts(f: &Finished) -> Result<ReportParts, Error> {
+    let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
+    let mut collection = f.loaded.collection.clone();
+    if collection.variable.is_some() || !f.scopes.collection.values.is_empty() {
+        collection.variable = Some(f.scopes.collection.values.clone());
+    }
+    Ok(ReportParts {
+        environment: f.scopes.environment.to_export("environment", using),
+        globals: f.scopes.globals.to_export("globals", using),
+        collection: serde_json::to_value(&collection)
+            .map_err(|e| Error::Input(format!("failed to serialise the collection: {e}")))?,
+    })
+}
+
+/// Reports and exports, written after the runs: one JUnit file for every collection (a
+/// testsuite per collection and folder), a JSON and an HTML file per collection (named
+/// `<file>-<collection stem>.<ext>` when there are several); exports hold the final state.
 pub(crate) fn write_outputs(
     args: &RunArgs,
-    paths: &OutputPaths,
-    loaded: &LoadedCollection,
-    scopes: &Scopes,
-    summary: &crate::runner::summary::RunSummary,
-    redactor: &Redactor,
-    snapshots: &[SnapshotResult],
+    outputs: &OutputPaths,
+    finished: &[Finished],
 ) -> Result<(), Error> {
-    let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
-    let environment = scopes.environment.to_export("environment", using);
-    let globals = scopes.globals.to_export("globals", using);
-    let mut collection = loaded.collection.clone();
-    if collection.variable.is_some() || !scopes.collection.values.is_empty() {
-        collection.variable = Some(scopes.collection.values.clone());
+    let several = finished.len() > 1;
+    let parts = finished
+        .iter()
+        .map(report_parts)
+        .collect::<Result<Vec<_>, _>>()?;
+    let contexts: Vec<ReportContext> = finished
+        .iter()
+        .zip(&parts)
+        .map(|(f, p)| ReportContext {
+            summary: &f.summary,
+            collection: &p.collection,
+            environment: &p.environment,
+            globals: &p.globals,
+            redactor: &f.redactor,
+            snapshots: &f.snapshots,
+            omit_bodies: args.reporter_json_omit_bodies,
+        })
+        .collect();
+    if let Some(base) = &outputs.json {
+        for (f, report_ctx) in finished.iter().zip(&contexts) {
+            json::write_json(&path_for(base, &f.loaded, several), report_ctx)?;
+        }
     }
-    let collection_json = serde_json::to_value(&collection)
-        .map_err(|e| Error::Input(format!("failed to serialise the collection: {e}")))?;
-    let collection_export = collection_export(&loaded.raw, using);
-    let report_ctx = ReportContext {
-        summary,
-        collection: &collection_json,
-        environment: &environment,
-        globals: &globals,
-        redactor,
-        snapshots,
-        omit_bodies: args.reporter_json_omit_bodies,
+    if let Some(path) = &outputs.junit {
+        junit::write_junit_many(path, &contexts)?;
+    }
+    if let Some(base) = &outputs.html {
+        for (f, report_ctx) in finished.iter().zip(&contexts) {
+            html::write_html(&path_for(base, &f.loaded, several), report_ctx)?;
+        }
+    }
+    let (Some(last), Some(last_parts)) = (finished.last(), parts.last()) else {
+        return Ok(());
     };
-    if let Some(path) = &paths.json {
-        json::write_json(path, &report_ctx)?;
-    }
-    if let Some(path) = &paths.junit {
-        junit::write_junit(path, &report_ctx)?;
-    }
-    if let Some(path) = &paths.html {
-        html::write_html(path, &report_ctx)?;
-    }
+    let using = concat!("snapman/", env!("CARGO_PKG_VERSION"));
+    let collection_export = collection_export(&last.loaded.raw, using);
     let exports = [
-        (&paths.environment, &environment),
-        (&paths.globals, &globals),
-        (&paths.collection, &collection_export),
+        (&outputs.environment, &last_parts.environment),
+        (&outputs.globals, &last_parts.globals),
+        (&outputs.collection, &collection_export),
     ];
     for (path, value) in exports {
         if let Some(path) = path {
@@ -357,7 +508,7 @@ pub(crate) fn write_outputs(
             // the credentials snapman minted itself, which only --export-secrets writes.
             let mut value = value.clone();
             if !args.export_secrets {
-                blank_minted(&mut value, redactor);
+                blank_minted(&mut value, &last.redactor);
             }
             let text = serde_json::to_string_pretty(&value)
                 .map_err(|e| Error::Input(format!("failed to serialise an export: {e}")))?;

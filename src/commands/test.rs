@@ -6,15 +6,20 @@ use clap::Parser;
 use clap::error::ErrorKind;
 use libtest_mimic::{Arguments, Trial};
 
+use std::sync::Arc;
+
 use super::outputs::OutputPaths;
-use super::run::write_outputs;
+use super::run::{Finished, args_for, collection_paths, write_outputs};
 use crate::cli::TestArgs;
 use crate::context::RunContext;
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::snapshot::UpdateMode;
-use crate::snaptest::{PendingTrial, collection_trials};
+use crate::snaptest::{After, PendingTrial, collection_stem, collection_trials_after};
 
 /// Runs `snapman test`; returns 0 when every trial passed, 1 when one failed.
+///
+/// Several collections (files or directories) run one after the other, as with `snapman run`;
+/// their trials are named `<collection stem>::Folder::Request`.
 ///
 /// The run flags apply as in `snapman run`: `-r json,junit,html` and their `--reporter-*-export`
 /// paths, `--export-*`, `--verbose` (each trial prints its request and response) and `--silent`
@@ -37,42 +42,62 @@ pub fn test_command(args: &TestArgs, ctx: &RunContext) -> Result<u8, Error> {
     };
     // Trials wait for the run in collection order: one harness thread reports them in order.
     arguments.test_threads = Some(1);
-    // Report and export paths are checked before anything is sent.
-    let paths = OutputPaths::check(&args.run, ctx)?;
-    let prepared = collection_trials(args, ctx, &arguments, None)?;
+    // Report and export paths are decided and checked before anything is sent.
+    let outputs = OutputPaths::check(&args.run, ctx)?;
+    let paths = collection_paths(&args.run, ctx)?;
+    let several = paths.len() > 1;
+    let mut trials = Vec::new();
+    let mut collections = Vec::new();
+    let mut after: Option<After> = None;
+    for path in &paths {
+        let one = TestArgs {
+            run: args_for(&args.run, path, several),
+            ..args.clone()
+        };
+        let prefix = several.then(|| collection_stem(path));
+        let prepared =
+            collection_trials_after(&one, ctx, &arguments, prefix.as_deref(), after.take())?;
+        after = prepared.running.as_ref().map(|r| After {
+            live: Arc::clone(&r.live),
+            keep_environment: args.run.input.environment.is_some(),
+        });
+        trials.extend(prepared.trials);
+        collections.push((prepared.store, prepared.mode, prepared.running));
+    }
     let failed = if args.run.silent && !arguments.list {
-        run_quietly(&arguments, prepared.trials)
+        run_quietly(&arguments, trials)
     } else {
-        let trials = prepared.trials.into_iter().map(PendingTrial::into_trial);
+        let trials = trials.into_iter().map(PendingTrial::into_trial);
         libtest_mimic::run(&arguments, trials.collect()).has_failed()
     };
-    if let Some(running) = prepared.running {
-        let verdicts = running.verdicts();
-        let loaded = running.loaded.clone();
-        let redactor = running.redactor.clone();
-        let outcome = running.finish()?;
-        write_outputs(
-            &args.run,
-            &paths,
-            &loaded,
-            &outcome.scopes,
-            &outcome.summary,
-            &redactor,
-            &verdicts,
-        )?;
-    }
-    if !arguments.list && matches!(prepared.mode, UpdateMode::New | UpdateMode::Unseen) {
-        let pending = prepared
-            .store
-            .pending()
-            .map_err(|e| Error::Input(e.to_string()))?;
-        if !pending.is_empty() {
-            eprintln!(
-                "{} snapshot(s) pending review under {}: run `snapman snapshots review`",
-                pending.len(),
-                prepared.store.root().display()
-            );
+    let mut finished = Vec::new();
+    for (store, mode, running) in collections {
+        if let Some(running) = running {
+            let snapshots = running.verdicts();
+            let loaded = running.loaded.clone();
+            let redactor = running.redactor.clone();
+            let outcome = running.finish()?;
+            finished.push(Finished {
+                loaded,
+                scopes: outcome.scopes,
+                summary: outcome.summary,
+                redactor,
+                snapshots,
+            });
         }
+        if !arguments.list && matches!(mode, UpdateMode::New | UpdateMode::Unseen) {
+            let pending = store.pending().map_err(|e| Error::Input(e.to_string()))?;
+            if !pending.is_empty() {
+                eprintln!(
+                    "{} snapshot(s) pending review under {}: run `snapman snapshots review`",
+                    pending.len(),
+                    store.root().display()
+                );
+            }
+        }
+    }
+    if !finished.is_empty() {
+        write_outputs(&args.run, &outputs, &finished)?;
     }
     if let Some(code) = crate::interrupt::Interrupt::install().exit_code() {
         return Ok(code);

@@ -253,6 +253,7 @@ mod tests {
             prerequest_scripts: 0,
             test_scripts: 0,
             retries: vec![],
+            started: None,
         }
     }
 

@@ -1,5 +1,9 @@
-//! The HTML reporter: one self-contained page (inline CSS, no scripts, no external assets) that
-//! replaces newman-reporter-html/htmlextra for the common case.
+//! The HTML reporter: one self-contained page (inline CSS, a small inline script, inline SVG
+//! charts; nothing loaded from elsewhere) that replaces newman-reporter-html/htmlextra for the
+//! common case: summary, pass/fail per folder, a "failures only" filter and a search box, a
+//! timeline (waterfall) of the requests and a response-time histogram, then every request with
+//! its checks, console output, pretty-printed JSON bodies, retries (flaky) and, under
+//! `snapman test`, its snapshot diff side by side.
 //!
 //! ```text
 //! Shop API — failed                        (started, duration)
@@ -26,7 +30,8 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::report::cli::{format_bytes, format_ms};
 use crate::report::context::{
-    FailureKind, ReportContext, ResponseStats, execution_failures, millis, run_duration,
+    FailureKind, ReportContext, ResponseStats, SnapshotResult, execution_failures, millis,
+    run_duration,
 };
 use crate::runner::summary::{Count, Execution, RunSummary};
 use crate::secret::Redactor;
@@ -55,7 +60,7 @@ pub fn html_report(ctx: &ReportContext) -> Result<String, HtmlReportError> {
     hbs.register_escape_fn(escape);
     hbs.register_template_string("page", TEMPLATE)
         .map_err(Box::new)?;
-    Ok(hbs.render("page", &Page::of(ctx.summary, ctx.redactor))?)
+    Ok(hbs.render("page", &Page::of(ctx))?)
 }
 
 /// Escapes text for HTML content and double-quoted attributes. Unlike handlebars' default it
@@ -96,7 +101,38 @@ struct Page {
     average: String,
     received: String,
     failures: Vec<FailureRow>,
+    folders: Vec<FolderRow>,
+    flaky: usize,
+    timeline: String,
+    histogram: String,
     iterations: Vec<IterationView>,
+}
+
+/// Pass/fail of one folder path over the whole run.
+#[derive(Debug, Serialize)]
+struct FolderRow {
+    name: String,
+    requests: usize,
+    failed: usize,
+}
+
+/// A snapshot comparison of `snapman test`.
+#[derive(Debug, Serialize)]
+struct SnapshotView {
+    status: &'static str,
+    failed: bool,
+    file: Option<String>,
+    rows: Vec<DiffRow>,
+    message: Option<String>,
+}
+
+/// One row of a side-by-side diff: the stored line and the new one.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct DiffRow {
+    /// `same`, `changed`, `gap`.
+    kind: &'static str,
+    left: String,
+    right: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +172,11 @@ struct RequestView {
     anchor: String,
     name: String,
     failed: bool,
+    /// Lower-cased text the search box matches: folder, name, method, URL, status.
+    search: String,
+    retries: Option<String>,
+    flaky: bool,
+    snapshot: Option<SnapshotView>,
     method: String,
     url: String,
     status: Option<String>,
@@ -185,7 +226,8 @@ struct BodyView {
 }
 
 impl Page {
-    fn of(summary: &RunSummary, redactor: &Redactor) -> Self {
+    fn of(ctx: &ReportContext) -> Self {
+        let (summary, redactor) = (ctx.summary, ctx.redactor);
         let s = summary.stats();
         let row = |label, c: Count| CountRow {
             label,
@@ -239,7 +281,11 @@ impl Page {
             ),
             received: format_bytes(times.bytes),
             failures,
-            iterations: iterations(summary, redactor),
+            folders: folder_rows(summary, redactor),
+            flaky: summary.executions.iter().filter(|e| e.flaky()).count(),
+            timeline: timeline_svg(summary, redactor),
+            histogram: histogram_svg(summary),
+            iterations: iterations(ctx),
         }
     }
 }
@@ -250,7 +296,8 @@ fn anchor(index: usize) -> String {
 }
 
 /// The executions grouped by iteration, then by runs of the same folder.
-fn iterations(summary: &RunSummary, redactor: &Redactor) -> Vec<IterationView> {
+fn iterations(ctx: &ReportContext) -> Vec<IterationView> {
+    let (summary, redactor) = (ctx.summary, ctx.redactor);
     let mut out: Vec<IterationView> = Vec::new();
     for (index, e) in summary.executions.iter().enumerate() {
         let number = e.iteration + 1;
@@ -261,7 +308,9 @@ fn iterations(summary: &RunSummary, redactor: &Redactor) -> Vec<IterationView> {
             });
         }
         let folder = redactor.redact(&e.folder_path.join(" › "));
-        let request = request_view(index, e, redactor);
+        let mut request = request_view(index, e, redactor);
+        request.snapshot = ctx.snapshot_of(e).map(|v| snapshot_view(v, redactor));
+        request.failed |= request.snapshot.as_ref().is_some_and(|v| v.failed);
         let Some(iteration) = out.last_mut() else {
             continue;
         };
@@ -279,10 +328,29 @@ fn iterations(summary: &RunSummary, redactor: &Redactor) -> Vec<IterationView> {
 fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView {
     let redact = |s: &str| redactor.redact(s);
     let response = e.response.as_ref();
+    let search = format!(
+        "{} {} {}",
+        e.path_display(),
+        e.request
+            .as_ref()
+            .map_or_else(String::new, |r| format!("{} {}", r.method, r.url)),
+        response.map_or_else(String::new, |r| format!("{} {}", r.code, r.status))
+    );
     RequestView {
         anchor: anchor(index),
         name: redact(&e.item_name),
         failed: e.failed(),
+        search: redact(&search).to_lowercase(),
+        retries: (!e.retries.is_empty()).then(|| {
+            let reasons: Vec<&str> = e.retries.iter().map(|r| r.reason.as_str()).collect();
+            redact(&format!(
+                "retried {} time(s) after {}",
+                e.retries.len(),
+                reasons.join(", ")
+            ))
+        }),
+        flaky: e.flaky(),
+        snapshot: None,
         method: e
             .request
             .as_ref()
@@ -349,10 +417,17 @@ fn message(list: &[(String, String)], bytes: &[u8], redactor: &Redactor) -> Opti
     })
 }
 
-/// A body redacted, then cut at [`BODY_LIMIT`]; binary bodies become their size.
+/// A body pretty-printed when it is JSON, redacted, then cut at [`BODY_LIMIT`]; binary bodies
+/// become their size.
 fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
     let text = match std::str::from_utf8(bytes) {
-        Ok(t) if !t.contains('\0') => redactor.redact(t),
+        Ok(t) if !t.contains('\0') => {
+            let pretty = serde_json::from_str::<serde_json::Value>(t)
+                .ok()
+                .filter(|v| v.is_object() || v.is_array())
+                .and_then(|v| serde_json::to_string_pretty(&v).ok());
+            redactor.redact(pretty.as_deref().unwrap_or(t))
+        }
         _ => {
             return BodyView {
                 text: None,
@@ -378,6 +453,209 @@ fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
         )),
         text: Some(text[..cut].to_string()),
     }
+}
+
+/// Requests and failures per folder path (top-level requests under the collection's name), in
+/// the order folders first appear.
+fn folder_rows(summary: &RunSummary, redactor: &Redactor) -> Vec<FolderRow> {
+    let mut rows: Vec<FolderRow> = Vec::new();
+    for e in &summary.executions {
+        let name = if e.folder_path.is_empty() {
+            redactor.redact(&summary.collection_name)
+        } else {
+            redactor.redact(&e.folder_path.join(" › "))
+        };
+        let row = match rows.iter().position(|r| r.name == name) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(FolderRow {
+                    name,
+                    requests: 0,
+                    failed: 0,
+                });
+                let last = rows.len() - 1;
+                &mut rows[last]
+            }
+        };
+        row.requests += 1;
+        row.failed += usize::from(e.failed());
+    }
+    rows
+}
+
+fn snapshot_view(v: &SnapshotResult, redactor: &Redactor) -> SnapshotView {
+    let message = v.message.as_deref().map(|m| redactor.redact(m));
+    SnapshotView {
+        status: v.status,
+        failed: v.failed(),
+        file: v.file.as_deref().map(|f| redactor.redact(f)),
+        rows: message.as_deref().map(side_by_side).unwrap_or_default(),
+        message,
+    }
+}
+
+/// The rows of a snapshot diff (as `snapman test` prints it: `old new │±text`) side by side:
+/// unchanged lines on both sides, removed lines left facing the added lines right.
+fn side_by_side(diff: &str) -> Vec<DiffRow> {
+    let mut rows = Vec::new();
+    let (mut removed, mut added): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let flush = |rows: &mut Vec<DiffRow>, removed: &mut Vec<String>, added: &mut Vec<String>| {
+        let n = removed.len().max(added.len());
+        let (mut l, mut r) = (removed.drain(..), added.drain(..));
+        for _ in 0..n {
+            rows.push(DiffRow {
+                kind: "changed",
+                left: l.next().unwrap_or_default(),
+                right: r.next().unwrap_or_default(),
+            });
+        }
+    };
+    for line in diff.lines() {
+        if line.starts_with('┈') {
+            flush(&mut rows, &mut removed, &mut added);
+            rows.push(DiffRow {
+                kind: "gap",
+                left: "…".into(),
+                right: "…".into(),
+            });
+            continue;
+        }
+        let Some((gutter, rest)) = line.split_once('│') else {
+            continue;
+        };
+        if !gutter
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ')
+        {
+            continue;
+        }
+        let mut chars = rest.chars();
+        let sign = chars.next();
+        let text: String = chars.collect();
+        match sign {
+            Some('-') => removed.push(text),
+            Some('+') => added.push(text),
+            Some(' ') => {
+                flush(&mut rows, &mut removed, &mut added);
+                rows.push(DiffRow {
+                    kind: "same",
+                    left: text.clone(),
+                    right: text,
+                });
+            }
+            _ => {}
+        }
+    }
+    flush(&mut rows, &mut removed, &mut added);
+    rows
+}
+
+/// The longest waterfall drawn; later requests are left out (the page says how many).
+const TIMELINE_ROWS: usize = 300;
+
+/// A waterfall of the requests as inline SVG: one bar per execution from when its item started
+/// to when its response ended, on the run's time axis; red for failed requests.
+fn timeline_svg(summary: &RunSummary, redactor: &Redactor) -> String {
+    let start = summary.started;
+    let total = millis(run_duration(summary)).max(1.0);
+    let (width, row, left) = (1000.0_f64, 14.0_f64, 0.0_f64);
+    let shown: Vec<&Execution> = summary.executions.iter().take(TIMELINE_ROWS).collect();
+    if shown.is_empty() {
+        return String::new();
+    }
+    let height = row * shown.len() as f64 + 24.0;
+    let mut svg = format!(
+        r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Timeline of the requests">"#
+    );
+    let mut previous_end = 0.0_f64;
+    for (i, e) in shown.iter().enumerate() {
+        let offset = e
+            .started
+            .and_then(|t| t.duration_since(start).ok())
+            .map_or(previous_end, millis);
+        let took = e.response.as_ref().map_or(0.0, |r| millis(r.response_time));
+        previous_end = offset + took;
+        let x = left + offset / total * width;
+        let w = (took / total * width).max(1.5);
+        let y = row * i as f64 + 2.0;
+        let class = if e.failed() { "bar failed" } else { "bar" };
+        let label = escape(&redactor.redact(&format!(
+            "{} — starts at {}, takes {}",
+            e.path_display(),
+            format_ms(offset),
+            format_ms(took)
+        )));
+        svg.push_str(&format!(
+            r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}"><title>{label}</title></rect>"#,
+            row - 4.0
+        ));
+    }
+    let axis = row * shown.len() as f64 + 16.0;
+    svg.push_str(&format!(
+        r#"<text x="0" y="{axis:.1}" class="axis">0 ms</text><text x="{width}" y="{axis:.1}" class="axis" text-anchor="end">{}</text></svg>"#,
+        escape(&format_ms(total))
+    ));
+    svg
+}
+
+/// A histogram of response times as inline SVG: ten equal bins from the fastest to the slowest.
+fn histogram_svg(summary: &RunSummary) -> String {
+    let times: Vec<f64> = summary
+        .executions
+        .iter()
+        .filter_map(|e| e.response.as_ref().map(|r| millis(r.response_time)))
+        .collect();
+    if times.is_empty() {
+        return String::new();
+    }
+    let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = times.iter().copied().fold(0.0, f64::max);
+    const BINS: usize = 10;
+    let span = (max - min).max(1.0);
+    let mut counts = [0usize; BINS];
+    for t in &times {
+        let bin = (((t - min) / span) * BINS as f64) as usize;
+        counts[bin.min(BINS - 1)] += 1;
+    }
+    let highest = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let (width, height, bar) = (600.0_f64, 160.0_f64, 60.0_f64);
+    let mut svg = format!(
+        r#"<svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {}" width="{width}" role="img" aria-label="Response time histogram">"#,
+        height + 36.0
+    );
+    for (i, count) in counts.iter().enumerate() {
+        let h = *count as f64 / highest * height;
+        let x = i as f64 * bar;
+        let from = min + span * i as f64 / BINS as f64;
+        let to = min + span * (i + 1) as f64 / BINS as f64;
+        let label = escape(&format!(
+            "{}–{}: {count} response(s)",
+            format_ms(from),
+            format_ms(to)
+        ));
+        svg.push_str(&format!(
+            r#"<rect class="bin" x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{label}</title></rect>"#,
+            x + 4.0,
+            height - h,
+            bar - 8.0
+        ));
+        if *count > 0 {
+            svg.push_str(&format!(
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="axis">{count}</text>"#,
+                x + bar / 2.0,
+                (height - h - 3.0).max(10.0)
+            ));
+        }
+    }
+    svg.push_str(&format!(
+        r#"<text x="0" y="{:.1}" class="axis">{}</text><text x="{width}" y="{:.1}" class="axis" text-anchor="end">{}</text></svg>"#,
+        height + 16.0,
+        escape(&format_ms(min)),
+        height + 16.0,
+        escape(&format_ms(max))
+    ));
+    svg
 }
 
 #[cfg(test)]
@@ -409,6 +687,7 @@ mod tests {
             prerequest_scripts: 0,
             test_scripts: 1,
             retries: vec![],
+            started: None,
         }
     }
 
@@ -536,10 +815,62 @@ mod tests {
         ] {
             assert!(html.contains(piece), "page lacks {piece:?}:\n{html}");
         }
-        assert!(
-            !html.contains("<script"),
-            "no script element, no JavaScript"
+        for piece in [
+            r#"<tr><th>Users</th><td class="num">1</td><td class="num bad">1</td>"#,
+            r#"<svg class="timeline""#,
+            r#"<svg class="histogram""#,
+            r#"<input type="checkbox" id="only-failures">"#,
+            r#"data-search="users › get user get http://127.0.0.1:3000/users/1 404 not found""#,
+        ] {
+            assert!(html.contains(piece), "page lacks {piece:?}");
+        }
+        // Self-contained: one inline script, nothing loaded from elsewhere.
+        assert_eq!(html.matches("<script").count(), 1);
+        for external in ["<script src", "<link", "<img", "@import", "url("] {
+            assert!(!html.contains(external), "page loads {external}");
+        }
+    }
+
+    #[test]
+    fn json_bodies_are_pretty_printed() {
+        let view = body(br#"{"a":{"b":[1,2]}}"#, &Redactor::new());
+        assert_eq!(
+            view.text.as_deref(),
+            Some("{\n  \"a\": {\n    \"b\": [\n      1,\n      2\n    ]\n  }\n}")
         );
+        let plain = body(b"42", &Redactor::new());
+        assert_eq!(plain.text.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn snapshot_diffs_are_laid_side_by_side() {
+        let diff = "snapshot mismatch: s/a.snap\n-old snapshot\n+new results\n\
+            ─────────────┬──────\n    1     1 │ status: 200\n    2       │-body: a\n          2 │+body: b\n\
+                    3 │+extra\n┈┈┈┈┈┈┈┈┈┈┈┈┈┼┈┈┈┈\n    9     9 │ end\nto update it, rerun";
+        let rows = side_by_side(diff);
+        let kinds: Vec<&str> = rows.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, ["same", "changed", "changed", "gap", "same"]);
+        assert_eq!(
+            (rows[1].left.as_str(), rows[1].right.as_str()),
+            ("body: a", "body: b")
+        );
+        assert_eq!(
+            (rows[2].left.as_str(), rows[2].right.as_str()),
+            ("", "extra")
+        );
+        let view = snapshot_view(
+            &SnapshotResult {
+                trial: "A".into(),
+                iteration: 0,
+                position: 0,
+                status: "mismatch",
+                file: Some("s/a.snap".into()),
+                pending: None,
+                message: Some(diff.into()),
+            },
+            &Redactor::new(),
+        );
+        assert!(view.failed && view.rows.len() == 5);
     }
 
     #[test]
@@ -573,7 +904,7 @@ mod tests {
             "/login?key=[redacted]",
             "Bearer [redacted]",
             "[log] token is [redacted]",
-            "{&quot;password&quot;:&quot;[redacted]&quot;}",
+            "&quot;password&quot;: &quot;[redacted]&quot;",
         ] {
             assert!(html.contains(masked), "page lacks {masked:?}");
         }

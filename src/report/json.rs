@@ -545,6 +545,8 @@ fn request_body(defined: Option<&Value>, sent: Option<&[u8]>) -> Option<Value> {
     let defined = defined.filter(|d| d.is_object());
     let mode = defined.and_then(|d| d["mode"].as_str());
     match (mode, sent) {
+        // Nothing was sent (a GET's body is dropped).
+        (_, None) => None,
         (Some("urlencoded"), Some(bytes)) => {
             let pairs: Vec<Value> = ::url::form_urlencoded::parse(bytes)
                 .map(|(k, v)| json!({ "key": k, "value": v }))
@@ -562,8 +564,7 @@ fn request_body(defined: Option<&Value>, sent: Option<&[u8]>) -> Option<Value> {
             }
             Some(b)
         }
-        (Some(_), _) => defined.cloned(),
-        (None, None) => None,
+        (Some(_), Some(_)) => defined.cloned(),
     }
 }
 #[cfg(test)]

@@ -42,6 +42,35 @@ use crate::secret::Redactor;
 
 /// The JUnit report of a run (every string redacted).
 pub fn junit_report(ctx: &ReportContext) -> Report {
+    junit_report_many(std::slice::from_ref(ctx))
+}
+
+/// One JUnit report for the runs of several collections: with more than one, every suite name
+/// starts with its collection's (`Collection / Folder`).
+pub fn junit_report_many(ctxs: &[ReportContext]) -> Report {
+    let several = ctxs.len() > 1;
+    let mut suites = Vec::new();
+    let mut time = Duration::ZERO;
+    for ctx in ctxs {
+        suites.extend(collection_suites(ctx, several));
+        time += run_duration(ctx.summary);
+    }
+    let name = match ctxs {
+        [one] => one.redactor.redact(&one.summary.collection_name),
+        _ => "snapman".to_string(),
+    };
+    let mut report = Report::new(name.as_str());
+    if let Some(first) = ctxs.first() {
+        let started: DateTime<FixedOffset> = DateTime::<Utc>::from(first.summary.started).into();
+        report.set_timestamp(started);
+    }
+    report.set_time(time).add_test_suites(suites);
+    report
+}
+
+/// The suites of one collection's run: one per folder path (the collection's name for
+/// top-level requests), prefixed with the collection's name when `prefixed`.
+fn collection_suites(ctx: &ReportContext, prefixed: bool) -> Vec<TestSuite> {
     let summary = ctx.summary;
     let redactor = ctx.redactor;
     let collection = redactor.redact(&summary.collection_name);
@@ -49,10 +78,14 @@ pub fn junit_report(ctx: &ReportContext) -> Report {
 
     let mut suites: Vec<TestSuite> = Vec::new();
     for e in &summary.executions {
-        let suite_name = if e.folder_path.is_empty() {
-            collection.clone()
-        } else {
-            redactor.redact(&e.folder_path.join(" / "))
+        let suite_name = match (e.folder_path.is_empty(), prefixed) {
+            (true, _) => collection.clone(),
+            (false, false) => redactor.redact(&e.folder_path.join(" / ")),
+            (false, true) => redactor.redact(&format!(
+                "{} / {}",
+                summary.collection_name,
+                e.folder_path.join(" / ")
+            )),
         };
         let case = test_case(
             e,
@@ -87,18 +120,17 @@ pub fn junit_report(ctx: &ReportContext) -> Report {
         suite.add_test_case(case);
         suites.push(suite);
     }
-
-    let mut report = Report::new(collection.as_str());
-    report
-        .set_timestamp(started)
-        .set_time(run_duration(summary))
-        .add_test_suites(suites);
-    report
+    suites
 }
 
 /// Writes [`junit_report`] as XML to `path`, atomically.
 pub fn write_junit(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
-    let report = junit_report(ctx);
+    write_junit_many(path, std::slice::from_ref(ctx))
+}
+
+/// Writes [`junit_report_many`] as XML to `path`, atomically.
+pub fn write_junit_many(path: &Path, ctxs: &[ReportContext]) -> Result<(), Error> {
+    let report = junit_report_many(ctxs);
     crate::atomic::write_with(path, |w| report.serialize(w).map_err(std::io::Error::other))
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::http::url;
+use crate::runner::plan;
 
 /// The normalised collection, with an index of its request items by id.
 #[derive(Debug, Clone, Default)]
@@ -106,7 +107,8 @@ pub fn sdk_collection(raw: &Value) -> SdkCollection {
         .unwrap_or_default();
     let normalised: Vec<Value> = children
         .iter()
-        .map(|c| sdk_item(c, auth.as_ref(), &mut items))
+        .enumerate()
+        .map(|(i, c)| sdk_item(c, &[i], auth.as_ref(), &mut items))
         .collect();
     collection.insert("item".into(), Value::Array(normalised));
     let collection = Value::Object(collection);
@@ -119,15 +121,21 @@ pub fn sdk_collection(raw: &Value) -> SdkCollection {
     SdkCollection { collection, items }
 }
 
-/// Normalises an item or folder; request items are indexed in `index` (with a null parent
-/// when they sit at the top level).
-fn sdk_item(raw: &Value, inherited: Option<&Value>, index: &mut HashMap<String, SdkItem>) -> Value {
+/// Normalises an item or folder at `trail` (its indices from the collection down; an item
+/// without an id gets [`plan::generated_id`], as the runner gives it); request items are
+/// indexed in `index` (with a null parent when they sit at the top level).
+fn sdk_item(
+    raw: &Value,
+    trail: &[usize],
+    inherited: Option<&Value>,
+    index: &mut HashMap<String, SdkItem>,
+) -> Value {
     let mut out = Map::new();
     let id = raw
         .get("id")
         .cloned()
-        .filter(|v| !v.is_null())
-        .unwrap_or_else(|| new_id(&format!("item {}", raw["name"])));
+        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+        .unwrap_or_else(|| json!(plan::generated_id(trail)));
     let owner = id.as_str().unwrap_or_default().to_string();
     out.insert("id".into(), id);
     out.insert("name".into(), raw["name"].clone());
@@ -149,7 +157,12 @@ fn sdk_item(raw: &Value, inherited: Option<&Value>, index: &mut HashMap<String, 
         let mut sub = HashMap::new();
         let normalised: Vec<Value> = children
             .iter()
-            .map(|c| sdk_item(c, effective.as_ref(), &mut sub))
+            .enumerate()
+            .map(|(i, c)| {
+                let mut here = trail.to_vec();
+                here.push(i);
+                sdk_item(c, &here, effective.as_ref(), &mut sub)
+            })
             .collect();
         out.insert("item".into(), Value::Array(normalised));
         if let Some(a) = own_auth {

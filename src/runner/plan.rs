@@ -61,20 +61,27 @@ struct Inherited {
     protocol: Vec<Map<String, Value>>,
 }
 
-/// Gives every item and folder without an `id` a fresh one, so the executions of a run and the
-/// collection its reports embed name items alike.
-pub fn assign_missing_ids(collection: &mut Collection) {
-    fn walk(items: &mut [Item]) {
-        for item in items {
-            if item.id.as_deref().is_none_or(str::is_empty) {
-                item.id = Some(uuid::Uuid::new_v4().to_string());
-            }
-            if let Some(children) = &mut item.item {
-                walk(children);
-            }
-        }
-    }
-    walk(&mut collection.item);
+/// The id of an item that has none in the export, from its place in the tree (indices from
+/// the collection down): the same in every run and in every report of the collection.
+pub fn generated_id(trail: &[usize]) -> String {
+    use md5::{Digest, Md5};
+    let seed = trail
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(".");
+    let hex: String = Md5::digest(format!("snapman item {seed}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// Every request item of the collection in run order (depth-first, array order).
@@ -91,12 +98,14 @@ pub fn flatten(collection: &Collection) -> Vec<PlannedItem> {
             .collect(),
     };
     let mut out = Vec::new();
-    walk(&collection.item, &root, &mut out);
+    walk(&collection.item, &root, &[], &mut out);
     out
 }
 
-fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
-    for item in items {
+fn walk(items: &[Item], inherited: &Inherited, trail: &[usize], out: &mut Vec<PlannedItem>) {
+    for (index, item) in items.iter().enumerate() {
+        let mut here = trail.to_vec();
+        here.push(index);
         let mut protocol = inherited.protocol.clone();
         protocol.extend(item.protocol_profile_behavior.iter().cloned());
         let mut prerequest = inherited.prerequest.clone();
@@ -115,7 +124,7 @@ fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
                 test,
                 protocol,
             };
-            walk(children, &next, out);
+            walk(children, &next, &here, out);
         } else {
             // An item without a request runs as Newman runs it: a GET with no URL, which ends
             // in a request error in the report instead of being skipped.
@@ -130,7 +139,8 @@ fn walk(items: &[Item], inherited: &Inherited, out: &mut Vec<PlannedItem>) {
                 id: item
                     .id
                     .clone()
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                    .filter(|id| !id.is_empty())
+                    .unwrap_or_else(|| generated_id(&here)),
                 name: item.name.clone(),
                 folder_path: inherited.folders.clone(),
                 request,

@@ -1,6 +1,8 @@
-//! Executes a planned run: iterations, items, variable resolution, auth, HTTP, bail and the
-//! run timeout. Emits each finished execution to an observer and returns the summary.
+//! Executes a planned run: iterations (one after the other, or `--parallel N` at a time, in
+//! this shard's `--partition`), items, variable resolution, auth, HTTP, bail and the run
+//! timeout. Emits each finished execution to an observer, in order, and returns the summary.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -19,6 +21,7 @@ use crate::http::spec::ProtocolSettings;
 use crate::http::{build, url};
 use crate::interrupt::Interrupt;
 use crate::runner::learn;
+use crate::runner::partition::Partition;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
@@ -62,13 +65,17 @@ pub struct RunOptions {
     pub reauth: Option<Arc<SfSession>>,
     /// Tokens Postman `oauth2` blocks fetched, per configuration, for the whole run.
     pub oauth2_tokens: OAuth2Tokens,
-    /// SIGINT/SIGTERM: once triggered, no new request starts and the one in flight is cancelled.
-    pub interrupt: Option<Arc<Interrupt>>,
     /// `--retries`: how many times a request that could not connect or got 429/502/503/504 is
     /// sent again.
     pub retries: u32,
     /// `--retry-backoff`: the first retry's longest wait (doubling each time, with jitter).
     pub retry_backoff: Duration,
+    /// SIGINT/SIGTERM: once triggered, no new request starts and the one in flight is cancelled.
+    pub interrupt: Option<Arc<Interrupt>>,
+    /// `--parallel`: iterations in flight at once (0 or 1: one after the other).
+    pub parallel: usize,
+    /// `--partition`: run only this shard's share of the iterations.
+    pub partition: Option<Partition>,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -96,19 +103,46 @@ pub struct RunOutcome {
 /// Newman's message when `--timeout` expires.
 const RUN_TIMEOUT_MESSAGE: &str = "callback timed out";
 
-/// Runs the collection.
+/// What the iterations of a run share.
+struct Shared<'a> {
+    opts: &'a RunOptions,
+    client: &'a HttpClient,
+    digest: &'a DigestSessions,
+    items: &'a [PlannedItem],
+    collection_name: &'a str,
+    iterations: usize,
+    deadline: Option<Instant>,
+}
+
+/// Why an iteration stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// `--bail` after a failure.
+    Bail,
+    /// `--timeout` expired.
+    Timeout,
+    /// SIGINT or SIGTERM.
+    Interrupted,
+}
+
+/// One iteration's executions, and whether it stopped the run.
+struct IterationOutcome {
+    executions: Vec<Execution>,
+    stop: Option<Stop>,
+}
+
+/// Runs the collection: iterations one after the other, or `--parallel N` at a time.
 pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<RunOutcome, Error> {
     let collection = opts
         .collection
         .clone()
         .ok_or_else(|| Error::Usage("no collection given".into()))?;
-    let items =
-        plan::select(&collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
-    let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
-    let digest = DigestSessions::default();
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
+    let items = plan_items(&opts, &collection, iterations)?;
+    let client = HttpClient::new(&opts.client).map_err(|e| Error::Usage(e.to_string()))?;
+    let digest = DigestSessions::default();
     let mut scopes = Scopes {
         globals: opts.globals.clone(),
         collection: VariableScope::from_variables(collection.variable.clone().unwrap_or_default()),
@@ -120,93 +154,37 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         learn::learn_row(&opts.redactor, row);
     }
     let started = SystemTime::now();
-    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let shared = Shared {
+        opts: &opts,
+        client: &client,
+        digest: &digest,
+        items: &items,
+        collection_name: &collection.info.name,
+        iterations,
+        deadline: opts.timeout.map(|t| Instant::now() + t),
+    };
+    let selected: Vec<usize> = (0..iterations)
+        .filter(|i| {
+            opts.partition
+                .is_none_or(|p| p.keeps_iteration(*i, iterations))
+        })
+        .collect();
     let mut executions = Vec::new();
-    let mut run_error = None;
-    let mut host = ScriptHost::new(ScriptLimits {
-        timeout: opts.script_timeout,
-        ..ScriptLimits::default()
-    });
-    'iterations: for iteration in 0..iterations {
-        observer.iteration_started(iteration, iterations);
-        scopes.data = opts
-            .data
-            .get(iteration.min(opts.data.len().saturating_sub(1)))
-            .cloned()
-            .unwrap_or_default();
-        let mut position = 0;
-        while let Some(item) = items.get(position) {
-            if !opts.delay_request.is_zero() {
-                tokio::time::sleep(opts.delay_request).await;
+    let mut stop = None;
+    if opts.parallel > 1 && selected.len() > 1 {
+        stop = run_parallel(&shared, &selected, &mut scopes, observer, &mut executions).await;
+    } else {
+        let mut host = new_host(&opts);
+        for &iteration in &selected {
+            observer.iteration_started(iteration, iterations);
+            scopes.data = data_row(&opts, iteration);
+            let outcome =
+                run_iteration(&shared, iteration, &mut scopes, &mut host, Some(observer)).await;
+            executions.extend(outcome.executions);
+            if outcome.stop.is_some() {
+                stop = outcome.stop;
+                break;
             }
-            if let Some(i) = opts.interrupt.as_ref().filter(|i| i.signal().is_some()) {
-                run_error = Some(i.message());
-                break 'iterations;
-            }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if remaining == Some(Duration::ZERO) {
-                run_error = Some(RUN_TIMEOUT_MESSAGE.to_string());
-                break 'iterations;
-            }
-            let ctx = ScriptContext {
-                item,
-                iteration,
-                iteration_count: iterations,
-                collection_name: &collection.info.name,
-                cookies: Vec::new(),
-            };
-            let step = execute(
-                &opts,
-                &client,
-                &digest,
-                &mut scopes,
-                &mut host,
-                &ctx,
-                position,
-            );
-            let step = async {
-                match remaining {
-                    Some(left) => tokio::time::timeout(left, step)
-                        .await
-                        .map_err(|_| RUN_TIMEOUT_MESSAGE.to_string()),
-                    None => Ok(step.await),
-                }
-            };
-            // A stop request cancels the item in flight (dropping its request).
-            let done = match &opts.interrupt {
-                Some(i) => tokio::select! {
-                    done = step => done,
-                    () = i.wait() => Err(i.message()),
-                },
-                None => step.await,
-            };
-            let (execution, flow, replayed) = match done {
-                Ok(done) => done,
-                Err(message) => {
-                    run_error = Some(message);
-                    break 'iterations;
-                }
-            };
-            learn::learn_execution(&opts.redactor, &execution, &scopes);
-            observer.execution_finished(&execution);
-            let failed = execution.failed();
-            // Newman's summary lists an item whose request was replayed (digest) once per
-            // request sent, as the same execution object.
-            if replayed {
-                executions.push(execution.clone());
-            }
-            executions.push(execution);
-            if failed && opts.bail {
-                break 'iterations;
-            }
-            position = match flow.next_request {
-                None => position + 1,
-                Some(None) => break,
-                Some(Some(target)) => match find_next(&items, &target) {
-                    Some(next) => next,
-                    None => break,
-                },
-            };
         }
     }
     let summary = RunSummary {
@@ -216,9 +194,206 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
         completed: SystemTime::now(),
         iterations,
         executions,
-        run_error,
+        run_error: match stop {
+            Some(Stop::Timeout) => Some(RUN_TIMEOUT_MESSAGE.to_string()),
+            Some(Stop::Interrupted) => opts.interrupt.as_ref().map(|i| i.message()),
+            Some(Stop::Bail) | None => None,
+        },
     };
     Ok(RunOutcome { summary, scopes })
+}
+
+/// The items a run sends: `--folder`'s selection, then `--partition`'s share of it when the run
+/// is split by top-level entry.
+pub fn plan_items(
+    opts: &RunOptions,
+    collection: &Collection,
+    iterations: usize,
+) -> Result<Vec<PlannedItem>, Error> {
+    let items = plan::select(collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(match opts.partition {
+        Some(p) => p.select_items(items, iterations),
+        None => items,
+    })
+}
+
+fn new_host(opts: &RunOptions) -> ScriptHost {
+    ScriptHost::new(ScriptLimits {
+        timeout: opts.script_timeout,
+        ..ScriptLimits::default()
+    })
+}
+
+/// The data row of `iteration` (the last row again when there are more iterations than rows).
+fn data_row(opts: &RunOptions, iteration: usize) -> Map<String, Value> {
+    opts.data
+        .get(iteration.min(opts.data.len().saturating_sub(1)))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// `--parallel N`: up to N iterations in flight at once on this thread (their network waits
+/// overlap; scripts run one at a time). Each iteration starts from the scopes as they were
+/// before the run and keeps its variable writes to itself; its requests run in order.
+/// Iterations are reported in order, each once it and those before it are done; `scopes` ends
+/// as the last iteration left it.
+async fn run_parallel(
+    shared: &Shared<'_>,
+    selected: &[usize],
+    scopes: &mut Scopes,
+    observer: &mut dyn RunObserver,
+    executions: &mut Vec<Execution>,
+) -> Option<Stop> {
+    use futures_util::StreamExt as _;
+
+    let initial = scopes.clone();
+    let hosts: RefCell<Vec<ScriptHost>> = RefCell::new(Vec::new());
+    let stopped = std::cell::Cell::new(false);
+    let mut results = futures_util::stream::iter(selected.iter().copied())
+        .map(|iteration| {
+            let mut own = initial.clone();
+            own.data = data_row(shared.opts, iteration);
+            let hosts = &hosts;
+            let stopped = &stopped;
+            async move {
+                if stopped.get() {
+                    return (iteration, own, None);
+                }
+                let mut host = hosts
+                    .borrow_mut()
+                    .pop()
+                    .unwrap_or_else(|| new_host(shared.opts));
+                let outcome = run_iteration(shared, iteration, &mut own, &mut host, None).await;
+                hosts.borrow_mut().push(host);
+                if outcome.stop.is_some() {
+                    stopped.set(true);
+                }
+                (iteration, own, Some(outcome))
+            }
+        })
+        .buffered(shared.opts.parallel);
+    while let Some((iteration, own, outcome)) = results.next().await {
+        let Some(outcome) = outcome else { break };
+        observer.iteration_started(iteration, shared.iterations);
+        for e in &outcome.executions {
+            observer.execution_finished(e);
+        }
+        executions.extend(outcome.executions);
+        *scopes = own;
+        if outcome.stop.is_some() {
+            return outcome.stop;
+        }
+    }
+    None
+}
+
+/// Runs the items of one iteration in order (following `setNextRequest`); reports each
+/// execution to `observer` as it finishes, when given.
+async fn run_iteration(
+    shared: &Shared<'_>,
+    iteration: usize,
+    scopes: &mut Scopes,
+    host: &mut ScriptHost,
+    mut observer: Option<&mut dyn RunObserver>,
+) -> IterationOutcome {
+    let opts = shared.opts;
+    let items = shared.items;
+    let mut executions = Vec::new();
+    let mut position = 0;
+    while let Some(item) = items.get(position) {
+        if !opts.delay_request.is_zero() {
+            tokio::time::sleep(opts.delay_request).await;
+        }
+        if opts
+            .interrupt
+            .as_ref()
+            .is_some_and(|i| i.signal().is_some())
+        {
+            return IterationOutcome {
+                executions,
+                stop: Some(Stop::Interrupted),
+            };
+        }
+        let remaining = shared
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if remaining == Some(Duration::ZERO) {
+            return IterationOutcome {
+                executions,
+                stop: Some(Stop::Timeout),
+            };
+        }
+        let ctx = ScriptContext {
+            item,
+            iteration,
+            iteration_count: shared.iterations,
+            collection_name: shared.collection_name,
+            cookies: Vec::new(),
+        };
+        let step = execute(
+            opts,
+            shared.client,
+            shared.digest,
+            scopes,
+            host,
+            &ctx,
+            position,
+        );
+        let step = async {
+            match remaining {
+                Some(left) => tokio::time::timeout(left, step)
+                    .await
+                    .map_err(|_| Stop::Timeout),
+                None => Ok(step.await),
+            }
+        };
+        // A stop request cancels the item in flight (dropping its request).
+        let done = match &opts.interrupt {
+            Some(i) => tokio::select! {
+                done = step => done,
+                () = i.wait() => Err(Stop::Interrupted),
+            },
+            None => step.await,
+        };
+        let (execution, flow, replayed) = match done {
+            Ok(done) => done,
+            Err(stop) => {
+                return IterationOutcome {
+                    executions,
+                    stop: Some(stop),
+                };
+            }
+        };
+        learn::learn_execution(&opts.redactor, &execution, scopes);
+        if let Some(o) = observer.as_deref_mut() {
+            o.execution_finished(&execution);
+        }
+        let failed = execution.failed();
+        // Newman's summary lists an item whose request was replayed (digest) once per
+        // request sent, as the same execution object.
+        if replayed {
+            executions.push(execution.clone());
+        }
+        executions.push(execution);
+        if failed && opts.bail {
+            return IterationOutcome {
+                executions,
+                stop: Some(Stop::Bail),
+            };
+        }
+        position = match flow.next_request {
+            None => position + 1,
+            Some(None) => break,
+            Some(Some(target)) => match find_next(items, &target) {
+                Some(next) => next,
+                None => break,
+            },
+        };
+    }
+    IterationOutcome {
+        executions,
+        stop: None,
+    }
 }
 
 /// The item `setNextRequest(target)` names: ids first, then names (the last item of that name).
@@ -280,6 +455,7 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         prerequest_scripts: 0,
         test_scripts: 0,
         retries: Vec::new(),
+        started: Some(SystemTime::now()),
     }
 }
 

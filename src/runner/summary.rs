@@ -91,6 +91,8 @@ pub struct Execution {
     pub test_scripts: usize,
     /// Retries of the request (`--retries`), in order; empty when the first attempt was kept.
     pub retries: Vec<Retry>,
+    /// When the item started (before its pre-request scripts), if known.
+    pub started: Option<SystemTime>,
 }
 
 impl Execution {

@@ -16,13 +16,12 @@ use super::names::trial_ids;
 use super::trials::{LiveRun, PendingTrial, TrialOptions, Verdicts, build_trials, listed_trials};
 use crate::cli::TestArgs;
 use crate::collection::load::LoadedCollection;
-use crate::commands::run::{PreparedRun, prepare_run};
+use crate::commands::run::{PreparedRun, carry_scopes, prepare_run};
 use crate::context::RunContext;
 use crate::error::Error;
 use crate::report::cli::CliReporterOptions;
 use crate::report::context::SnapshotResult;
-use crate::runner::plan;
-use crate::runner::run::{RunObserver, RunOutcome, run};
+use crate::runner::run::{RunObserver, RunOutcome, plan_items, run};
 use crate::secret::Redactor;
 use crate::snapshot::{SnapshotStore, UpdateMode, load_config_for, slug};
 
@@ -44,6 +43,8 @@ pub struct CollectionTrials {
 /// A collection running on its own thread while its trials wait for their executions.
 pub struct RunningCollection {
     thread: JoinHandle<Result<RunOutcome, Error>>,
+    /// The run's progress; the next collection waits on it.
+    pub live: Arc<LiveRun>,
     /// The trials' verdicts on the responses, filled as trials run.
     pub verdicts: Verdicts,
     /// The collection as loaded.
@@ -104,6 +105,26 @@ pub fn collection_trials(
     arguments: &Arguments,
     prefix: Option<&str>,
 ) -> Result<CollectionTrials, Error> {
+    collection_trials_after(args, ctx, arguments, prefix, None)
+}
+
+/// What a collection run after another takes from it.
+#[derive(Clone)]
+pub struct After {
+    /// The previous collection's run: this one starts when it ends.
+    pub live: Arc<LiveRun>,
+    /// Carry the environment too (`-e` was given), not only the globals.
+    pub keep_environment: bool,
+}
+
+/// [`collection_trials`] for a collection that starts when `after` ends, with its globals.
+pub fn collection_trials_after(
+    args: &TestArgs,
+    ctx: &RunContext,
+    arguments: &Arguments,
+    prefix: Option<&str>,
+    after: Option<After>,
+) -> Result<CollectionTrials, Error> {
     let mode = update_mode(args, ctx)?;
     let collection_path = ctx.resolve(&args.run.input.collection);
     let config = load_config_for(&collection_path).map_err(|e| Error::Input(e.to_string()))?;
@@ -112,17 +133,19 @@ pub fn collection_trials(
         None => default_snapshot_dir(ctx, &collection_path),
     });
     let PreparedRun {
-        opts,
+        mut opts,
         loaded,
         redactor,
         emulator,
     } = prepare_run(&args.run, ctx)?;
-    let items =
-        plan::select(&loaded.collection, &opts.folders).map_err(|e| Error::Usage(e.to_string()))?;
     let iterations = opts
         .iteration_count
         .unwrap_or_else(|| opts.data.len().max(1));
-    let ids = trial_ids(&items, iterations, prefix);
+    let items = plan_items(&opts, &loaded.collection, iterations)?;
+    let mut ids = trial_ids(&items, iterations, prefix);
+    if let Some(p) = opts.partition {
+        ids.retain(|id| p.keeps_iteration(id.iteration, iterations));
+    }
     if arguments.list {
         return Ok(CollectionTrials {
             trials: listed_trials(&ids),
@@ -145,7 +168,14 @@ pub fn collection_trials(
                     live: Arc::clone(&live),
                     run_error: None,
                 };
-                let outcome = runtime.block_on(run(opts, &mut LiveObserver(live)));
+                if let Some(after) = after {
+                    let previous = after.live.wait_finished();
+                    carry_scopes(&mut opts, previous.as_ref(), after.keep_environment);
+                }
+                let outcome = runtime.block_on(run(opts, &mut LiveObserver(Arc::clone(&live))));
+                if let Ok(o) = &outcome {
+                    live.set_scopes(o.scopes.clone());
+                }
                 // The emulator serves the run until it ends.
                 drop(emulator);
                 guard.run_error = match &outcome {
@@ -196,6 +226,7 @@ pub fn collection_trials(
         mode,
         running: Some(RunningCollection {
             thread,
+            live,
             verdicts,
             loaded,
             redactor,

@@ -7,8 +7,8 @@ mod query;
 mod trials;
 
 pub use command::{
-    CollectionTrials, RunningCollection, UPDATE_VAR, collection_stem, collection_trials,
-    default_snapshot_dir, snapshots_root, update_mode,
+    After, CollectionTrials, RunningCollection, UPDATE_VAR, collection_stem, collection_trials,
+    collection_trials_after, default_snapshot_dir, snapshots_root, update_mode,
 };
 pub use names::{TrialId, trial_ids, unique_paths};
 pub use query::redact_query;

@@ -22,6 +22,7 @@ use crate::snapshot::{
     CompareOutcome, RedactionConfig, ResponseParts, SnapshotContent, SnapshotMeta, SnapshotStore,
     UpdateMode, normalize, unified_diff,
 };
+use crate::vars::Scopes;
 
 /// How trials check responses.
 #[derive(Debug, Clone)]
@@ -57,6 +58,7 @@ struct LiveState {
     executions: Vec<Execution>,
     finished: bool,
     run_error: Option<String>,
+    scopes: Option<Scopes>,
 }
 
 impl LiveRun {
@@ -82,6 +84,23 @@ impl LiveRun {
         state.run_error = run_error;
         drop(state);
         self.changed.notify_all();
+    }
+
+    /// Keeps the scopes the run ended with (the next collection starts from its globals).
+    pub fn set_scopes(&self, scopes: Scopes) {
+        self.state().scopes = Some(scopes);
+    }
+
+    /// Waits until the run is over; returns the scopes it ended with, if it got that far.
+    pub fn wait_finished(&self) -> Option<Scopes> {
+        let mut state = self.state();
+        while !state.finished {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.scopes.clone()
     }
 
     /// Waits for the execution of the item at `position` in `iteration`. `Err` says why there

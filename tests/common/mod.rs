@@ -84,10 +84,13 @@ impl RunResult {
 
     /// The echo service's JSON answer for execution `i` (what arrived there).
     pub fn echoed(&self, i: usize) -> Value {
-        let body = self.executions()[i]["response"]["body"]
-            .as_str()
-            .unwrap_or_else(|| panic!("execution {i} has a text body: {}", self.report))
-            .to_string();
+        let bytes: Vec<u8> = self.executions()[i]["response"]["stream"]["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("execution {i} has a body: {}", self.report))
+            .iter()
+            .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect();
+        let body = String::from_utf8(bytes).expect("the echo body is text");
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("echo body is JSON ({e}): {body}"))
     }
 }
