@@ -187,6 +187,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     let mut client = ClientOptions {
         insecure: args.insecure,
         timeout: millis(args.timeout_request),
+        auth_timeout: millis(args.sf.login.auth_timeout),
         ..ClientOptions::default()
     };
     let defaults = emulator.as_ref().map(|emu| {
