@@ -92,7 +92,7 @@ fn check_reports(dir: &Path, signal: &str) {
 fn sigint_cancels_the_request_in_flight_writes_reports_and_exits_130() {
     let emu = emulator();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = start_run(dir.path(), &emu.base_url(), &slow_collection());
+    let mut child = start_run(dir.path(), emu.base_url(), &slow_collection());
     send(&child, "INT");
     let (code, took) = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(130));
@@ -107,7 +107,7 @@ fn sigint_cancels_the_request_in_flight_writes_reports_and_exits_130() {
 fn sigterm_exits_143_with_reports_marked_interrupted() {
     let emu = emulator();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = start_run(dir.path(), &emu.base_url(), &slow_collection());
+    let mut child = start_run(dir.path(), emu.base_url(), &slow_collection());
     send(&child, "TERM");
     let (code, _) = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(143));
@@ -124,7 +124,7 @@ fn a_second_signal_exits_at_once() {
         "type": "text/javascript", "exec": ["while (true) {}"]}}],
         "request": {"method": "GET", "url": "{{base}}/get"}}]),
     );
-    let mut child = start_run(dir.path(), &emu.base_url(), &c);
+    let mut child = start_run(dir.path(), emu.base_url(), &c);
     send(&child, "INT");
     std::thread::sleep(Duration::from_millis(300));
     assert!(

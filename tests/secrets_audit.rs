@@ -142,7 +142,7 @@ fn plain_env() -> Value {
 fn a_collections_own_token_request_never_leaks() {
     let emu = emulator();
     let base = emu.base_url();
-    let token = fetched_token(&base);
+    let token = fetched_token(base);
     let c = collection(json!([
         {"name": "get token", "event": test_script(&[
             "const t = pm.response.json().access_token;",
@@ -161,7 +161,7 @@ fn a_collections_own_token_request_never_leaks() {
         ]), "request": {"method": "GET", "url": "{{base}}/get?access_token={{session}}",
             "header": [{"key": "Authorization", "value": "Bearer {{session}}"}]}}
     ]));
-    let outputs = outputs_of(&c, &plain_env(), &[], &base);
+    let outputs = outputs_of(&c, &plain_env(), &[], base);
     assert_no_leak(
         "own token request",
         &outputs,
@@ -173,7 +173,7 @@ fn a_collections_own_token_request_never_leaks() {
 fn a_token_fetched_with_pm_send_request_never_leaks() {
     let emu = emulator();
     let base = emu.base_url();
-    let token = fetched_token(&base);
+    let token = fetched_token(base);
     let c = collection(json!([
         {"name": "echo", "event": pre_script(&[
             "pm.sendRequest({url: pm.variables.get('base') + '/oauth2/token', method: 'POST'}, function (err, res) {",
@@ -183,7 +183,7 @@ fn a_token_fetched_with_pm_send_request_never_leaks() {
         ]), "request": {"method": "GET", "url": "{{base}}/headers",
             "header": [{"key": "X-Custom", "value": "{{fetched}}"}]}}
     ]));
-    let outputs = outputs_of(&c, &plain_env(), &[], &base);
+    let outputs = outputs_of(&c, &plain_env(), &[], base);
     assert_no_leak("pm.sendRequest", &outputs, &[&token]);
 }
 
@@ -191,7 +191,7 @@ fn a_token_fetched_with_pm_send_request_never_leaks() {
 fn an_oauth2_block_token_never_leaks() {
     let emu = emulator();
     let base = emu.base_url();
-    let token = fetched_token(&base);
+    let token = fetched_token(base);
     let c = collection(json!([
         {"name": "oauth2", "request": {"method": "GET", "url": "{{base}}/headers",
             "auth": {"type": "oauth2", "oauth2": [
@@ -202,7 +202,7 @@ fn an_oauth2_block_token_never_leaks() {
                 {"key": "addTokenTo", "value": "header"}
             ]}}}
     ]));
-    let outputs = outputs_of(&c, &plain_env(), &[], &base);
+    let outputs = outputs_of(&c, &plain_env(), &[], base);
     assert_no_leak("oauth2 block", &outputs, &[&token, "CS2-literal-0b9d7e"]);
 }
 
@@ -227,7 +227,7 @@ fn literal_secrets_in_bodies_secret_variables_and_custom_names_never_leak() {
     let env = json!({"id": "e", "name": "env", "values": [
         {"key": "db", "value": "DB-secret-typed-31415", "type": "secret", "enabled": true}
     ]});
-    let outputs = outputs_of(&c, &env, &["--secret-names", "pin"], &base);
+    let outputs = outputs_of(&c, &env, &["--secret-names", "pin"], base);
     assert_no_leak(
         "literal secrets",
         &outputs,
@@ -322,7 +322,7 @@ fn exports_keep_the_users_data_and_reports_are_masked() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let token = fetched_token(&emu.base_url());
+    let token = fetched_token(emu.base_url());
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).expect(name))
             .expect("json")

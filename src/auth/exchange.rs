@@ -369,6 +369,20 @@ fn parse_oauth_token(url: &str, body: Value) -> Result<OAuth2Token, AuthError> {
     })
 }
 
+/// A transport error in words: a timeout says so, otherwise the innermost cause is named.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "the host did not answer in time (--auth-timeout)".to_string();
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text = cause.to_string();
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,18 +422,4 @@ mod tests {
         assert_eq!(t.raw["access_token"], MASK);
         assert_eq!(t.token_type, "Bearer");
     }
-}
-
-/// A transport error in words: a timeout says so, otherwise the innermost cause is named.
-pub(crate) fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "the host did not answer in time (--auth-timeout)".to_string();
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text = cause.to_string();
-        source = cause.source();
-    }
-    text
 }

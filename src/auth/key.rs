@@ -214,7 +214,7 @@ fn parse_private_key(
     let key_block = blocks.iter().find(|b| b.label.ends_with("PRIVATE KEY"));
     let Some(block) = key_block else {
         return Err(match blocks.first().map(|b| b.label.as_str()) {
-            None if text.contains(|c: char| c == '\0' || c == '\u{fffd}') => malformed(
+            None if text.contains(['\0', '\u{fffd}']) => malformed(
                 "binary (DER) data, not PEM text; convert a DER private key with `openssl pkey \
                  -inform DER -in FILE -out server.key`",
             ),
