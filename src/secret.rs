@@ -394,9 +394,9 @@ impl Redactor {
             Some((scheme, credential))
                 if SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) =>
             {
-                self.add(credential)
+                self.add_learned(credential)
             }
-            _ => self.add(value),
+            _ => self.add_learned(value),
         }
     }
 
