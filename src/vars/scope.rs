@@ -352,8 +352,8 @@ pub(crate) mod tests {
         assert_eq!(
             out["values"],
             json!([
-                {"key": "host", "value": "example.com", "type": "any", "enabled": true},
-                {"key": "pw", "value": "s3cret", "type": "any", "enabled": false},
+                {"key": "host", "value": "example.com", "type": "default", "enabled": true},
+                {"key": "pw", "value": "s3cret", "type": "secret", "enabled": false},
                 {"key": "n", "value": 5, "type": "number", "enabled": true},
                 {"key": "u", "value": "", "type": "any", "enabled": true},
             ])
