@@ -50,6 +50,9 @@ impl<T> fmt::Display for Secret<T> {
 /// Values shorter than this are not masked: masking `a` or `1` would garble every output.
 const MIN_SECRET_LEN: usize = 4;
 
+/// Values learnt from their names (not declared secret) are masked from this length on.
+pub const MIN_LEARNED_LEN: usize = 6;
+
 /// Secrets at least this long are masked in JSON keys too.
 const MIN_KEY_SECRET_LEN: usize = 12;
 
@@ -399,6 +402,15 @@ impl Redactor {
         }
     }
 
+    /// Registers a value learnt from a secret-looking name (not declared secret): at least
+    /// [`MIN_LEARNED_LEN`] characters, so that placeholders such as `test` or `true` in sample
+    /// collections do not mask ordinary words in every report.
+    pub fn add_learned(&self, value: &str) {
+        if value.trim().chars().count() >= MIN_LEARNED_LEN {
+            self.add(value);
+        }
+    }
+
     /// Registers a credential; of `Bearer abc` (an auth scheme, then the credential), only the
     /// credential, so the scheme word stays readable and the credential is masked wherever it
     /// appears.
@@ -421,9 +433,9 @@ impl Redactor {
             Some((scheme, credential))
                 if SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) =>
             {
-                self.add(credential)
+                self.add_learned(credential)
             }
-            _ => self.add(value),
+            _ => self.add_learned(value),
         }
     }
 
@@ -431,7 +443,7 @@ impl Redactor {
     fn add_leaves(&self, value: &Value) {
         match value {
             Value::String(s) => self.add_credential(s),
-            Value::Number(n) => self.add(&n.to_string()),
+            Value::Number(n) => self.add_learned(&n.to_string()),
             Value::Array(items) => items.iter().for_each(|v| self.add_leaves(v)),
             Value::Object(map) => map.values().for_each(|v| self.add_leaves(v)),
             Value::Bool(_) | Value::Null => {}
@@ -446,8 +458,8 @@ impl Redactor {
             };
             let key = percent_decode(k);
             if self.is_secret_name(&key) {
-                self.add(v);
-                self.add(&percent_decode(v));
+                self.add_learned(v);
+                self.add_learned(&percent_decode(v));
             }
         }
     }
@@ -619,6 +631,15 @@ mod tests {
             r.redact(text),
             "[redacted] Bearer [redacted] [redacted] [redacted] [redacted] text/plain"
         );
+    }
+
+    #[test]
+    fn short_learnt_values_are_not_masked_but_declared_ones_are() {
+        let r = Redactor::new();
+        r.learn_json(&json!({"password": "test", "token": "abc123"}));
+        assert_eq!(r.redact("test abc123"), "test [redacted]");
+        r.add("test");
+        assert_eq!(r.redact("test"), "[redacted]");
     }
 
     #[test]

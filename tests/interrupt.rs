@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{collection, emulator, snapman, write_json};
+use common::{EmulatorHandle, collection, emulator, snapman, write_json};
 use serde_json::{Value, json};
 
 /// Sends `signal` (`INT`, `TERM`) to the child, as a terminal or a CI cancel would.
@@ -44,13 +44,27 @@ fn slow_collection() -> Value {
     collection(json!([item(1), item(2), item(3)]))
 }
 
+/// Waits until the emulator has received a request (so the binary's signal handlers, installed
+/// before the first request, are in place).
+fn wait_first_request(emu: &EmulatorHandle) {
+    let started = Instant::now();
+    while emu.requests().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no request arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+}
+
 /// Starts `snapman run` with every file reporter and waits until the first request is out.
-fn start_run(dir: &Path, base: &str, c: &Value) -> Child {
+fn start_run(dir: &Path, emu: &EmulatorHandle, c: &Value) -> Child {
     let path = write_json(dir, "c.json", c);
     let child = snapman(dir)
         .arg("run")
         .arg(&path)
-        .args(["--env-var", &format!("base={base}")])
+        .args(["--env-var", &format!("base={}", emu.base_url())])
         .args(["-r", "cli,json,junit,html"])
         .args(["--reporter-json-export", "out/r.json"])
         .args(["--reporter-junit-export", "out/r.xml"])
@@ -59,7 +73,7 @@ fn start_run(dir: &Path, base: &str, c: &Value) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(800));
+    wait_first_request(emu);
     child
 }
 
@@ -92,7 +106,7 @@ fn check_reports(dir: &Path, signal: &str) {
 fn sigint_cancels_the_request_in_flight_writes_reports_and_exits_130() {
     let emu = emulator();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = start_run(dir.path(), emu.base_url(), &slow_collection());
+    let mut child = start_run(dir.path(), &emu, &slow_collection());
     send(&child, "INT");
     let (code, took) = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(130));
@@ -107,7 +121,7 @@ fn sigint_cancels_the_request_in_flight_writes_reports_and_exits_130() {
 fn sigterm_exits_143_with_reports_marked_interrupted() {
     let emu = emulator();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = start_run(dir.path(), emu.base_url(), &slow_collection());
+    let mut child = start_run(dir.path(), &emu, &slow_collection());
     send(&child, "TERM");
     let (code, _) = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(143));
@@ -118,13 +132,15 @@ fn sigterm_exits_143_with_reports_marked_interrupted() {
 fn a_second_signal_exits_at_once() {
     let emu = emulator();
     let dir = tempfile::tempdir().expect("tempdir");
-    // A script that never ends: the first signal cannot stop it, the second exits.
-    let c = collection(
-        json!([{"name": "spin", "event": [{"listen": "prerequest", "script": {
-        "type": "text/javascript", "exec": ["while (true) {}"]}}],
-        "request": {"method": "GET", "url": "{{base}}/get"}}]),
-    );
-    let mut child = start_run(dir.path(), emu.base_url(), &c);
+    // A script that never ends (after a first request): the first signal cannot stop it, the
+    // second exits.
+    let c = collection(json!([
+        {"name": "first", "request": {"method": "GET", "url": "{{base}}/get"}},
+        {"name": "spin", "event": [{"listen": "prerequest", "script": {
+            "type": "text/javascript", "exec": ["while (true) {}"]}}],
+            "request": {"method": "GET", "url": "{{base}}/get"}}
+    ]));
+    let mut child = start_run(dir.path(), &emu, &c);
     send(&child, "INT");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
@@ -151,7 +167,7 @@ fn interrupted_test_update_leaves_no_temporary_files() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(800));
+    wait_first_request(&emu);
     send(&child, "INT");
     let (code, _) = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(130));

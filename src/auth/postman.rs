@@ -99,12 +99,12 @@ pub(super) fn text(v: Option<&Value>) -> String {
     }
 }
 
-/// The credential values of an auth block (users, passwords, tokens, keys), for the redactor.
-/// Settings that are not credentials (`in`, `addTokenTo`, algorithms, URLs) are left out, as is
-/// an API key's header name (`key`), except in hawk, where `key` is the shared secret.
+/// The credential values of an auth block (passwords, tokens, keys), for the redactor.
+/// Settings that are not credentials (`in`, `addTokenTo`, algorithms, URLs) are left out, as
+/// are user names (an identity such as `postman` would mask host names) and an API key's header
+/// name (`key`), except in hawk, where `key` is the shared secret.
 pub fn secrets(auth: &Auth) -> Vec<String> {
-    const SECRET_PARAMS: [&str; 22] = [
-        "username",
+    const SECRET_PARAMS: [&str; 21] = [
         "password",
         "token",
         "accessToken",

@@ -159,16 +159,15 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     } = load_inputs(&args.input, ctx, mode)?;
     let redactor = Redactor::global().clone();
     redactor.add_secret_names(args.secret_names.iter().map(String::as_str));
-    if args.show_secrets || args.force_show_secrets {
-        if ctx.var("CI").is_some_and(|v| v != "false" && v != "0") && !args.force_show_secrets {
-            return Err(Error::Usage(
-                "--show-secrets is refused when CI is set (outputs of CI runs are kept and \
-                 shared); use --force-show-secrets to override"
-                    .into(),
-            ));
-        }
-        redactor.set_masking(false);
+    let show = args.show_secrets || args.force_show_secrets;
+    if show && !args.force_show_secrets && ctx.var("CI").is_some_and(|v| v != "false" && v != "0") {
+        return Err(Error::Usage(
+            "--show-secrets is refused when CI is set (outputs of CI runs are kept and shared); \
+             use --force-show-secrets to override"
+                .into(),
+        ));
     }
+    redactor.set_masking(!show);
     crate::runner::learn::learn_scope(&redactor, &environment);
     crate::runner::learn::learn_scope(&redactor, &globals);
     warn_cycles(args, ctx, &loaded, &environment, &globals);

@@ -236,15 +236,33 @@ fn url(raw: &str) -> Value {
     Value::Object(out)
 }
 
-/// A body as text, or base64 when it is not UTF-8: `(text, is_base64)`.
+/// Bodies longer than this are cut in the JSON report (with a note saying so).
+pub const REPORT_BODY_LIMIT: usize = 50 << 20;
+
+/// A body as text, or base64 when it is not UTF-8: `(text, is_base64)`. Bodies above
+/// [`REPORT_BODY_LIMIT`] keep their first bytes and end with a note giving the full size.
 fn body_text(bytes: &[u8]) -> (String, bool) {
-    match std::str::from_utf8(bytes) {
+    let kept = &bytes[..bytes.len().min(REPORT_BODY_LIMIT)];
+    let note = (kept.len() < bytes.len()).then(|| {
+        format!(
+            "\n[truncated by snapman: {} bytes in all, the first {} kept]",
+            bytes.len(),
+            kept.len()
+        )
+    });
+    let (mut text, base64) = match std::str::from_utf8(kept) {
         Ok(s) => (s.to_string(), false),
-        Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-            true,
+        // A cut inside a multi-byte character is still text.
+        Err(e) if note.is_some() && e.error_len().is_none() => (
+            String::from_utf8_lossy(&kept[..e.valid_up_to()]).into_owned(),
+            false,
         ),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(kept), true),
+    };
+    if let Some(note) = note {
+        text.push_str(&note);
     }
+    (text, base64)
 }
 
 /// `name: message` hashed, as a stable checksum of an error.
@@ -600,6 +618,20 @@ mod tests {
             Some(json!({"mode": "raw", "raw": "{}", "options": {"raw": {"language": "json"}}}))
         );
         assert_eq!(request_body(None, None), None);
+    }
+
+    #[test]
+    fn huge_bodies_are_cut_with_a_note() {
+        // The cut falls inside a two-byte character: the text stays text.
+        let body = format!("a{}", "é".repeat(REPORT_BODY_LIMIT / 2 + 10));
+        let (text, base64) = body_text(body.as_bytes());
+        assert!(!base64);
+        assert!(text.len() < REPORT_BODY_LIMIT + 100);
+        assert!(text.starts_with("aéé"));
+        assert!(text.ends_with(&format!(
+            "[truncated by snapman: {} bytes in all, the first {REPORT_BODY_LIMIT} kept]",
+            body.len()
+        )));
     }
 
     #[test]

@@ -61,7 +61,11 @@ pub fn learn_scopes(redactor: &Redactor, scopes: &Scopes) {
 pub fn learn_row(redactor: &Redactor, row: &serde_json::Map<String, Value>) {
     for (k, v) in row {
         if redactor.is_secret_name(k) {
-            learn_value(redactor, v);
+            match v {
+                Value::String(s) => redactor.add_learned(s),
+                Value::Number(n) => redactor.add_learned(&n.to_string()),
+                _ => {}
+            }
         }
     }
 }
@@ -74,10 +78,11 @@ pub fn learn_scope(redactor: &Redactor, scope: &VariableScope) {
             .key
             .as_deref()
             .is_some_and(|k| redactor.is_secret_name(k));
-        if (secret_type || secret_name)
-            && let Some(v) = &var.value
-        {
-            learn_value(redactor, v);
+        match &var.value {
+            Some(v) if secret_type => learn_value(redactor, v),
+            Some(Value::String(s)) if secret_name => redactor.add_learned(s),
+            Some(Value::Number(n)) if secret_name => redactor.add_learned(&n.to_string()),
+            _ => {}
         }
     }
 }
