@@ -16,6 +16,7 @@ use crate::context::RunContext;
 use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
+use crate::http::tls;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
@@ -145,6 +146,44 @@ pub struct PreparedRun {
     pub emulator: Option<FullEmulator>,
 }
 
+/// The `--ssl-*` options: client certificates (one for all, or by URL pattern) and extra CAs.
+fn tls_options(args: &RunArgs, ctx: &RunContext, client: &mut ClientOptions) -> Result<(), Error> {
+    let input = |e: tls::TlsFileError| Error::Input(e.to_string());
+    match (&args.ssl_client_cert, &args.ssl_client_key) {
+        (Some(cert), Some(key)) => {
+            client.identity = Some(
+                tls::client_identity(
+                    &ctx.resolve(cert),
+                    &ctx.resolve(key),
+                    args.ssl_client_passphrase.as_deref(),
+                )
+                .map_err(input)?,
+            );
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::Usage(
+                "--ssl-client-cert and --ssl-client-key go together".into(),
+            ));
+        }
+    }
+    if let Some(list) = &args.ssl_client_cert_list {
+        let path = ctx.resolve(list);
+        let base = args
+            .working_dir
+            .as_deref()
+            .map(|d| ctx.resolve(d))
+            .unwrap_or_else(|| ctx.cwd.clone());
+        client.host_identities = tls::host_identities(&path, &base).map_err(input)?;
+    }
+    if let Some(cas) = &args.ssl_extra_ca_certs {
+        client
+            .extra_roots
+            .push(tls::extra_ca_certs(&ctx.resolve(cas)).map_err(input)?);
+    }
+    Ok(())
+}
+
 /// Validates the flags and loads every input of `run` (shared by `run` and `test`).
 pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Error> {
     for r in &args.reporters {
@@ -195,6 +234,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         timeout: millis(args.timeout_request),
         ..ClientOptions::default()
     };
+    tls_options(args, ctx, &mut client)?;
     let defaults = emulator.as_ref().map(|emu| {
         client.routes = emu.routes.clone();
         client.extra_roots.push(emu.ca_pem.clone().into_bytes());

@@ -11,6 +11,7 @@ use reqwest::{Method, Url};
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
+use crate::http::tls::{ClientIdentity, HostIdentity, url_matches};
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
 pub const USER_AGENT: &str = concat!("PostmanRuntime/7.39.1 snapman/", env!("CARGO_PKG_VERSION"));
@@ -30,12 +31,16 @@ pub struct ClientOptions {
     /// Hosts (`login.salesforce.com`) or wildcards (`*.my.salesforce.com`) sent to a fixed
     /// address, port included (the emulator's routing); other names use the system resolver.
     pub routes: Vec<(String, std::net::SocketAddr)>,
+    /// Client certificate for every TLS request (`--ssl-client-cert`).
+    pub identity: Option<ClientIdentity>,
+    /// Client certificates by URL pattern (`--ssl-client-cert-list`); they win over `identity`.
+    pub host_identities: Vec<HostIdentity>,
 }
 
 /// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
 /// redirects (for checks outside a run, such as `snapman doctor`).
 pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestError> {
-    let mut b = builder(opts, true)?;
+    let mut b = builder(opts, true, opts.identity.as_ref())?;
     if let Some(t) = opts.timeout {
         b = b.timeout(t);
     }
@@ -43,18 +48,31 @@ pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestEr
 }
 
 /// The builder every client starts from: no redirects, Node-style header case, roots, routes.
-fn builder(opts: &ClientOptions, strict: bool) -> Result<reqwest::ClientBuilder, RequestError> {
+fn builder(
+    opts: &ClientOptions,
+    strict: bool,
+    identity: Option<&ClientIdentity>,
+) -> Result<reqwest::ClientBuilder, RequestError> {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .http1_title_case_headers()
         .danger_accept_invalid_certs(!strict || opts.insecure)
         .pool_max_idle_per_host(8);
     for pem in &opts.extra_roots {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| RequestError {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| RequestError {
             code: "ERR_TLS_ROOT".into(),
             message: e.to_string(),
         })?;
-        b = b.add_root_certificate(cert);
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    if let Some(identity) = identity {
+        let id = reqwest::Identity::from_pem(identity.pem.expose()).map_err(|e| RequestError {
+            code: "ERR_TLS_CLIENT_CERT".into(),
+            message: e.to_string(),
+        })?;
+        b = b.identity(id);
     }
     if !opts.routes.is_empty() {
         b = b.dns_resolver(Arc::new(RouteResolver::new(&opts.routes)));
@@ -70,11 +88,19 @@ fn client_error(e: reqwest::Error) -> RequestError {
     }
 }
 
+/// The clients for one client certificate (or none): with and without cookies, each with
+/// strict and lax TLS verification.
+struct ClientSet {
+    with_cookies: [reqwest::Client; 2],
+    without_cookies: [reqwest::Client; 2],
+}
+
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
 pub struct HttpClient {
     jar: Arc<Jar>,
-    with_cookies: [reqwest::Client; 2],
-    without_cookies: [reqwest::Client; 2],
+    default: ClientSet,
+    /// Per `--ssl-client-cert-list` entry: its URL patterns and clients.
+    by_pattern: Vec<(Vec<String>, ClientSet)>,
     timeout: Option<Duration>,
 }
 
@@ -91,16 +117,28 @@ impl HttpClient {
     /// Builds the clients. Fails only when TLS roots are unusable.
     pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
         let jar = Arc::new(Jar::default());
-        let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
-            let mut b = builder(opts, strict)?;
-            if cookies {
-                b = b.cookie_provider(Arc::clone(&jar));
-            }
-            b.build().map_err(client_error)
+        let set = |identity: Option<&ClientIdentity>| -> Result<ClientSet, RequestError> {
+            let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
+                let mut b = builder(opts, strict, identity)?;
+                if cookies {
+                    b = b.cookie_provider(Arc::clone(&jar));
+                }
+                b.build().map_err(client_error)
+            };
+            Ok(ClientSet {
+                with_cookies: [make(true, true)?, make(true, false)?],
+                without_cookies: [make(false, true)?, make(false, false)?],
+            })
         };
+        let default = set(opts.identity.as_ref())?;
+        let by_pattern = opts
+            .host_identities
+            .iter()
+            .map(|h| Ok((h.matches.clone(), set(Some(&h.identity))?)))
+            .collect::<Result<Vec<_>, RequestError>>()?;
         Ok(HttpClient {
-            with_cookies: [make(true, true)?, make(true, false)?],
-            without_cookies: [make(false, true)?, make(false, false)?],
+            default,
+            by_pattern,
             jar,
             timeout: opts.timeout,
         })
@@ -160,10 +198,15 @@ impl HttpClient {
     }
 
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
+        let clients = self
+            .by_pattern
+            .iter()
+            .find(|(patterns, _)| patterns.iter().any(|p| url_matches(p, &spec.url)))
+            .map_or(&self.default, |(_, set)| set);
         let set = if spec.settings.disable_cookies {
-            &self.without_cookies
+            &clients.without_cookies
         } else {
-            &self.with_cookies
+            &clients.with_cookies
         };
         &set[usize::from(!spec.settings.strict_ssl)]
     }

@@ -4,5 +4,6 @@ pub mod build;
 pub mod call;
 pub mod client;
 pub mod route;
+pub mod tls;
 pub mod spec;
 pub mod url;
