@@ -235,6 +235,14 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         ..ClientOptions::default()
     };
     tls_options(args, ctx, &mut client)?;
+    if let Some(jar) = &args.cookie_jar {
+        let path = ctx.resolve(jar);
+        let text = crate::collection::source::read_source(&path)?;
+        let value: Value = serde_json::from_str(&text.text)
+            .map_err(|e| Error::Input(format!("{}: not JSON: {e}", path.display())))?;
+        client.cookie_log = crate::http::cookies::CookieLog::from_tough_cookie(&value)
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    }
     let defaults = emulator.as_ref().map(|emu| {
         client.routes = emu.routes.clone();
         client.extra_roots.push(emu.ca_pem.clone().into_bytes());
@@ -271,6 +279,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
+        secure_file_read: args.no_insecure_file_read,
         oauth2_tokens: if args.oauth2_fetch {
             OAuth2Tokens::always_fetching()
         } else {
@@ -292,6 +301,7 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         redactor,
         emulator: _emulator,
     } = prepare_run(args, ctx)?;
+    let cookie_log = opts.client.cookie_log.clone();
     let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
     let cli_opts = CliReporterOptions {
         color: ctx.color(args.color),
@@ -325,6 +335,11 @@ pub fn run_command(args: &RunArgs, ctx: &RunContext) -> Result<u8, Error> {
         &outcome.summary,
         &redactor,
     )?;
+    if let Some(path) = &args.export_cookie_jar {
+        let text = serde_json::to_string_pretty(&cookie_log.to_tough_cookie())
+            .map_err(|e| Error::Input(format!("failed to serialise the cookie jar: {e}")))?;
+        crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
+    }
     let code = if args.suppress_exit_code || outcome.summary.passed() {
         EXIT_OK
     } else {

@@ -11,6 +11,7 @@ use reqwest::{Method, Url};
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
+use crate::http::cookies::CookieLog;
 use crate::http::tls::{ClientIdentity, HostIdentity, url_matches};
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
@@ -35,6 +36,9 @@ pub struct ClientOptions {
     pub identity: Option<ClientIdentity>,
     /// Client certificates by URL pattern (`--ssl-client-cert-list`); they win over `identity`.
     pub host_identities: Vec<HostIdentity>,
+    /// The run's cookies for `--cookie-jar`/`--export-cookie-jar`: seeds the jar, and follows
+    /// every `Set-Cookie` received.
+    pub cookie_log: CookieLog,
 }
 
 /// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
@@ -98,6 +102,7 @@ struct ClientSet {
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
 pub struct HttpClient {
     jar: Arc<Jar>,
+    cookie_log: CookieLog,
     default: ClientSet,
     /// Per `--ssl-client-cert-list` entry: its URL patterns and clients.
     by_pattern: Vec<(Vec<String>, ClientSet)>,
@@ -117,6 +122,11 @@ impl HttpClient {
     /// Builds the clients. Fails only when TLS roots are unusable.
     pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
         let jar = Arc::new(Jar::default());
+        for (line, url) in opts.cookie_log.set_cookie_lines() {
+            if let Ok(url) = Url::parse(&url) {
+                jar.add_cookie_str(&line, &url);
+            }
+        }
         let set = |identity: Option<&ClientIdentity>| -> Result<ClientSet, RequestError> {
             let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
                 let mut b = builder(opts, strict, identity)?;
@@ -140,6 +150,7 @@ impl HttpClient {
             default,
             by_pattern,
             jar,
+            cookie_log: opts.cookie_log.clone(),
             timeout: opts.timeout,
         })
     }
@@ -296,6 +307,13 @@ impl HttpClient {
             builder = builder.timeout(t);
         }
         let resp = builder.send().await.map_err(request_error)?;
+        if !spec.settings.disable_cookies {
+            for value in resp.headers().get_all(reqwest::header::SET_COOKIE) {
+                if let Ok(text) = value.to_str() {
+                    self.cookie_log.record(text, resp.url());
+                }
+            }
+        }
         let code = resp.status().as_u16();
         let status = resp
             .status()

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod call;
 pub mod client;
+pub mod cookies;
 pub mod route;
 pub mod tls;
 pub mod spec;

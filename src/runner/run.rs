@@ -60,6 +60,8 @@ pub struct RunOptions {
     pub reauth: Option<Arc<SfSession>>,
     /// Tokens Postman `oauth2` blocks fetched, per configuration, for the whole run.
     pub oauth2_tokens: OAuth2Tokens,
+    /// `--no-insecure-file-read`: body and form files only from inside the working directory.
+    pub secure_file_read: bool,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -227,6 +229,7 @@ fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
 fn settings_for(opts: &RunOptions, item: &PlannedItem) -> ProtocolSettings {
     let mut settings = ProtocolSettings {
         follow_redirects: !opts.ignore_redirects,
+        secure_file_read: opts.secure_file_read,
         ..ProtocolSettings::default()
     };
     for layer in &item.protocol {
