@@ -252,8 +252,9 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         assertions: Vec::new(),
         script_errors: Vec::new(),
         console: Vec::new(),
-        prerequest_scripts: 0,
-        test_scripts: 0,
+        // Newman counts every enabled event on the way, run or empty.
+        prerequest_scripts: item.prerequest_events,
+        test_scripts: item.test_events,
     }
 }
 
