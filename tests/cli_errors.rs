@@ -145,3 +145,48 @@ fn check_lists_items_and_warns_without_sending() {
         "{stdout}"
     );
 }
+
+#[test]
+fn check_reports_what_will_certainly_fail_and_collection_script_errors_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = collection(json!([
+        {"name": "needs fs", "request": {"method": "GET", "url": "http://127.0.0.1:1/a"},
+         "event": [{"listen": "test", "script": {"exec": ["const fs = require('fs'); const _ = require('lodash');"]}}]},
+        {"name": "no url", "request": {"method": "", "url": ""}},
+        {"name": "nothing"},
+        {"name": "ntlm", "request": {"method": "GET", "url": "http://127.0.0.1:1/n",
+            "auth": {"type": "ntlm", "ntlm": []}}},
+        {"name": "files", "request": {"method": "POST", "url": "http://127.0.0.1:1/f",
+            "body": {"mode": "formdata", "formdata": [
+                {"key": "gone", "type": "file", "src": "missing.bin"},
+                {"key": "unchosen", "type": "file", "src": []}]}}},
+        {"name": "file body", "request": {"method": "POST", "url": "http://127.0.0.1:1/g",
+            "body": {"mode": "file", "file": {"src": "missing.txt"}}}},
+    ]));
+    c["event"] = json!([{"listen": "prerequest", "script": {"exec": ["let x = ;"]}}]);
+    write_json(dir.path(), "c.json", &c);
+    let out = snapman(dir.path())
+        .args(["check", "c.json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "needs fs: test script requires `fs`, which snapman's sandbox does not have",
+        "no url: the method is empty",
+        "no url: the URL is empty; the request will fail",
+        "nothing: has neither `request` nor `item`",
+        "ntlm: auth type `ntlm` is not supported",
+        "files: form-data file `gone` (`missing.bin`) does not exist",
+        "files: form-data file `unchosen` has no file chosen",
+        "file body: file body `missing.txt` does not exist",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+    assert!(!stdout.contains("`lodash`, which"), "{stdout}");
+    assert_eq!(
+        stdout.matches("collection: pre-request script").count(),
+        1,
+        "{stdout}"
+    );
+}
