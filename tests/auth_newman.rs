@@ -79,7 +79,10 @@ fn awsv4_signs_headers_and_query_as_newman() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    assert_eq!(sent.header("x-amz-content-sha256"), Some(body_hash.as_str()));
+    assert_eq!(
+        sent.header("x-amz-content-sha256"),
+        Some(body_hash.as_str())
+    );
     assert_eq!(sent.header("x-amz-security-token"), Some("SESSION-TOKEN"));
     // The signature is what the signer computes for the request as it arrived.
     let mut again = snapman::http::spec::RequestSpec {
@@ -98,7 +101,12 @@ fn awsv4_signs_headers_and_query_as_newman() {
         in_query: false,
     };
     snapman::auth::postman_awsv4::sign(&mut again, &sig, &date);
-    assert!(again.headers.iter().any(|(k, v)| k == "Authorization" && v == auth));
+    assert!(
+        again
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Authorization" && v == auth)
+    );
     let query = arrived(&emu, "/get?case=awsq");
     assert!(query.header("authorization").is_none());
     for part in [
@@ -156,8 +164,12 @@ fn asap_sends_a_bearer_jwt_with_newmans_claims_and_warns_when_it_cannot_sign() {
         .to_string();
     let jwt = auth.strip_prefix("Bearer ").expect("Bearer");
     let part = |i: usize| -> Value {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(i).unwrap()).unwrap())
-            .unwrap()
+        serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(jwt.split('.').nth(i).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert_eq!(part(0), json!({"alg": "RS256", "kid": "svc/key1"}));
     let claims = part(1);
@@ -171,8 +183,9 @@ fn asap_sends_a_bearer_jwt_with_newmans_claims_and_warns_when_it_cannot_sign() {
     let unsigned = arrived(&emu, "/get?case=asap2");
     assert!(unsigned.header("authorization").is_none());
     assert!(
-        r.stdout()
-            .contains("runtime~asap.auth: could not sign the request: One or more of required claims missing"),
+        r.stdout().contains(
+            "runtime~asap.auth: could not sign the request: One or more of required claims missing"
+        ),
         "{}",
         r.stdout()
     );
@@ -230,7 +243,8 @@ fn digest_with_a_non_standard_qop_leaves_out_qop_nc_and_cnonce() {
         json!({"username": "postman", "password": "password", "realm": "Users",
         "nonce": "abc", "qop": "auth-conf", "clientNonce": "cn", "algorithm": "MD5"}),
     );
-    let items = json!([{"name": "dg", "request": {"method": "GET", "url": "{{base}}/dg", "auth": digest}}]);
+    let items =
+        json!([{"name": "dg", "request": {"method": "GET", "url": "{{base}}/dg", "auth": digest}}]);
     run_collection(&emu, &collection(items), &[]);
     // The header Newman 6.2.2 sent for the same block and path.
     assert_eq!(
@@ -273,9 +287,13 @@ fn oauth2_uses_a_stored_token_and_a_failed_fetch_does_not_drop_the_request() {
         r.stdout()
     );
     // With --oauth2-fetch the stored token is not used: the fetch is tried (and fails here).
-    let forced = run_collection(&emu, &collection(json!([
+    let forced = run_collection(
+        &emu,
+        &collection(json!([
         {"name": "forced", "request": {"method": "GET", "url": "{{base}}/get?case=forced",
-            "auth": fetching("stored-token")}}])), &["--oauth2-fetch"]);
+            "auth": fetching("stored-token")}}])),
+        &["--oauth2-fetch"],
+    );
     assert!(
         forced.stdout().contains("oauth2 auth: token fetch failed"),
         "{}",

@@ -78,7 +78,11 @@ fn serve(config: Arc<ServerConfig>, count: usize) -> u16 {
                 continue;
             }
             let has_cert = tls.conn.peer_certificates().is_some_and(|c| !c.is_empty());
-            let body = if has_cert { "client-cert-ok" } else { "no-cert" };
+            let body = if has_cert {
+                "client-cert-ok"
+            } else {
+                "no-cert"
+            };
             let _ = write!(
                 tls,
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

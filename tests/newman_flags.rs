@@ -7,11 +7,13 @@ use common::{collection, emulator, run_collection, snapman};
 use serde_json::json;
 
 fn two_assertions() -> serde_json::Value {
-    collection(json!([{"name": "echo", "request": {"method": "GET", "url": "{{base}}/get"},
+    collection(
+        json!([{"name": "echo", "request": {"method": "GET", "url": "{{base}}/get"},
         "event": [{"listen": "test", "script": {"exec": [
             "console.log('from the script');",
             "pm.test('passes', () => pm.response.to.have.status(200));",
-            "pm.test('fails', () => pm.response.to.have.status(404));"]}}]}]))
+            "pm.test('fails', () => pm.response.to.have.status(404));"]}}]}]),
+    )
 }
 
 #[test]
@@ -20,7 +22,13 @@ fn cli_reporter_options_leave_out_what_they_name() {
     let full = run_collection(&emu, &two_assertions(), &[]);
     let out = full.stdout();
     assert!(out.starts_with("snapman\n"), "{out}");
-    for part in ["from the script", "✓ passes", "1. fails", "iterations", "#  failure"] {
+    for part in [
+        "from the script",
+        "✓ passes",
+        "1. fails",
+        "iterations",
+        "#  failure",
+    ] {
         assert!(out.contains(part), "{part}: {out}");
     }
     let quiet = run_collection(
@@ -55,11 +63,7 @@ fn cli_reporter_options_leave_out_what_they_name() {
 #[test]
 fn show_timestamps_prefixes_request_and_assertion_lines() {
     let emu = emulator();
-    let r = run_collection(
-        &emu,
-        &two_assertions(),
-        &["--reporter-cli-show-timestamps"],
-    );
+    let r = run_collection(&emu, &two_assertions(), &["--reporter-cli-show-timestamps"]);
     let out = r.stdout();
     let request = out
         .lines()
@@ -67,9 +71,15 @@ fn show_timestamps_prefixes_request_and_assertion_lines() {
         .expect("a request line");
     // `[11/30/2026, 10:05:03 AM] GET ...`
     assert!(request.trim_start().starts_with('['), "{request}");
-    assert!(request.contains(", ") && request.contains("M] GET"), "{request}");
+    assert!(
+        request.contains(", ") && request.contains("M] GET"),
+        "{request}"
+    );
     let passed = out.lines().find(|l| l.contains("passes")).expect("line");
-    assert!(passed.starts_with('[') && passed.contains("M] "), "{passed}");
+    assert!(
+        passed.starts_with('[') && passed.contains("M] "),
+        "{passed}"
+    );
 }
 
 #[test]
@@ -197,7 +207,10 @@ fn cookie_jar_is_read_and_exported_as_tough_cookie_json() {
         .find(|q| q.target == "/get?case=jar")
         .unwrap();
     let cookie = sent.header("cookie").unwrap_or_default().to_string();
-    assert!(cookie.contains("imported=x1") && cookie.contains("c1=v1"), "{cookie}");
+    assert!(
+        cookie.contains("imported=x1") && cookie.contains("c1=v1"),
+        "{cookie}"
+    );
     let exported: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&jar_out).unwrap()).unwrap();
     assert_eq!(exported["storeType"], "MemoryCookieStore");

@@ -30,13 +30,20 @@ fn post(name: &str, path: &str, header: Value, body: Value) -> Value {
 fn urlencoded_body_mode_wins_over_a_json_content_type_and_encodes_like_newman() {
     let emu = emulator();
     let items = json!([
-        post("json header", "/post?case=1", json!([{"key": "Content-Type", "value": "application/json"}]),
+        post(
+            "json header",
+            "/post?case=1",
+            json!([{"key": "Content-Type", "value": "application/json"}]),
             json!({"mode": "urlencoded", "urlencoded": [
                 {"key": "a b", "value": "x!'()*~-_.y"},
-                {"key": "grant_type", "value": "client_credentials"}]})),
-        post("charset kept", "/post?case=2",
+                {"key": "grant_type", "value": "client_credentials"}]})
+        ),
+        post(
+            "charset kept",
+            "/post?case=2",
             json!([{"key": "content-type", "value": "application/x-www-form-urlencoded; charset=utf-8"}]),
-            json!({"mode": "urlencoded", "urlencoded": [{"key": "k", "value": "a b+c/é&="}]})),
+            json!({"mode": "urlencoded", "urlencoded": [{"key": "k", "value": "a b+c/é&="}]})
+        ),
     ]);
     let r = run_collection(&emu, &collection(items), &[]);
     assert_eq!(r.code(), 0, "{}", r.stdout());
@@ -61,14 +68,22 @@ fn urlencoded_body_mode_wins_over_a_json_content_type_and_encodes_like_newman() 
 fn formdata_missing_files_are_sent_as_newman_sends_them() {
     let emu = emulator();
     let items = json!([
-        post("mixed", "/post?case=mixed", json!([]), json!({"mode": "formdata", "formdata": [
+        post(
+            "mixed",
+            "/post?case=mixed",
+            json!([]),
+            json!({"mode": "formdata", "formdata": [
             {"key": "t", "value": "v", "type": "text"},
             {"key": "f", "src": [], "type": "file"},
             {"key": "g", "src": "nope.bin", "type": "file"},
-            {"key": "h", "type": "file"}]})),
-        post("all missing", "/post?case=none",
+            {"key": "h", "type": "file"}]})
+        ),
+        post(
+            "all missing",
+            "/post?case=none",
             json!([{"key": "Content-Type", "value": "multipart/form-data"}]),
-            json!({"mode": "formdata", "formdata": [{"key": "g", "src": "nope.bin", "type": "file"}]})),
+            json!({"mode": "formdata", "formdata": [{"key": "g", "src": "nope.bin", "type": "file"}]})
+        ),
     ]);
     let r = run_collection(&emu, &collection(items), &[]);
     assert_eq!(r.code(), 0, "{}", r.stdout());
@@ -110,8 +125,12 @@ fn formdata_missing_files_are_sent_as_newman_sends_them() {
 #[test]
 fn a_missing_file_body_is_sent_empty_with_a_warning() {
     let emu = emulator();
-    let items = json!([post("file", "/post?case=file", json!([]),
-        json!({"mode": "file", "file": {"src": "nope.bin"}}))]);
+    let items = json!([post(
+        "file",
+        "/post?case=file",
+        json!([]),
+        json!({"mode": "file", "file": {"src": "nope.bin"}})
+    )]);
     let r = run_collection(&emu, &collection(items), &[]);
     assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
     let sent = arrived(&emu, "/post?case=file");
@@ -264,8 +283,16 @@ fn request_error_codes_come_from_the_error_type_not_the_url() {
     let r = run_collection(&emu, &collection(items), &[]);
     assert_eq!(r.code(), 1);
     let executions = r.executions();
-    assert_eq!(executions[0]["requestError"]["code"], "ECONNREFUSED", "{}", r.report);
-    assert_eq!(executions[1]["requestError"]["code"], "ENOTFOUND", "{}", r.report);
+    assert_eq!(
+        executions[0]["requestError"]["code"], "ECONNREFUSED",
+        "{}",
+        r.report
+    );
+    assert_eq!(
+        executions[1]["requestError"]["code"], "ENOTFOUND",
+        "{}",
+        r.report
+    );
 }
 
 #[test]

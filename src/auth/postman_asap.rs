@@ -182,8 +182,18 @@ mod tests {
     #[test]
     fn missing_claims_and_bad_algorithms_are_errors() {
         let no_kid = block(json!([{"key": "kid", "value": ""}]));
-        assert!(sign(&no_kid, 0).unwrap_err().to_string().contains("required claims"));
+        assert!(
+            sign(&no_kid, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("required claims")
+        );
         let hs = block(json!([{"key": "alg", "value": "HS256"}]));
-        assert!(sign(&hs, 0).unwrap_err().to_string().contains("invalid algorithm"));
+        assert!(
+            sign(&hs, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid algorithm")
+        );
     }
 }

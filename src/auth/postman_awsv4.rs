@@ -149,7 +149,10 @@ pub fn sign(spec: &mut RequestSpec, sig: &SigV4, datetime: &str) {
         "AWS4-HMAC-SHA256\n{datetime}\n{scope}\n{}",
         hex(&Sha256::digest(canonical.as_bytes()))
     );
-    let mut key = hmac_sha256(format!("AWS4{}", sig.secret_key).as_bytes(), date.as_bytes());
+    let mut key = hmac_sha256(
+        format!("AWS4{}", sig.secret_key).as_bytes(),
+        date.as_bytes(),
+    );
     for part in [sig.region.as_str(), sig.service.as_str(), "aws4_request"] {
         key = hmac_sha256(&key, part.as_bytes());
     }
@@ -209,7 +212,9 @@ fn host_of(url: &str) -> String {
     } else {
         ":80"
     };
-    host.strip_suffix(default).unwrap_or(host).to_ascii_lowercase()
+    host.strip_suffix(default)
+        .unwrap_or(host)
+        .to_ascii_lowercase()
 }
 
 fn query_has(url: &str, key: &str) -> bool {
@@ -362,7 +367,11 @@ mod tests {
                 .collect(),
             ..RequestSpec::default()
         };
-        sign(&mut spec, &test_suite_credentials("service"), "20150830T123600Z");
+        sign(
+            &mut spec,
+            &test_suite_credentials("service"),
+            "20150830T123600Z",
+        );
         spec
     }
 

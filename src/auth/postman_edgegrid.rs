@@ -37,7 +37,9 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) {
         n => n.to_string(),
     };
     let timestamp = match get(&p, "timestamp") {
-        "" => chrono::Utc::now().format("%Y%m%dT%H:%M:%S+0000").to_string(),
+        "" => chrono::Utc::now()
+            .format("%Y%m%dT%H:%M:%S+0000")
+            .to_string(),
         t => t.to_string(),
     };
     let max_body = get(&p, "maxBodySize")
@@ -71,8 +73,10 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) {
     .join("\t");
     let signing_key = hmac_base64(secret.as_bytes(), timestamp.as_bytes());
     let signature = hmac_base64(signing_key.as_bytes(), data.as_bytes());
-    spec.headers
-        .push(("Authorization".into(), format!("{head}signature={signature}")));
+    spec.headers.push((
+        "Authorization".into(),
+        format!("{head}signature={signature}"),
+    ));
 }
 
 /// Scheme without `:` and `host[:port]` as Node's `url.host` gives them (default ports left out).
@@ -112,8 +116,7 @@ fn canonical_headers(spec: &RequestSpec, names: &str) -> String {
 /// which postman-runtime does not hash).
 fn body_hash(spec: &RequestSpec, max: usize) -> String {
     let multipart = spec.headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("content-type")
-            && v.to_ascii_lowercase().starts_with("multipart/")
+        k.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().starts_with("multipart/")
     });
     match &spec.body {
         Some(body) if spec.method == "POST" && !body.is_empty() && !multipart => {
@@ -160,7 +163,8 @@ mod tests {
 
     #[test]
     fn a_block_without_tokens_signs_nothing() {
-        let auth: Auth = serde_json::from_value(json!({"type": "edgegrid", "edgegrid": []})).unwrap();
+        let auth: Auth =
+            serde_json::from_value(json!({"type": "edgegrid", "edgegrid": []})).unwrap();
         let mut spec = RequestSpec::default();
         apply(&mut spec, &auth);
         assert!(spec.headers.is_empty());

@@ -145,7 +145,11 @@ fn sign(
         let mut parts = Vec::new();
         let realm = get(p, "realm");
         if !realm.trim().is_empty() {
-            let realm = if raw { realm.to_string() } else { encode(realm) };
+            let realm = if raw {
+                realm.to_string()
+            } else {
+                encode(realm)
+            };
             parts.push(format!("realm=\"{realm}\""));
         }
         parts.extend(protocol.iter().map(|(k, v)| {
@@ -186,12 +190,13 @@ fn sign(
 fn rsa_base64(method: &str, pem: &str, data: &[u8]) -> Result<String, OAuth1Error> {
     use crate::auth::key::{KeySource, load_private_key};
     use crate::secret::Secret;
-    let key = load_private_key(&KeySource::Pem(Secret::new(pem.to_string())), None).map_err(
-        |e| OAuth1Error::PrivateKey {
-            method: method.to_string(),
-            reason: e.to_string(),
-        },
-    )?;
+    let key =
+        load_private_key(&KeySource::Pem(Secret::new(pem.to_string())), None).map_err(|e| {
+            OAuth1Error::PrivateKey {
+                method: method.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
     let (scheme, hashed) = match method {
         "RSA-SHA256" => (
             rsa::Pkcs1v15Sign::new::<Sha256>(),
@@ -201,7 +206,10 @@ fn rsa_base64(method: &str, pem: &str, data: &[u8]) -> Result<String, OAuth1Erro
             rsa::Pkcs1v15Sign::new::<Sha512>(),
             Sha512::digest(data).to_vec(),
         ),
-        _ => (rsa::Pkcs1v15Sign::new::<Sha1>(), Sha1::digest(data).to_vec()),
+        _ => (
+            rsa::Pkcs1v15Sign::new::<Sha1>(),
+            Sha1::digest(data).to_vec(),
+        ),
     };
     let signature = key
         .rsa()

@@ -212,9 +212,10 @@ fn fetch(url: &str) -> Result<Vec<u8>, io::Error> {
                 .timeout(FETCH_TIMEOUT)
                 .build()
                 .map_err(io::Error::other)?;
-            let response = client.get(&url).send().await.map_err(|e| {
-                io::Error::other(format!("cannot fetch it: {}", error_chain(&e)))
-            })?;
+            let response =
+                client.get(&url).send().await.map_err(|e| {
+                    io::Error::other(format!("cannot fetch it: {}", error_chain(&e)))
+                })?;
             let status = response.status();
             if !status.is_success() {
                 return Err(io::Error::other(format!("the server answered {status}")));

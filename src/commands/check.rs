@@ -106,7 +106,11 @@ fn required_modules(source: &str) -> Vec<String> {
             continue;
         }
         let rest = source[at + "require(".len()..].trim_start();
-        let Some(quote) = rest.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) else {
+        let Some(quote) = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'))
+        else {
             continue;
         };
         if let Some(end) = rest[1..].find(quote) {
@@ -210,14 +214,13 @@ fn missing_body_files(request: &Request, working_dir: &Path) -> Vec<String> {
         }
         Some("formdata") => {
             if let Some(FormList::List(params)) = &body.formdata {
-                for p in params.iter().filter(|p| {
-                    p.disabled != Some(true) && p.kind.as_deref() == Some("file")
-                }) {
+                for p in params
+                    .iter()
+                    .filter(|p| p.disabled != Some(true) && p.kind.as_deref() == Some("file"))
+                {
                     let srcs: Vec<&str> = match &p.src {
                         Some(Value::String(s)) if !s.is_empty() => vec![s.as_str()],
-                        Some(Value::Array(list)) => {
-                            list.iter().filter_map(Value::as_str).collect()
-                        }
+                        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
                         _ => Vec::new(),
                     };
                     if srcs.is_empty() {
@@ -279,17 +282,22 @@ pub fn check(loaded: &LoadedCollection, scopes: &Scopes, working_dir: &Path) -> 
             item.path_display(),
             url_text(&item.request)
         );
-        if item.request.method.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        if item
+            .request
+            .method
+            .as_deref()
+            .is_some_and(|m| m.trim().is_empty())
+        {
             warnings.push(format!(
                 "{}: the method is empty (sent as GET)",
                 item.path_display()
             ));
         }
-        let has_url = item
-            .request
-            .url
-            .as_ref()
-            .is_some_and(|u| !crate::http::url::assemble(u, &|s| s.to_string()).trim().is_empty());
+        let has_url = item.request.url.as_ref().is_some_and(|u| {
+            !crate::http::url::assemble(u, &|s| s.to_string())
+                .trim()
+                .is_empty()
+        });
         let already_said = warnings
             .iter()
             .any(|w| w.starts_with(&format!("{}: has neither", item.path_display())));

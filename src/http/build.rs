@@ -302,10 +302,7 @@ fn lexically_inside(path: &Path, dir: &Path) -> bool {
 }
 
 fn enabled(params: &[FormParam]) -> Vec<&FormParam> {
-    params
-        .iter()
-        .filter(|p| p.disabled != Some(true))
-        .collect()
+    params.iter().filter(|p| p.disabled != Some(true)).collect()
 }
 
 struct Part {
@@ -384,22 +381,20 @@ fn form_parts(
     // A file that cannot be read is left out (with a warning), as Newman does.
     sources
         .iter()
-        .filter_map(|src| {
-            match read_body_file(working_dir, src, secure) {
-                Ok(bytes) => {
-                    let file_name = Path::new(src)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| src.clone());
-                    Some(file_part(&file_name, bytes))
-                }
-                Err(reason) => {
-                    warnings.push(format!(
-                        "Form param `{}`, file load error: \"{src}\", {reason}",
-                        p.key
-                    ));
-                    None
-                }
+        .filter_map(|src| match read_body_file(working_dir, src, secure) {
+            Ok(bytes) => {
+                let file_name = Path::new(src)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| src.clone());
+                Some(file_part(&file_name, bytes))
+            }
+            Err(reason) => {
+                warnings.push(format!(
+                    "Form param `{}`, file load error: \"{src}\", {reason}",
+                    p.key
+                ));
+                None
             }
         })
         .collect()

@@ -9,9 +9,9 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::cookies::CookieLog;
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
-use crate::http::cookies::CookieLog;
 use crate::http::tls::{ClientIdentity, HostIdentity, url_matches};
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).

@@ -85,7 +85,10 @@ impl CookieLog {
                     line.push_str(&format!("; Domain={}", c.domain));
                 }
                 if let Some(e) = c.expires {
-                    line.push_str(&format!("; Expires={}", e.format("%a, %d %b %Y %H:%M:%S GMT")));
+                    line.push_str(&format!(
+                        "; Expires={}",
+                        e.format("%a, %d %b %Y %H:%M:%S GMT")
+                    ));
                 }
                 if c.secure {
                     line.push_str("; Secure");
@@ -116,7 +119,8 @@ impl CookieLog {
     /// tough-cookie's JSON of the jar, as Newman's `--export-cookie-jar` writes it.
     pub fn to_tough_cookie(&self) -> Value {
         let now = Utc::now();
-        let stamp = |t: DateTime<Utc>| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        let stamp =
+            |t: DateTime<Utc>| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
         let cookies: Vec<Value> = self
             .lock()
             .iter()
@@ -230,10 +234,20 @@ mod tests {
         assert_eq!(cookies[1]["hostOnly"], false);
         assert_eq!(cookies[1]["path"], "/a");
         assert_eq!(cookies[1]["secure"], true);
-        log.record("c1=gone; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT", &url);
-        assert_eq!(log.to_tough_cookie()["cookies"].as_array().unwrap().len(), 1);
+        log.record(
+            "c1=gone; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            &url,
+        );
+        assert_eq!(
+            log.to_tough_cookie()["cookies"].as_array().unwrap().len(),
+            1
+        );
         let again = CookieLog::from_tough_cookie(&log.to_tough_cookie()).unwrap();
         assert_eq!(again.set_cookie_lines().len(), 1);
-        assert!(again.set_cookie_lines()[0].0.starts_with("c2=v2; Path=/a; Domain=example.test"));
+        assert!(
+            again.set_cookie_lines()[0]
+                .0
+                .starts_with("c2=v2; Path=/a; Domain=example.test")
+        );
     }
 }

@@ -5,6 +5,6 @@ pub mod call;
 pub mod client;
 pub mod cookies;
 pub mod route;
-pub mod tls;
 pub mod spec;
+pub mod tls;
 pub mod url;

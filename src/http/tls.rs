@@ -94,8 +94,12 @@ pub fn client_identity(
     let mut combined = cert_pem;
     combined.push(b'\n');
     combined.extend_from_slice(key_pem.as_bytes());
-    reqwest::Identity::from_pem(&combined)
-        .map_err(|e| invalid(cert, format!("certificate and key do not form an identity: {e}")))?;
+    reqwest::Identity::from_pem(&combined).map_err(|e| {
+        invalid(
+            cert,
+            format!("certificate and key do not form an identity: {e}"),
+        )
+    })?;
     Ok(ClientIdentity {
         pem: Secret::new(combined),
     })
@@ -244,11 +248,23 @@ mod tests {
 
     #[test]
     fn patterns_match_like_newmans_cert_list() {
-        assert!(url_matches("https://*.example.com/*", "https://api.example.com/v1?x=1"));
-        assert!(url_matches("https://localhost:8443/*", "https://localhost:8443/a"));
-        assert!(url_matches("https://127.0.0.1/*", "https://127.0.0.1:9443/a"));
+        assert!(url_matches(
+            "https://*.example.com/*",
+            "https://api.example.com/v1?x=1"
+        ));
+        assert!(url_matches(
+            "https://localhost:8443/*",
+            "https://localhost:8443/a"
+        ));
+        assert!(url_matches(
+            "https://127.0.0.1/*",
+            "https://127.0.0.1:9443/a"
+        ));
         assert!(url_matches("example.com", "http://example.com/p"));
-        assert!(!url_matches("https://*.example.com/*", "https://example.org/"));
+        assert!(!url_matches(
+            "https://*.example.com/*",
+            "https://example.org/"
+        ));
         assert!(!url_matches("https://a.test/x/*", "https://a.test/y/z"));
     }
 }

@@ -217,8 +217,8 @@ impl<W: Write> CliReporter<W> {
             if failed {
                 self.failures += 1;
             }
-            let hidden = self.sections.no_assertions
-                || (self.sections.no_success_assertions && !failed);
+            let hidden =
+                self.sections.no_assertions || (self.sections.no_success_assertions && !failed);
             if hidden {
                 continue;
             }
