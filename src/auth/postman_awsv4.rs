@@ -92,8 +92,7 @@ pub fn sign(spec: &mut RequestSpec, sig: &SigV4, datetime: &str) {
     }
     let s3 = sig.service == "s3";
     let mut extra_query: Vec<(String, String)> = Vec::new();
-    let body_hash;
-    if sig.in_query {
+    let body_hash = if sig.in_query {
         if let Some(token) = &sig.session_token {
             extra_query.push(("X-Amz-Security-Token".into(), token.clone()));
         }
@@ -107,13 +106,14 @@ pub fn sign(spec: &mut RequestSpec, sig: &SigV4, datetime: &str) {
             format!("{}/{scope}", sig.access_key),
         ));
         extra_query.push(("X-Amz-SignedHeaders".into(), signed_names(&headers)));
-        body_hash = if s3 {
+        if s3 {
             "UNSIGNED-PAYLOAD".to_string()
         } else {
             hex(&Sha256::digest(b""))
-        };
+        }
     } else {
-        let multipart = headers.iter().any(|(k, v)| {
+        // postman-runtime does not hash form-data bodies.
+        let multipart = spec.headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("content-type")
                 && v.to_ascii_lowercase().starts_with("multipart/")
         });
@@ -130,8 +130,8 @@ pub fn sign(spec: &mut RequestSpec, sig: &SigV4, datetime: &str) {
             headers.push(("X-Amz-Content-Sha256".into(), h.clone()));
         }
         headers.push(("X-Amz-Date".into(), datetime.to_string()));
-        body_hash = content_hash.unwrap_or_else(|| hex(&Sha256::digest(b"")));
-    }
+        content_hash.unwrap_or_else(|| hex(&Sha256::digest(b"")))
+    };
     let target = path_and_query(&spec.url);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut query_pairs = parse_query(query);
@@ -249,7 +249,7 @@ fn canonical_query(pairs: &[(String, String)], s3: bool) -> String {
         if entry.is_empty() {
             keys.push(key);
         }
-        if !(s3 && !entry.is_empty()) {
+        if !s3 || entry.is_empty() {
             entry.push(utf8_percent_encode(v, RFC3986).to_string());
         }
     }
