@@ -175,37 +175,38 @@ impl HttpClient {
             .collect()
     }
 
-    /// A request that sets its own `Cookie` header gets the jar's cookies for its URL appended
-    /// (`manual=m1; c1=v1; c2=v2`, as Newman sends them); reqwest adds the jar only when the
-    /// request has no `Cookie` header.
+    /// Writes the `Cookie` header from the jar, in tough-cookie's order (reqwest's jar has none),
+    /// after the request's own `Cookie` header when it has one (`manual=m1; c1=v1; c2=v2`, as
+    /// Newman sends it); reqwest adds nothing more once the header is there.
     fn merge_jar_cookies(&self, spec: &mut RequestSpec) {
         if spec.settings.disable_cookies {
             return;
         }
-        let Some(index) = spec
-            .headers
+        let mut pairs = self.cookies_for(&spec.url);
+        if pairs.is_empty() {
+            return;
+        }
+        self.cookie_log.sort_pairs(&mut pairs);
+        let jar = pairs
             .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-        else {
-            return;
-        };
-        let jar: Vec<String> = self
-            .cookies_for(&spec.url)
-            .into_iter()
             .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if jar.is_empty() {
-            return;
-        }
-        let manual = &mut spec.headers[index].1;
-        let mut merged = manual.trim_end().trim_end_matches(';').to_string();
-        for pair in jar {
-            if !merged.is_empty() {
-                merged.push_str("; ");
+            .collect::<Vec<_>>()
+            .join("; ");
+        match spec
+            .headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        {
+            Some((_, manual)) => {
+                let own = manual.trim_end().trim_end_matches(';').to_string();
+                *manual = if own.is_empty() {
+                    jar
+                } else {
+                    format!("{own}; {jar}")
+                };
             }
-            merged.push_str(&pair);
+            None => spec.headers.push(("Cookie".to_string(), jar)),
         }
-        *manual = merged;
     }
 
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {

@@ -116,6 +116,24 @@ impl CookieLog {
         }
     }
 
+    /// Sorts `name=value` pairs for a `Cookie` header as tough-cookie does: longer paths first,
+    /// then in the order the cookies were stored; pairs this log does not know keep their order
+    /// after the known ones.
+    pub fn sort_pairs(&self, pairs: &mut [(String, String)]) {
+        let cookies = self.lock();
+        let rank = |(name, value): &(String, String)| {
+            cookies
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(_, c)| &c.key == name && &c.value == value)
+                .map_or((1, 0, usize::MAX), |(i, c)| {
+                    (0, usize::MAX - c.path.len(), i)
+                })
+        };
+        pairs.sort_by_key(|p| rank(p));
+    }
+
     /// tough-cookie's JSON of the jar, as Newman's `--export-cookie-jar` writes it.
     pub fn to_tough_cookie(&self) -> Value {
         let now = Utc::now();
