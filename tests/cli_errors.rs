@@ -106,7 +106,7 @@ fn check_lists_items_and_warns_without_sending() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = collection(json!([
         {"name": "F", "item": [{"name": "Uses vars", "request": {"method": "POST",
-            "url": "http://127.0.0.1:1/{{path}}?k={{defined}}", "auth": {"type": "ntlm", "ntlm": []}},
+            "url": "http://127.0.0.1:1/{{path}}?k={{defined}}", "auth": {"type": "kerberos", "kerberos": []}},
             "event": [{"listen": "test", "script": {"exec": ["pm.environment.set('fromScript', 1)"]}},
                       {"listen": "prerequest", "script": {"exec": ["let x = ;"]}}]}]},
         {"name": "Later", "request": "http://127.0.0.1:1/{{fromScript}}"}
@@ -137,7 +137,7 @@ fn check_lists_items_and_warns_without_sending() {
         "set by a script: {stdout}"
     );
     assert!(
-        stdout.contains("auth type `ntlm` is not supported"),
+        stdout.contains("auth type `kerberos` is not supported"),
         "{stdout}"
     );
     assert!(
@@ -154,8 +154,8 @@ fn check_reports_what_will_certainly_fail_and_collection_script_errors_once() {
          "event": [{"listen": "test", "script": {"exec": ["const fs = require('fs'); const _ = require('lodash');"]}}]},
         {"name": "no url", "request": {"method": "", "url": ""}},
         {"name": "nothing"},
-        {"name": "ntlm", "request": {"method": "GET", "url": "http://127.0.0.1:1/n",
-            "auth": {"type": "ntlm", "ntlm": []}}},
+        {"name": "kerberos", "request": {"method": "GET", "url": "http://127.0.0.1:1/n",
+            "auth": {"type": "kerberos", "kerberos": []}}},
         {"name": "files", "request": {"method": "POST", "url": "http://127.0.0.1:1/f",
             "body": {"mode": "formdata", "formdata": [
                 {"key": "gone", "type": "file", "src": "missing.bin"},
@@ -176,7 +176,7 @@ fn check_reports_what_will_certainly_fail_and_collection_script_errors_once() {
         "no url: the method is empty",
         "no url: the URL is empty; the request will fail",
         "nothing: has neither `request` nor `item`",
-        "ntlm: auth type `ntlm` is not supported",
+        "kerberos: auth type `kerberos` is not supported",
         "files: form-data file `gone` (`missing.bin`) does not exist",
         "files: form-data file `unchosen` has no file chosen",
         "file body: file body `missing.txt` does not exist",

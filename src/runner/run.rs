@@ -462,9 +462,20 @@ async fn send_item(
         (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, &owner, r),
         _ => None,
     };
-    let replayed = replay.is_some();
+    let mut replayed = replay.is_some();
     if let Some(next) = replay {
         outcome = client.send(&next).await;
+    }
+    // NTLM answers a 401 offering it with the negotiate and authenticate messages.
+    if let Some(a) = auth.as_ref().filter(|a| a.kind == "ntlm") {
+        let (last, replays, warning) =
+            crate::auth::postman_ntlm::handshake(client, &spec, a, outcome).await;
+        outcome = last;
+        replayed |= replays > 0;
+        execution.console.extend(warning.map(|text| ConsoleLine {
+            level: "warn".into(),
+            text,
+        }));
     }
     execution.request = Some(outcome.request);
     match outcome.response {
