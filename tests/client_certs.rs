@@ -127,7 +127,7 @@ fn client_certificate_and_extra_ca_complete_a_mutual_tls_request() {
     std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
     std::fs::write(dir.path().join("client.pem"), &pki.client_cert).unwrap();
     std::fs::write(dir.path().join("client.key"), &pki.client_key).unwrap();
-    let port = serve(pki.config.clone(), 3);
+    let port = serve(pki.config.clone(), 4);
     let (code, stderr, report) = run(
         dir.path(),
         port,
@@ -165,6 +165,22 @@ fn client_certificate_and_extra_ca_complete_a_mutual_tls_request() {
     assert_eq!(code, 1);
     assert!(
         report["run"]["executions"][0]["requestError"].is_object(),
+        "{report}"
+    );
+    // Without the CA the server's certificate is unknown: a TLS certificate error, by type.
+    let (code, _, report) = run(
+        dir.path(),
+        port,
+        &[
+            "--ssl-client-cert",
+            "client.pem",
+            "--ssl-client-key",
+            "client.key",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        report["run"]["executions"][0]["requestError"]["code"], "ERR_TLS_CERT",
         "{report}"
     );
 }

@@ -75,18 +75,17 @@ impl Credentials {
         let p = params(auth);
         let mut username = get(&p, "username").to_string();
         let mut domain = get(&p, "domain").to_string();
-        if domain.is_empty() {
-            let down_level: Vec<&str> = username.split('\\').collect();
-            let upn: Vec<&str> = username.split('@').collect();
-            if down_level.len() > 1 && upn.len() > 1 {
-            } else if down_level.len() == 2
-                && !down_level[0].is_empty()
-                && !down_level[1].is_empty()
-            {
-                (domain, username) = (down_level[0].to_string(), down_level[1].to_string());
-            } else if upn.len() == 2 && !upn[0].is_empty() && !upn[1].is_empty() {
-                (username, domain) = (upn[0].to_string(), upn[1].to_string());
-            }
+        let down_level: Vec<&str> = username.split('\\').collect();
+        let upn: Vec<&str> = username.split('@').collect();
+        // Only one of the two forms; a name with both is taken as it is.
+        let parsed = match (down_level.as_slice(), upn.as_slice()) {
+            _ if !domain.is_empty() || (down_level.len() > 1 && upn.len() > 1) => None,
+            ([d, u], _) if !d.is_empty() && !u.is_empty() => Some((d.to_string(), u.to_string())),
+            (_, [u, d]) if !u.is_empty() && !d.is_empty() => Some((d.to_string(), u.to_string())),
+            _ => None,
+        };
+        if let Some((d, u)) = parsed {
+            (domain, username) = (d, u);
         }
         Credentials {
             username,
