@@ -31,7 +31,7 @@ impl RunContext {
     /// A file path as given on the command line: relative paths are taken from the current
     /// directory.
     pub fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() {
+        if path.is_absolute() || crate::collection::source::remote_url(path).is_some() {
             path.to_path_buf()
         } else {
             self.cwd.join(path)

@@ -300,3 +300,127 @@ fn oauth2_uses_a_stored_token_and_a_failed_fetch_does_not_drop_the_request() {
         forced.stdout()
     );
 }
+
+/// A loopback server that speaks NTLM over keep-alive connections: 401 offering NTLM, the
+/// fixed challenge for a negotiate message, and 200 only for an authenticate message whose
+/// NTLMv2 proof checks out for `alice`/`S3cret!` in domain `CORP`. Each request is logged with
+/// its connection number and its step.
+/// What the NTLM server saw: connection number and step, per request.
+type NtlmLog = std::sync::Arc<std::sync::Mutex<Vec<(usize, String)>>>;
+
+fn ntlm_server() -> (u16, NtlmLog) {
+    use snapman::auth::postman_ntlm::{hmac_md5, nt_hash};
+    use std::io::{BufRead as _, BufReader, Write as _};
+    const TYPE2: &str = "NTLM TlRMTVNTUAACAAAAAAAAADAAAAAFAoiiASNFZ4mrze8AAAAAAAAAABQAFAAwAAAAAgAMAEQATwBNAEEASQBOAAAAAAA=";
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = log.clone();
+    std::thread::spawn(move || {
+        for (conn, stream) in listener.incoming().flatten().enumerate() {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut auth = None;
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = header.split_once(':')
+                            && k.eq_ignore_ascii_case("authorization")
+                        {
+                            auth = Some(v.trim().to_string());
+                        }
+                    }
+                    let message = auth
+                        .as_deref()
+                        .and_then(|a| a.strip_prefix("NTLM "))
+                        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+                    let (step, status, extra, body) = match message {
+                        None => (
+                            "none",
+                            "401 Unauthorized",
+                            "WWW-Authenticate: NTLM\r\n".to_string(),
+                            "",
+                        ),
+                        Some(m) if m.get(8) == Some(&1) => (
+                            "negotiate",
+                            "401 Unauthorized",
+                            format!("WWW-Authenticate: {TYPE2}\r\n"),
+                            "",
+                        ),
+                        Some(m) => {
+                            let at = |i: usize| {
+                                let len = u16::from_le_bytes([m[i], m[i + 1]]) as usize;
+                                let off =
+                                    u32::from_le_bytes([m[i + 4], m[i + 5], m[i + 6], m[i + 7]])
+                                        as usize;
+                                m[off..off + len].to_vec()
+                            };
+                            let nt = at(20);
+                            let user: String = char::decode_utf16(
+                                at(36).chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])),
+                            )
+                            .filter_map(Result::ok)
+                            .collect();
+                            let identity: Vec<u8> = format!("{}CORP", user.to_uppercase())
+                                .encode_utf16()
+                                .flat_map(u16::to_le_bytes)
+                                .collect();
+                            let key = hmac_md5(&nt_hash("S3cret!"), &identity);
+                            let challenge = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
+                            let proof = hmac_md5(&key, &[&challenge[..], &nt[16..]].concat());
+                            if proof[..] == nt[..16] {
+                                ("authenticate", "200 OK", String::new(), "ntlm-ok")
+                            } else {
+                                (
+                                    "authenticate",
+                                    "401 Unauthorized",
+                                    String::new(),
+                                    "bad proof",
+                                )
+                            }
+                        }
+                    };
+                    seen.lock().unwrap().push((conn, step.to_string()));
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    (port, log)
+}
+
+#[test]
+fn ntlm_completes_the_three_step_handshake_on_one_connection() {
+    let (port, log) = ntlm_server();
+    let emu = emulator();
+    let block = block(
+        "ntlm",
+        json!({"username": "CORP\\alice", "password": "S3cret!", "workstation": "ws1"}),
+    );
+    let items = json!([{"name": "ntlm", "request": {"method": "GET",
+        "url": format!("http://127.0.0.1:{port}/secure"), "auth": block},
+        "event": [{"listen": "test", "script": {"exec": [
+            "pm.test('authenticated', () => pm.expect(pm.response.text()).to.equal('ntlm-ok'));"]}}]}]);
+    let r = run_collection(&emu, &collection(items), &[]);
+    assert_eq!(r.code(), 0, "{}", r.stdout());
+    let log = log.lock().unwrap().clone();
+    let steps: Vec<&str> = log.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(steps, ["none", "negotiate", "authenticate"], "{log:?}");
+    assert_eq!(
+        log[1].0, log[2].0,
+        "negotiate and authenticate share a connection: {log:?}"
+    );
+}

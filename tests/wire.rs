@@ -294,3 +294,29 @@ fn request_error_codes_come_from_the_error_type_not_the_url() {
         r.report
     );
 }
+
+#[test]
+fn script_counts_follow_newmans_rules() {
+    let emu = emulator();
+    // The same shape Newman 6.2.2 reported testScripts 8, prerequestScripts 7, scripts 15 for:
+    // every enabled event counts (empty ones and collection-level ones too), disabled ones not.
+    let mut c = collection(json!([{"name": "F",
+        "event": [{"listen": "test", "script": {"exec": []}},
+                  {"listen": "prerequest", "script": {"type": "text/javascript"}}],
+        "item": [
+            {"name": "a", "request": {"method": "GET", "url": "{{base}}/get?i=a"},
+             "event": [{"listen": "test", "script": {"exec": ["pm.test('x', () => {})"]}},
+                       {"listen": "test", "disabled": true, "script": {"exec": ["pm.test('y', () => {})"]}}]},
+            {"name": "b", "request": {"method": "GET", "url": "{{base}}/get?i=b"},
+             "event": [{"listen": "prerequest", "script": {"exec": ["  "]}},
+                       {"listen": "test", "script": {"exec": ["throw new Error('boom')"]}}]},
+            {"name": "c", "request": {"method": "GET", "url": "{{base}}/get?i=c"}}]}]));
+    c["event"] = json!([{"listen": "test", "script": {"exec": [""]}},
+        {"listen": "prerequest", "script": {"exec": ["console.log('c')"]}}]);
+    let r = run_collection(&emu, &c, &[]);
+    let stats = &r.report["run"]["stats"];
+    assert_eq!(stats["testScripts"]["total"], 8, "{stats}");
+    assert_eq!(stats["testScripts"]["failed"], 1, "{stats}");
+    assert_eq!(stats["prerequestScripts"]["total"], 7, "{stats}");
+    assert_eq!(stats["scripts"]["total"], 15, "{stats}");
+}

@@ -14,6 +14,7 @@ pub mod postman_digest;
 pub mod postman_edgegrid;
 pub mod postman_hawk;
 pub mod postman_jwt;
+pub mod postman_ntlm;
 pub mod postman_oauth1;
 pub mod postman_oauth2;
 mod postman_params;

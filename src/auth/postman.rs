@@ -13,15 +13,15 @@ use crate::http::spec::RequestSpec;
 use crate::secret::{Redactor, Secret};
 
 /// Auth types snapman applies itself.
-pub const SUPPORTED: [&str; 12] = [
+pub const SUPPORTED: [&str; 13] = [
     "noauth", "basic", "bearer", "apikey", "oauth2", "jwt", "digest", "oauth1", "hawk", "awsv4",
-    "edgegrid", "asap",
+    "edgegrid", "asap", "ntlm",
 ];
 
 /// An auth block snapman cannot apply.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk, awsv4, edgegrid, asap)"
+    "auth type `{kind}` is not supported yet (supported: noauth, basic, bearer, apikey, oauth2, jwt, digest, oauth1, hawk, awsv4, edgegrid, asap, ntlm)"
 )]
 pub struct UnsupportedAuth {
     /// The type as written.
@@ -196,6 +196,8 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
         }
         // Signed by the runner's `DigestSessions`, which keeps each block's challenge.
         "digest" => {}
+        // A handshake the runner drives after the first response (`postman_ntlm::handshake`).
+        "ntlm" => {}
         "hawk" => crate::auth::postman_hawk::apply(spec, auth),
         "awsv4" => crate::auth::postman_awsv4::apply(spec, auth),
         "edgegrid" => crate::auth::postman_edgegrid::apply(spec, auth),
@@ -311,8 +313,8 @@ mod tests {
     #[test]
     fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
         let mut s = RequestSpec::default();
-        let err = apply(&mut s, &auth(json!({"type": "ntlm"}))).unwrap_err();
-        assert!(err.to_string().contains("`ntlm`"));
+        let err = apply(&mut s, &auth(json!({"type": "kerberos"}))).unwrap_err();
+        assert!(err.to_string().contains("`kerberos`"));
         let noauth = auth(json!({"type": "noauth"}));
         let basic = auth(json!({"type": "basic"}));
         let inherit = auth(json!({"type": "inherit"}));

@@ -112,7 +112,8 @@ pub fn sign(spec: &mut RequestSpec, sig: &SigV4, datetime: &str) {
             hex(&Sha256::digest(b""))
         }
     } else {
-        let multipart = headers.iter().any(|(k, v)| {
+        // postman-runtime does not hash form-data bodies.
+        let multipart = spec.headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("content-type")
                 && v.to_ascii_lowercase().starts_with("multipart/")
         });

@@ -40,8 +40,8 @@ const REPORTER_OPTIONS: [&str; 10] = [
 
 /// Removes `--reporter-<name>-<option> [value]` flags snapman does not implement from the
 /// command line, with a warning for each (a CI line written for Newman's reporters keeps
-/// working). A following argument that does not start with `-` is taken as the value, as
-/// Newman's parser does; `--` ends the scan.
+/// working). A following argument that does not start with `-` is taken as the value (unless
+/// it looks like an input file and the option is not an `-export`); `--` ends the scan.
 pub fn drop_foreign_reporter_options<I>(args: I) -> (Vec<std::ffi::OsString>, Vec<String>)
 where
     I: IntoIterator<Item = std::ffi::OsString>,
@@ -68,11 +68,15 @@ where
             out.push(arg);
             continue;
         }
-        if !inline_value
-            && iter
-                .peek()
-                .is_some_and(|next| !next.to_string_lossy().starts_with('-'))
-        {
+        // Newman reads the value and still sees the argument as positional; here it is taken
+        // as the value unless it looks like the collection or another input (`*.json`, `*.csv`).
+        let takes_next = iter.peek().is_some_and(|next| {
+            let next = next.to_string_lossy();
+            !next.starts_with('-')
+                && (name.ends_with("-export")
+                    || !(next.ends_with(".json") || next.ends_with(".csv")))
+        });
+        if !inline_value && takes_next {
             iter.next();
         }
         warnings.push(format!(
@@ -405,4 +409,49 @@ pub struct PruneArgs {
     pub snapshot_dir: Option<PathBuf>,
     /// The collection whose requests are live.
     pub collection: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dropped(args: &[&str]) -> (Vec<String>, usize) {
+        let (out, warnings) = drop_foreign_reporter_options(args.iter().map(Into::into));
+        (
+            out.into_iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            warnings.len(),
+        )
+    }
+
+    #[test]
+    fn foreign_reporter_options_are_dropped_with_their_values() {
+        let (out, warned) = dropped(&[
+            "snapman",
+            "run",
+            "--reporter-htmlextra-darkTheme",
+            "c.json",
+            "--reporter-htmlextra-export",
+            "out.json",
+            "--reporter-cli-no-summary",
+            "--reporter-htmlextra-title=T",
+            "--reporter-foo-bar",
+            "baz",
+            "--",
+            "--reporter-x-y",
+        ]);
+        assert_eq!(
+            out,
+            [
+                "snapman",
+                "run",
+                "c.json",
+                "--reporter-cli-no-summary",
+                "--",
+                "--reporter-x-y"
+            ]
+        );
+        assert_eq!(warned, 4);
+    }
 }

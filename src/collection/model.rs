@@ -309,7 +309,7 @@ pub struct Body {
 
 /// `urlencoded` or `formdata` as written: the usual list, or a string (`a=1&b=2`, or empty),
 /// which Newman accepts too.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum FormList {
     /// The usual list form.
@@ -317,6 +317,50 @@ pub enum FormList {
     /// A query-string form.
     Text(String),
 }
+
+/// A string, or what the list/object form deserializes to, delegating to it directly so that
+/// errors inside keep their path and position (an untagged enum would lose both).
+macro_rules! string_or {
+    ($ty:ident, $text:ident, $full:ident, $visit:ident, $access:ident, $de:ident, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$ty, E> {
+                        Ok($ty::$text(s.to_string()))
+                    }
+                    fn $visit<A: serde::de::$access<'de>>(self, a: A) -> Result<$ty, A::Error> {
+                        Deserialize::deserialize(serde::de::value::$de::new(a)).map($ty::$full)
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+string_or!(
+    FormList,
+    Text,
+    List,
+    visit_seq,
+    SeqAccess,
+    SeqAccessDeserializer,
+    "a list of parameters or a string"
+);
+string_or!(
+    ScriptField,
+    Source,
+    Full,
+    visit_map,
+    MapAccess,
+    MapAccessDeserializer,
+    "a script object or its source as a string"
+);
 
 impl FormList {
     /// The parameters; the string form is split at `&` and `=` as the SDK's `QueryParam.parse`
@@ -430,7 +474,7 @@ pub struct Event {
 }
 
 /// `script` as written: an object, or the source as a bare string (which Newman accepts).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ScriptField {
     /// The source itself.

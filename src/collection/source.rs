@@ -188,7 +188,62 @@ pub struct SourceText {
     pub text: String,
 }
 
-/// Reads `path`, detecting UTF-8/UTF-16 byte order marks and BOM-less UTF-16 as Newman does.
+/// An `http://` or `https://` URL given as an input path (collection, `-e`, `-g`, `-d`).
+pub fn remote_url(path: &Path) -> Option<&str> {
+    let text = path.to_str()?;
+    let lower = text.get(..8)?.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower == "https://").then_some(text)
+}
+
+/// How long fetching a remote input may take.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Fetches a remote input before the run, as Newman does; any failure (unreachable, non-2xx)
+/// is an error naming the URL.
+fn fetch(url: &str) -> Result<Vec<u8>, io::Error> {
+    let url = url.to_string();
+    // A thread of its own, so that this works whether or not the caller is inside a runtime.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let client = reqwest::Client::builder()
+                .timeout(FETCH_TIMEOUT)
+                .build()
+                .map_err(io::Error::other)?;
+            let response =
+                client.get(&url).send().await.map_err(|e| {
+                    io::Error::other(format!("cannot fetch it: {}", error_chain(&e)))
+                })?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(io::Error::other(format!("the server answered {status}")));
+            }
+            let body = response.bytes().await.map_err(io::Error::other)?;
+            Ok(body.to_vec())
+        })
+    })
+    .join()
+    .unwrap_or_else(|_| Err(io::Error::other("the download thread failed")))
+}
+
+/// An error and its sources, joined, without repeats.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Reads `path` (or fetches it, when it is an http(s) URL), detecting UTF-8/UTF-16 byte order
+/// marks and BOM-less UTF-16 as Newman does.
 ///
 /// A directory, an unreadable file and an empty (or all-whitespace) file are errors naming the path.
 pub fn read_source(path: &Path) -> Result<SourceText, LoadError> {
@@ -196,10 +251,14 @@ pub fn read_source(path: &Path) -> Result<SourceText, LoadError> {
         path: path.to_path_buf(),
         source,
     };
-    if fs::metadata(path).map_err(read_err)?.is_dir() {
-        return Err(SourceError::whole_file(path, "is a directory, expected a file").into());
-    }
-    let bytes = fs::read(path).map_err(read_err)?;
+    let bytes = if let Some(url) = remote_url(path) {
+        fetch(url).map_err(read_err)?
+    } else {
+        if fs::metadata(path).map_err(read_err)?.is_dir() {
+            return Err(SourceError::whole_file(path, "is a directory, expected a file").into());
+        }
+        fs::read(path).map_err(read_err)?
+    };
     let text = decode_text(&bytes, path)?;
     if text.trim().is_empty() {
         return Err(SourceError::whole_file(path, "file is empty").into());

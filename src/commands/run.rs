@@ -18,6 +18,7 @@ use crate::context::RunContext;
 use crate::emulator::{FullEmulator, FullOptions, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
+use crate::http::tls;
 use crate::interrupt::Interrupt;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::context::SnapshotResult;
@@ -127,6 +128,44 @@ pub struct PreparedRun {
     pub emulator: Option<FullEmulator>,
 }
 
+/// The `--ssl-*` options: client certificates (one for all, or by URL pattern) and extra CAs.
+fn tls_options(args: &RunArgs, ctx: &RunContext, client: &mut ClientOptions) -> Result<(), Error> {
+    let input = |e: tls::TlsFileError| Error::Input(e.to_string());
+    match (&args.ssl_client_cert, &args.ssl_client_key) {
+        (Some(cert), Some(key)) => {
+            client.identity = Some(
+                tls::client_identity(
+                    &ctx.resolve(cert),
+                    &ctx.resolve(key),
+                    args.ssl_client_passphrase.as_deref(),
+                )
+                .map_err(input)?,
+            );
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::Usage(
+                "--ssl-client-cert and --ssl-client-key go together".into(),
+            ));
+        }
+    }
+    if let Some(list) = &args.ssl_client_cert_list {
+        let path = ctx.resolve(list);
+        let base = args
+            .working_dir
+            .as_deref()
+            .map(|d| ctx.resolve(d))
+            .unwrap_or_else(|| ctx.cwd.clone());
+        client.host_identities = tls::host_identities(&path, &base).map_err(input)?;
+    }
+    if let Some(cas) = &args.ssl_extra_ca_certs {
+        client
+            .extra_roots
+            .push(tls::extra_ca_certs(&ctx.resolve(cas)).map_err(input)?);
+    }
+    Ok(())
+}
+
 /// Validates the flags and loads every input of `run` (shared by `run` and `test`).
 pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Error> {
     for r in &args.reporters {
@@ -189,6 +228,15 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         auth_timeout: millis(args.sf.login.auth_timeout),
         ..ClientOptions::default()
     };
+    tls_options(args, ctx, &mut client)?;
+    if let Some(jar) = &args.cookie_jar {
+        let path = ctx.resolve(jar);
+        let text = crate::collection::source::read_source(&path)?;
+        let value: Value = serde_json::from_str(&text.text)
+            .map_err(|e| Error::Input(format!("{}: not JSON: {e}", path.display())))?;
+        client.cookie_log = crate::http::cookie_log::CookieLog::from_tough_cookie(&value)
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    }
     let defaults = emulator.as_ref().map(|emu| {
         client.routes = emu.routes.clone();
         client.extra_roots.push(emu.ca_pem.clone().into_bytes());
@@ -225,6 +273,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),
+        secure_file_read: args.no_insecure_file_read,
         oauth2_tokens: if args.oauth2_fetch {
             OAuth2Tokens::always_fetching()
         } else {
@@ -381,6 +430,7 @@ fn run_one(
         emulator: _emulator,
     } = prepare_run(args, ctx)?;
     carry_scopes(&mut opts, previous, keep_environment);
+    let cookie_log = opts.client.cookie_log.clone();
     let show_cli = args.reporters.iter().any(|r| r == "cli") && !args.silent;
     let cli_opts = CliReporterOptions {
         color: ctx.color(args.color),
@@ -405,6 +455,11 @@ fn run_one(
     };
     if show_cli {
         observer.reporter.run_finished(&outcome.summary);
+    }
+    if let Some(path) = &args.export_cookie_jar {
+        let text = serde_json::to_string_pretty(&cookie_log.to_tough_cookie())
+            .map_err(|e| Error::Input(format!("failed to serialise the cookie jar: {e}")))?;
+        crate::atomic::write(&ctx.resolve(path), text.as_bytes())?;
     }
     Ok(Finished {
         loaded,

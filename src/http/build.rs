@@ -159,7 +159,7 @@ fn build_body(
             };
             let parts: Vec<Part> = params
                 .into_iter()
-                .flat_map(|p| form_parts(p, working_dir, warnings))
+                .flat_map(|p| form_parts(p, working_dir, spec.settings.secure_file_read, warnings))
                 .collect();
             // No part left (every file unreadable): nothing is sent, the user's headers stay.
             if parts.is_empty() {
@@ -194,12 +194,11 @@ fn build_body(
                 .and_then(Value::as_str);
             if let Some(src) = src.filter(|s| !s.is_empty()) {
                 // Newman sends an unreadable file as an empty body, with a warning.
-                match std::fs::read(working_dir.join(src)) {
+                match read_body_file(working_dir, src, spec.settings.secure_file_read) {
                     Ok(bytes) => spec.body = Some(bytes),
-                    Err(e) => warnings.push(format!(
-                        "Binary file load error: \"{src}\", {}",
-                        io_reason(&e)
-                    )),
+                    Err(reason) => {
+                        warnings.push(format!("Binary file load error: \"{src}\", {reason}"));
+                    }
                 }
             } else if let Some(content) = body
                 .file
@@ -266,13 +265,40 @@ fn set_form_content_type(spec: &mut RequestSpec) {
     }
 }
 
-/// Node's wording for the usual file errors, as Newman prints them.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
+/// Newman's refusal under `--no-insecure-file-read`.
+const PPERM: &str = "PPERM: insecure file access outside working directory";
+
+/// Reads a body or form file relative to `working_dir`; with `secure`, only inside it (checked on
+/// the path as written, as Newman's SecureFS does). The error is Newman's wording.
+fn read_body_file(working_dir: &Path, src: &str, secure: bool) -> Result<Vec<u8>, String> {
+    let path = working_dir.join(src);
+    if secure && !lexically_inside(&path, working_dir) {
+        return Err(PPERM.to_string());
+    }
+    std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
-    }
+    })
+}
+
+/// True when `path`, with `.` and `..` resolved without touching the file system, lies in `dir`.
+fn lexically_inside(path: &Path, dir: &Path) -> bool {
+    use std::path::Component;
+    let normalize = |p: &Path| {
+        let mut out = std::path::PathBuf::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    normalize(path).starts_with(normalize(dir))
 }
 
 fn enabled(params: &[FormParam]) -> Vec<&FormParam> {
@@ -291,7 +317,12 @@ fn quote(s: &str) -> String {
 }
 
 /// The multipart parts of one formdata entry: one text part, or one part per readable file.
-fn form_parts(p: &FormParam, working_dir: &Path, warnings: &mut Warnings) -> Vec<Part> {
+fn form_parts(
+    p: &FormParam,
+    working_dir: &Path,
+    secure: bool,
+    warnings: &mut Warnings,
+) -> Vec<Part> {
     let name = quote(&p.key);
     if p.kind.as_deref() != Some("file") {
         let mut head = format!("Content-Disposition: form-data; name=\"{name}\"\r\n");
@@ -350,24 +381,20 @@ fn form_parts(p: &FormParam, working_dir: &Path, warnings: &mut Warnings) -> Vec
     // A file that cannot be read is left out (with a warning), as Newman does.
     sources
         .iter()
-        .filter_map(|src| {
-            let path = working_dir.join(src);
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let file_name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| src.clone());
-                    Some(file_part(&file_name, bytes))
-                }
-                Err(e) => {
-                    warnings.push(format!(
-                        "Form param `{}`, file load error: \"{src}\", {}",
-                        p.key,
-                        io_reason(&e)
-                    ));
-                    None
-                }
+        .filter_map(|src| match read_body_file(working_dir, src, secure) {
+            Ok(bytes) => {
+                let file_name = Path::new(src)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| src.clone());
+                Some(file_part(&file_name, bytes))
+            }
+            Err(reason) => {
+                warnings.push(format!(
+                    "Form param `{}`, file load error: \"{src}\", {reason}",
+                    p.key
+                ));
+                None
             }
         })
         .collect()

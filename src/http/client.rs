@@ -9,9 +9,11 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
+use crate::http::cookie_log::CookieLog;
 use crate::http::cookies::CookieJar;
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
+use crate::http::tls::{ClientIdentity, HostIdentity, url_matches};
 
 /// The `User-Agent` snapman sends when the request sets none (Newman 6.2's runtime version).
 pub const USER_AGENT: &str = concat!("PostmanRuntime/7.39.1 snapman/", env!("CARGO_PKG_VERSION"));
@@ -34,13 +36,20 @@ pub struct ClientOptions {
     /// Limit for token requests and checks made outside the run's requests (`--auth-timeout`);
     /// `None` is [`DEFAULT_AUTH_TIMEOUT`].
     pub auth_timeout: Option<Duration>,
+    /// Client certificate for every TLS request (`--ssl-client-cert`).
+    pub identity: Option<ClientIdentity>,
+    /// Client certificates by URL pattern (`--ssl-client-cert-list`); they win over `identity`.
+    pub host_identities: Vec<HostIdentity>,
+    /// The run's cookies for `--cookie-jar`/`--export-cookie-jar`: seeds the jar, and follows
+    /// every `Set-Cookie` received.
+    pub cookie_log: CookieLog,
 }
 
 /// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
 /// redirects (for checks outside a run, such as `snapman doctor`).
 pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestError> {
     let limit = opts.auth_timeout.unwrap_or(DEFAULT_AUTH_TIMEOUT);
-    builder(opts, true)?
+    builder(opts, true, opts.identity.as_ref())?
         .timeout(opts.timeout.map_or(limit, |t| t.min(limit)))
         .connect_timeout(limit)
         .build()
@@ -51,18 +60,31 @@ pub fn reqwest_client(opts: &ClientOptions) -> Result<reqwest::Client, RequestEr
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The builder every client starts from: no redirects, Node-style header case, roots, routes.
-fn builder(opts: &ClientOptions, strict: bool) -> Result<reqwest::ClientBuilder, RequestError> {
+fn builder(
+    opts: &ClientOptions,
+    strict: bool,
+    identity: Option<&ClientIdentity>,
+) -> Result<reqwest::ClientBuilder, RequestError> {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .http1_title_case_headers()
         .danger_accept_invalid_certs(!strict || opts.insecure)
         .pool_max_idle_per_host(8);
     for pem in &opts.extra_roots {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| RequestError {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| RequestError {
             code: "ERR_TLS_ROOT".into(),
             message: e.to_string(),
         })?;
-        b = b.add_root_certificate(cert);
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    if let Some(identity) = identity {
+        let id = reqwest::Identity::from_pem(identity.pem.expose()).map_err(|e| RequestError {
+            code: "ERR_TLS_CLIENT_CERT".into(),
+            message: e.to_string(),
+        })?;
+        b = b.identity(id);
     }
     if !opts.routes.is_empty() {
         b = b.dns_resolver(Arc::new(RouteResolver::new(&opts.routes)));
@@ -78,11 +100,20 @@ fn client_error(e: reqwest::Error) -> RequestError {
     }
 }
 
+/// The clients for one client certificate (or none): with and without cookies, each with
+/// strict and lax TLS verification.
+struct ClientSet {
+    with_cookies: [reqwest::Client; 2],
+    without_cookies: [reqwest::Client; 2],
+}
+
 /// The run's HTTP client: one cookie jar shared by all requests, clients built per TLS/cookie need.
 pub struct HttpClient {
     jar: Arc<CookieJar>,
-    with_cookies: [reqwest::Client; 2],
-    without_cookies: [reqwest::Client; 2],
+    cookie_log: CookieLog,
+    default: ClientSet,
+    /// Per `--ssl-client-cert-list` entry: its URL patterns and clients.
+    by_pattern: Vec<(Vec<String>, ClientSet)>,
     timeout: Option<Duration>,
 }
 
@@ -99,17 +130,35 @@ impl HttpClient {
     /// Builds the clients. Fails only when TLS roots are unusable.
     pub fn new(opts: &ClientOptions) -> Result<Self, RequestError> {
         let jar = Arc::new(CookieJar::default());
-        let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
-            let mut b = builder(opts, strict)?;
-            if cookies {
-                b = b.cookie_provider(Arc::clone(&jar));
+        for (line, url) in opts.cookie_log.set_cookie_lines() {
+            if let (Ok(url), Ok(value)) = (Url::parse(&url), HeaderValue::from_str(&line)) {
+                jar.set_cookies(&mut std::iter::once(&value), &url);
             }
-            b.build().map_err(client_error)
+        }
+        let set = |identity: Option<&ClientIdentity>| -> Result<ClientSet, RequestError> {
+            let make = |cookies: bool, strict: bool| -> Result<reqwest::Client, RequestError> {
+                let mut b = builder(opts, strict, identity)?;
+                if cookies {
+                    b = b.cookie_provider(Arc::clone(&jar));
+                }
+                b.build().map_err(client_error)
+            };
+            Ok(ClientSet {
+                with_cookies: [make(true, true)?, make(true, false)?],
+                without_cookies: [make(false, true)?, make(false, false)?],
+            })
         };
+        let default = set(opts.identity.as_ref())?;
+        let by_pattern = opts
+            .host_identities
+            .iter()
+            .map(|h| Ok((h.matches.clone(), set(Some(&h.identity))?)))
+            .collect::<Result<Vec<_>, RequestError>>()?;
         Ok(HttpClient {
-            with_cookies: [make(true, true)?, make(true, false)?],
-            without_cookies: [make(false, true)?, make(false, false)?],
+            default,
+            by_pattern,
             jar,
+            cookie_log: opts.cookie_log.clone(),
             timeout: opts.timeout,
         })
     }
@@ -134,44 +183,50 @@ impl HttpClient {
             .collect()
     }
 
-    /// A request that sets its own `Cookie` header gets the jar's cookies for its URL appended
-    /// (`manual=m1; c1=v1; c2=v2`, as Newman sends them); reqwest adds the jar only when the
-    /// request has no `Cookie` header.
+    /// Writes the `Cookie` header from the jar, in tough-cookie's order (reqwest's jar has none),
+    /// after the request's own `Cookie` header when it has one (`manual=m1; c1=v1; c2=v2`, as
+    /// Newman sends it); reqwest adds nothing more once the header is there.
     fn merge_jar_cookies(&self, spec: &mut RequestSpec) {
         if spec.settings.disable_cookies {
             return;
         }
-        let Some(index) = spec
-            .headers
+        let mut pairs = self.cookies_for(&spec.url);
+        if pairs.is_empty() {
+            return;
+        }
+        self.cookie_log.sort_pairs(&mut pairs);
+        let jar = pairs
             .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-        else {
-            return;
-        };
-        let jar: Vec<String> = self
-            .cookies_for(&spec.url)
-            .into_iter()
             .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if jar.is_empty() {
-            return;
-        }
-        let manual = &mut spec.headers[index].1;
-        let mut merged = manual.trim_end().trim_end_matches(';').to_string();
-        for pair in jar {
-            if !merged.is_empty() {
-                merged.push_str("; ");
+            .collect::<Vec<_>>()
+            .join("; ");
+        match spec
+            .headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        {
+            Some((_, manual)) => {
+                let own = manual.trim_end().trim_end_matches(';').to_string();
+                *manual = if own.is_empty() {
+                    jar
+                } else {
+                    format!("{own}; {jar}")
+                };
             }
-            merged.push_str(&pair);
+            None => spec.headers.push(("Cookie".to_string(), jar)),
         }
-        *manual = merged;
     }
 
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
+        let clients = self
+            .by_pattern
+            .iter()
+            .find(|(patterns, _)| patterns.iter().any(|p| url_matches(p, &spec.url)))
+            .map_or(&self.default, |(_, set)| set);
         let set = if spec.settings.disable_cookies {
-            &self.without_cookies
+            &clients.without_cookies
         } else {
-            &self.with_cookies
+            &clients.with_cookies
         };
         &set[usize::from(!spec.settings.strict_ssl)]
     }
@@ -261,6 +316,13 @@ impl HttpClient {
             builder = builder.timeout(t);
         }
         let resp = builder.send().await.map_err(request_error)?;
+        if !spec.settings.disable_cookies {
+            for value in resp.headers().get_all(reqwest::header::SET_COOKIE) {
+                if let Ok(text) = value.to_str() {
+                    self.cookie_log.record(text, resp.url());
+                }
+            }
+        }
         let code = resp.status().as_u16();
         let status = resp
             .status()

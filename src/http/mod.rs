@@ -3,7 +3,9 @@
 pub mod build;
 pub mod call;
 pub mod client;
+pub mod cookie_log;
 pub mod cookies;
 pub mod route;
 pub mod spec;
+pub mod tls;
 pub mod url;

@@ -66,6 +66,8 @@ pub struct ProtocolSettings {
     pub disable_body_pruning: bool,
     /// System headers not to add (lower-case names).
     pub disabled_system_headers: HashSet<String>,
+    /// Body and form files only from inside the working directory (`--no-insecure-file-read`).
+    pub secure_file_read: bool,
 }
 
 impl Default for ProtocolSettings {
@@ -81,6 +83,7 @@ impl Default for ProtocolSettings {
             disable_url_encoding: false,
             disable_body_pruning: false,
             disabled_system_headers: HashSet::new(),
+            secure_file_read: false,
         }
     }
 }

@@ -22,6 +22,11 @@ pub struct PlannedItem {
     pub prerequest: Vec<String>,
     /// Test scripts in run order: collection, folders, item.
     pub test: Vec<String>,
+    /// Enabled `prerequest` events on the way (collection, folders, item), empty ones included:
+    /// what Newman counts as pre-request scripts.
+    pub prerequest_events: usize,
+    /// Enabled `test` events on the way, counted the same way.
+    pub test_events: usize,
     /// `protocolProfileBehavior` objects, root to leaf.
     pub protocol: Vec<Map<String, Value>>,
     /// Saved example responses of the item.
@@ -53,11 +58,22 @@ fn scripts(events: Option<&Vec<Event>>, listen: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Enabled events listening to `listen`, whatever their source.
+fn event_count(events: Option<&Vec<Event>>, listen: &str) -> usize {
+    events.map_or(0, |list| {
+        list.iter()
+            .filter(|e| e.listen == listen && e.disabled != Some(true))
+            .count()
+    })
+}
+
 struct Inherited {
     folders: Vec<String>,
     auth: Vec<Option<Auth>>,
     prerequest: Vec<String>,
     test: Vec<String>,
+    prerequest_events: usize,
+    test_events: usize,
     protocol: Vec<Map<String, Value>>,
 }
 
@@ -91,6 +107,8 @@ pub fn flatten(collection: &Collection) -> Vec<PlannedItem> {
         auth: vec![collection.auth.clone()],
         prerequest: scripts(collection.event.as_ref(), "prerequest"),
         test: scripts(collection.event.as_ref(), "test"),
+        prerequest_events: event_count(collection.event.as_ref(), "prerequest"),
+        test_events: event_count(collection.event.as_ref(), "test"),
         protocol: collection
             .protocol_profile_behavior
             .iter()
@@ -112,6 +130,9 @@ fn walk(items: &[Item], inherited: &Inherited, trail: &[usize], out: &mut Vec<Pl
         prerequest.extend(scripts(item.event.as_ref(), "prerequest"));
         let mut test = inherited.test.clone();
         test.extend(scripts(item.event.as_ref(), "test"));
+        let prerequest_events =
+            inherited.prerequest_events + event_count(item.event.as_ref(), "prerequest");
+        let test_events = inherited.test_events + event_count(item.event.as_ref(), "test");
         if let Some(children) = &item.item {
             let mut folders = inherited.folders.clone();
             folders.push(item.name.clone());
@@ -122,6 +143,8 @@ fn walk(items: &[Item], inherited: &Inherited, trail: &[usize], out: &mut Vec<Pl
                 auth,
                 prerequest,
                 test,
+                prerequest_events,
+                test_events,
                 protocol,
             };
             walk(children, &next, &here, out);
@@ -147,6 +170,8 @@ fn walk(items: &[Item], inherited: &Inherited, trail: &[usize], out: &mut Vec<Pl
                 ancestor_auth: inherited.auth.clone(),
                 prerequest,
                 test,
+                prerequest_events,
+                test_events,
                 protocol,
                 examples: item.response.clone().unwrap_or_default(),
             });

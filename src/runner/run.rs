@@ -76,6 +76,8 @@ pub struct RunOptions {
     pub parallel: usize,
     /// `--partition`: run only this shard's share of the iterations.
     pub partition: Option<Partition>,
+    /// `--no-insecure-file-read`: body and form files only from inside the working directory.
+    pub secure_file_read: bool,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -430,6 +432,7 @@ fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
 fn settings_for(opts: &RunOptions, item: &PlannedItem) -> ProtocolSettings {
     let mut settings = ProtocolSettings {
         follow_redirects: !opts.ignore_redirects,
+        secure_file_read: opts.secure_file_read,
         ..ProtocolSettings::default()
     };
     for layer in &item.protocol {
@@ -452,8 +455,9 @@ fn new_execution(item: &PlannedItem, iteration: usize, position: usize) -> Execu
         assertions: Vec::new(),
         script_errors: Vec::new(),
         console: Vec::new(),
-        prerequest_scripts: 0,
-        test_scripts: 0,
+        // Newman counts every enabled event on the way, run or empty.
+        prerequest_scripts: item.prerequest_events,
+        test_scripts: item.test_events,
         retries: Vec::new(),
         started: Some(SystemTime::now()),
     }
@@ -676,9 +680,20 @@ async fn send_item(
         (Some(a), Ok(r)) => digest_sessions.replay(&spec, a, &owner, r),
         _ => None,
     };
-    let replayed = replay.is_some();
+    let mut replayed = replay.is_some();
     if let Some(next) = replay {
         outcome = client.send(&next).await;
+    }
+    // NTLM answers a 401 offering it with the negotiate and authenticate messages.
+    if let Some(a) = auth.as_ref().filter(|a| a.kind == "ntlm") {
+        let (last, replays, warning) =
+            crate::auth::postman_ntlm::handshake(client, &spec, a, outcome).await;
+        outcome = last;
+        replayed |= replays > 0;
+        execution.console.extend(warning.map(|text| ConsoleLine {
+            level: "warn".into(),
+            text,
+        }));
     }
     execution.request = Some(outcome.request);
     match outcome.response {

@@ -125,10 +125,6 @@ impl ScriptHost {
                 Some(engine) => engine.run(&input, &mut io).await,
                 None => return flow,
             };
-            match listen {
-                Listen::Prerequest => execution.prerequest_scripts += 1,
-                Listen::Test => execution.test_scripts += 1,
-            }
             apply(output, listen, scopes, request, execution, &mut flow);
         }
         flow
