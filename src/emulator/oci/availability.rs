@@ -39,6 +39,10 @@ pub fn routes() -> Router<OciState> {
         .route(&format!("{actions}/batch-update"), post(batch_update))
         .route(&format!("{actions}/get-deltas"), post(get_deltas))
         .route(
+            &format!("{PREFIX}/product-segmentation/actions/batch-update"),
+            post(segmentation_update),
+        )
+        .route(
             &format!(
                 "{PREFIX}/locations/{{location}}/availability-records/skus/{{sku}}/{{request}}"
             ),
@@ -278,10 +282,11 @@ async fn batch_update(
                     record.update.check().err().map(|error| ("InvalidRequestParameter", error.message().to_owned()))
                 };
                 if let Some((code, message)) = failure {
-                    errors.push(json!({
-                        "details": {"id": record.id, "locationId": record.location, "sku": record.sku,
-                                    "externalRefId": record.update.external_ref_id},
-                        "message": message, "errorCode": code}));
+                    let mut details = json!({"id": record.id, "locationId": record.location, "sku": record.sku});
+                    if let (Some(reference), Some(fields)) = (&record.update.external_ref_id, details.as_object_mut()) {
+                        fields.insert("externalRefId".into(), json!(reference));
+                    }
+                    errors.push(json!({"details": details, "message": message, "errorCode": code}));
                 } else if org.first_use(&record.id) {
                     record.update.apply(org, &record.location, &record.sku, false, now);
                 }
@@ -365,7 +370,7 @@ async fn delete_record(
     respond((|| {
         state.authorize(&headers, Scope::AvailabilityRw)?;
         state.with_org(&org, |org, now| {
-            if let Some(export) = org.running_export_covering(&location) {
+            if let Some(export) = org.running_export_covering(&location, now) {
                 return Err(ApiError::conflict(
                     "ExportInProcess",
                     format!("Export {export} is in progress."),
@@ -382,6 +387,79 @@ async fn delete_record(
             }
             org.log_change(now, Place::Location(location.clone()), &sku, "DELETE", 0.0);
             Ok(StatusCode::NO_CONTENT.into_response())
+        })
+    })())
+}
+
+/// One group of a product segmentation batch update.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SegmentationGroup {
+    group_id: String,
+    mode: String,
+    skus: Vec<String>,
+}
+
+/// Body of the product segmentation batch update.
+#[derive(Debug, Deserialize)]
+struct SegmentationRequest {
+    groups: Vec<SegmentationGroup>,
+}
+
+/// `POST product-segmentation/actions/batch-update`: appends SKUs to or deletes them from
+/// groups; 204 when all worked, 200 `{"errors": [{"error": ..}]}` naming each one that did not.
+async fn segmentation_update(
+    State(state): State<OciState>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond((|| {
+        state.authorize(&headers, Scope::ImpexInventoryRw)?;
+        let request: SegmentationRequest = json_body(&body)?;
+        for group in &request.groups {
+            if group.mode != "APPEND" && group.mode != "DELETE" {
+                return Err(ApiError::invalid_parameter(
+                    "An invalid request parameter was provided",
+                )
+                .with("parameterName", "mode"));
+            }
+            if let Some(sku) = group.skus.iter().find(|sku| !valid_sku(sku)) {
+                return Err(ApiError::invalid_parameter(format!(
+                    "'sku' Invalid characters in sku: {sku}"
+                ))
+                .with("parameterName", "skus"));
+            }
+        }
+        let errors = state.with_org(&org, |org, _| {
+            let mut errors = Vec::new();
+            for group in request.groups {
+                let append = group.mode == "APPEND";
+                let verb = if append { "create" } else { "delete" };
+                for sku in group.skus {
+                    let done = org.groups.contains_key(&group.group_id) && {
+                        let skus = org.segmentation.entry(group.group_id.clone()).or_default();
+                        if append {
+                            skus.insert(sku.clone());
+                            true
+                        } else {
+                            skus.remove(&sku)
+                        }
+                    };
+                    if !done {
+                        errors.push(json!({"error": format!(
+                            "Failed to {verb} product segmentation for group id {} and sku {sku}",
+                            group.group_id
+                        )}));
+                    }
+                }
+            }
+            errors
+        });
+        Ok(if errors.is_empty() {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            json_response(StatusCode::OK, json!({"errors": errors}))
         })
     })())
 }

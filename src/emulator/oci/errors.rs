@@ -130,6 +130,22 @@ impl ApiError {
         Self::problem(StatusCode::GONE, code, message)
     }
 
+    /// A gateway error of any status (`kind` is the last segment of the `type` URI).
+    pub fn gateway(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::Gateway {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
     /// 401 from the gateway.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::Gateway {

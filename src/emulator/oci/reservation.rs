@@ -58,6 +58,8 @@ pub struct Document {
     pub lines: Vec<(Place, String, f64)>,
     /// When it expires, if ever.
     pub expires: Option<DateTime<Utc>>,
+    /// When it was placed.
+    pub created: DateTime<Utc>,
 }
 
 /// One requested line.
@@ -303,6 +305,7 @@ impl Org {
                 status: Status::Open,
                 lines: held,
                 expires,
+                created: now,
             };
             self.reservations.insert(id.to_owned(), doc);
         }
