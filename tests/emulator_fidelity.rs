@@ -604,3 +604,36 @@ async fn per_record_errors_leave_out_an_absent_external_reference() {
     assert!(details.get("externalRefId").is_none(), "{details}");
     assert_eq!(details["quantity"], json!(0.0));
 }
+
+#[tokio::test]
+async fn bodies_and_error_codes_fit_the_raml_types_of_each_operation() {
+    let emu = emu().await;
+    // PlaceReservationResponseBody: every block has `details` and `errors`.
+    let reserved = emu
+        .call(
+            Method::PUT,
+            &format!("{RES}/reservation-documents/doc-types"),
+            Some(json!({"groups": [{"id": "LocationGroup01", "reservations": [{"sku": "ID-PEM", "quantity": 1}]}]})),
+        )
+        .await
+        .json();
+    assert_eq!(reserved["groups"][0]["errors"], json!([]), "{reserved}");
+    assert_eq!(reserved["groups"][0]["details"][0]["quantity"], json!(1.0));
+    assert!(reserved.get("expirationTime").is_none());
+    // Fulfillments document only MissingParameter for 400; the others never answer it.
+    let fulfill = emu
+        .post(
+            &format!("{RES}/fulfillments"),
+            json!({"records": [{"id": "f1", "group": "LocationGroup01", "sku": "ID-PEM", "quantity": 1}]}),
+        )
+        .await;
+    assert_problem(&fulfill, 400, "MissingParameter");
+    let availability = emu
+        .post(
+            &format!("{AV}/availability-records/actions/get-availability"),
+            json!({"locations": ["Warehouse01"]}),
+        )
+        .await;
+    assert_problem(&availability, 400, "InvalidRequestParameter");
+    assert_eq!(availability.json()["parameterName"], "skus");
+}

@@ -285,7 +285,7 @@ async fn get_availability_by_group_locations_and_both() {
         &emu.post(&path, json!({"groups": ["LocationGroup01"]}))
             .await,
         400,
-        "MissingParameter",
+        "InvalidRequestParameter",
     );
     let many: Vec<String> = (0..51).map(|i| format!("SKU-{i}")).collect();
     let too_many = emu
@@ -1205,7 +1205,7 @@ async fn import_partial_failures_gzip_put_and_expired_links() {
         &emu.post(&format!("{IMPEX}/availability-records/imports"), json!({}))
             .await,
         400,
-        "MissingParameter",
+        "InvalidRequestParameter",
     );
     let unknown = emu
         .client

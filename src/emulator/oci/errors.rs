@@ -85,14 +85,34 @@ impl ApiError {
         )
     }
 
-    /// 400 `MissingParameter` naming the field.
+    /// 400 for a missing field: `InvalidRequestParameter` naming it, the code every operation
+    /// documents (only fulfillments document `MissingParameter`, see [`Self::as_missing`]).
     pub fn missing(field: &str) -> Self {
         Self::problem(
             StatusCode::BAD_REQUEST,
-            "MissingParameter",
+            "InvalidRequestParameter",
             format!("The field '{field}' is missing from the request body."),
         )
         .with("parameterName", field)
+    }
+
+    /// A 400 service error as `MissingParameter`, the one 400 code the fulfillments operation
+    /// documents; other errors are unchanged.
+    pub fn as_missing(self) -> Self {
+        match self {
+            Self::Problem {
+                status,
+                message,
+                extra,
+                ..
+            } if status == StatusCode::BAD_REQUEST => Self::Problem {
+                status,
+                code: "MissingParameter",
+                message,
+                extra,
+            },
+            other => other,
+        }
     }
 
     /// 400 `GroupDoesNotExist` with the `group` property.

@@ -423,5 +423,6 @@ async fn fulfillments(
             }
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(ApiError::as_missing))
 }

@@ -457,14 +457,11 @@ fn scapi_answer(reserved: &Reserved) -> Value {
     let render = |list: Vec<(String, Vec<Value>, Vec<Value>)>| -> Value {
         list.into_iter()
             .map(|(id, details, errors)| {
+                // `PlaceReservationResponseBody` requires both arrays on every block.
                 let mut block = Map::new();
                 block.insert("id".into(), json!(id));
-                if !details.is_empty() {
-                    block.insert("details".into(), Value::Array(details));
-                }
-                if !errors.is_empty() {
-                    block.insert("errors".into(), Value::Array(errors));
-                }
+                block.insert("details".into(), Value::Array(details));
+                block.insert("errors".into(), Value::Array(errors));
                 Value::Object(block)
             })
             .collect()

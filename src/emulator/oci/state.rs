@@ -192,7 +192,8 @@ async fn provision(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Parses a JSON body; a missing field is `MissingParameter`, anything else `InvalidRequest`.
+/// Parses a JSON body; a missing field or a wrong value is `InvalidRequestParameter` naming
+/// it, anything else `InvalidRequest`.
 pub(super) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|error| {
         let text = error.to_string();
