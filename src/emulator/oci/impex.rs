@@ -412,8 +412,8 @@ pub struct Upload {
     pub text: Vec<u8>,
 }
 
-/// The uploaded file: the file part of a multipart body (a part with a file name or named
-/// `fileUpload`), or the raw body; gunzipped when gzip. A multipart body without a file part
+/// The uploaded file: the file part of a multipart body (a part with a file name, named
+/// `fileUpload` or named after the RAML body type), or the raw body; gunzipped when gzip. A multipart body without a file part
 /// and an empty body are 400 `InvalidRequest`.
 pub async fn read_upload(request: Request, state: &OciState) -> Result<Upload, ApiError> {
     let no_file = || {
@@ -434,7 +434,13 @@ pub async fn read_upload(request: Request, state: &OciState) -> Result<Upload, A
             .map_err(|_| ApiError::malformed())?;
         let mut chosen = None;
         while let Some(field) = form.next_field().await.map_err(|_| ApiError::malformed())? {
-            let is_file = field.file_name().is_some() || field.name() == Some("fileUpload");
+            // A file part: one with a file name, the `fileUpload` field public collections
+            // use, or a text field named after the RAML's body type
+            // (`ImportsUploadLinkPostBody`), as the oci-plc collection sends it.
+            let is_file = field.file_name().is_some()
+                || field
+                    .name()
+                    .is_some_and(|name| name == "fileUpload" || name.ends_with("UploadLinkPostBody"));
             let data = field.bytes().await.map_err(|_| ApiError::malformed())?;
             if is_file {
                 chosen = Some(data.to_vec());
