@@ -108,7 +108,9 @@ async fn password_login() -> Value {
     let answer = client(&emu)
         .post("https://login.salesforce.com/services/oauth2/token")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=password&client_id=app&client_secret=s&username=qa@example.com&password=p")
+        .body(
+            "grant_type=password&client_id=app&client_secret=s&username=qa@example.com&password=p",
+        )
         .send()
         .await
         .expect("token");
@@ -261,7 +263,10 @@ fn doctor_names_an_address_that_is_no_emulator() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--emulator-url ftp://127.0.0.1:1"), "{stderr}");
+    assert!(
+        stderr.contains("--emulator-url ftp://127.0.0.1:1"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -269,9 +274,7 @@ fn exports_nobody_polls_can_be_deleted_with_the_skus_they_cover() {
     let base = "https://kv7kzm78.api.commercecloud.salesforce.com/inventory";
     let org = "f_ecom_zzte_053";
     let auth = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}]});
-    let test = |code: u16| {
-        json!([{"listen": "test", "script": {"exec": [format!("pm.test('status {code}', () => pm.response.to.have.status({code}));")]}}])
-    };
+    let test = |code: u16| json!([{"listen": "test", "script": {"exec": [format!("pm.test('status {code}', () => pm.response.to.have.status({code}));")]}}]);
     let items = json!([
         {"name": "Start an export", "event": [{"listen": "test", "script": {"exec": [
             "pm.test('started', () => pm.response.to.have.status(200));",

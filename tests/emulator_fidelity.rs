@@ -170,7 +170,12 @@ async fn links_with_a_leading_slash_route_and_unknown_paths_answer_in_the_servic
     let status = emu.get(&format!("/{link}")).await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.text);
     assert_eq!(status.json()["id"], started["exportId"]);
-    let nested = emu.get(&format!("//inventory//impex/v1//organizations/org1/location-graph/exports/{}/status", started["exportId"].as_str().expect("id"))).await;
+    let nested = emu
+        .get(&format!(
+            "//inventory//impex/v1//organizations/org1/location-graph/exports/{}/status",
+            started["exportId"].as_str().expect("id")
+        ))
+        .await;
     assert_eq!(nested.status, StatusCode::OK, "{}", nested.text);
 
     let unknown = emu.get(&format!("{IMPEX}/no-such-resource")).await;
@@ -178,7 +183,12 @@ async fn links_with_a_leading_slash_route_and_unknown_paths_answer_in_the_servic
     assert_eq!(unknown.json()["type"], "about:blank");
     let connect = emu.get(&format!("{CONNECT}/no-such-resource")).await;
     assert_eq!(connect.status, StatusCode::NOT_FOUND);
-    assert_eq!(connect.json()[0]["errorCode"], "NOT_FOUND", "{}", connect.text);
+    assert_eq!(
+        connect.json()[0]["errorCode"],
+        "NOT_FOUND",
+        "{}",
+        connect.text
+    );
     let login = emu.get("/services/oauth2/nothing").await;
     assert_eq!(login.status, StatusCode::NOT_FOUND);
     assert_eq!(login.json()["error"], "not_found", "{}", login.text);
@@ -349,7 +359,9 @@ async fn http_stack_errors_come_back_in_the_services_shapes() {
     let emu = emu().await;
     // 405: get-availability is POST only.
     let wrong_method = emu
-        .get(&format!("{AV}/availability-records/actions/get-availability"))
+        .get(&format!(
+            "{AV}/availability-records/actions/get-availability"
+        ))
         .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.content_type(), "application/problem+json");
@@ -370,10 +382,16 @@ async fn http_stack_errors_come_back_in_the_services_shapes() {
         .await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_large.content_type(), "application/problem+json");
-    assert!(!too_large.text.contains("Failed to buffer"), "{}", too_large.text);
+    assert!(
+        !too_large.text.contains("Failed to buffer"),
+        "{}",
+        too_large.text
+    );
     // A bad query value: the documented JSON error.
     let bad_query = emu
-        .get(&format!("{IMPEX}/availability-records/imports?available=maybe"))
+        .get(&format!(
+            "{IMPEX}/availability-records/imports?available=maybe"
+        ))
         .await;
     assert_problem(&bad_query, 400, "InvalidRequestParameter");
     assert_eq!(bad_query.json()["parameterName"], "available");
@@ -511,9 +529,14 @@ async fn reservations_exports_list_the_documents() {
     let status = emu.get(link).await.json();
     assert_eq!(status["status"], "COMPLETED", "{status}");
     let file = emu
-        .get(status["download"]["downloadLink"].as_str().expect("download"))
+        .get(
+            status["download"]["downloadLink"]
+                .as_str()
+                .expect("download"),
+        )
         .await;
-    let line: Value = serde_json::from_str(file.text.lines().next().expect("a line")).expect("json");
+    let line: Value =
+        serde_json::from_str(file.text.lines().next().expect("a line")).expect("json");
     assert_eq!(line["reservationId"], "doc-9");
     assert_eq!(line["reservationState"], "OPEN");
     assert_eq!(line["reservationDetails"][0]["location"], "Store01");
@@ -530,7 +553,8 @@ async fn reservations_exports_list_the_documents() {
 #[tokio::test]
 async fn connect_rest_uploads_apply_files_and_report_status() {
     let emu = emu().await;
-    let file = b"{\"recordId\":\"c1\",\"locationId\":\"Store02\",\"sku\":\"CONNECT-1\",\"onHand\":4}\n";
+    let file =
+        b"{\"recordId\":\"c1\",\"locationId\":\"Store02\",\"sku\":\"CONNECT-1\",\"onHand\":4}\n";
     let part = reqwest::multipart::Part::bytes(file.to_vec()).file_name("inv.json");
     let form = reqwest::multipart::Form::new().part("fileUpload", part);
     let uploaded = emu

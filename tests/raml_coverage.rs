@@ -145,7 +145,9 @@ async fn every_raml_operation_is_served_or_left_out_with_a_reason() {
         let unrouted = code == StatusCode::METHOD_NOT_ALLOWED
             || (code == StatusCode::NOT_FOUND && text.contains("No resource matches"));
         if unrouted {
-            problems.push(format!("{method} {path}: documented as served, answered {code} {text}"));
+            problems.push(format!(
+                "{method} {path}: documented as served, answered {code} {text}"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -158,8 +160,14 @@ fn the_walker_finds_nested_operations() {
         operations(text, "/base"),
         vec![
             ("POST".to_owned(), "/base/organizations/{o}/a".to_owned()),
-            ("GET".to_owned(), "/base/organizations/{o}/a/{id}".to_owned()),
-            ("DELETE".to_owned(), "/base/organizations/{o}/b/c".to_owned()),
+            (
+                "GET".to_owned(),
+                "/base/organizations/{o}/a/{id}".to_owned()
+            ),
+            (
+                "DELETE".to_owned(),
+                "/base/organizations/{o}/b/c".to_owned()
+            ),
         ]
     );
 }

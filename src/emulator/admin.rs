@@ -165,8 +165,7 @@ impl RemoteEmulator {
             .bytes()
             .await
             .map_err(|e| unreachable(e.to_string()))?;
-        let info: Value =
-            serde_json::from_slice(&bytes).map_err(|e| unreachable(e.to_string()))?;
+        let info: Value = serde_json::from_slice(&bytes).map_err(|e| unreachable(e.to_string()))?;
         let text = |key: &str| info[key].as_str().unwrap_or_default().to_owned();
         let ca_pem = text("caPem");
         if ca_pem.is_empty() {

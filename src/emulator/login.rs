@@ -226,7 +226,8 @@ impl LoginData {
     /// Records a token issued elsewhere (an Account Manager JWT) with the given lifetime.
     pub(super) fn remember(&mut self, token: &str, info: TokenInfo, lifetime: Duration) {
         let expires = Instant::now() + lifetime;
-        self.tokens.insert(token.to_owned(), Issued { info, expires });
+        self.tokens
+            .insert(token.to_owned(), Issued { info, expires });
     }
 
     /// The Account Manager signing key, made on first use.
@@ -235,8 +236,8 @@ impl LoginData {
             return Ok(key.clone());
         }
         use rsa::pkcs1::EncodeRsaPrivateKey as _;
-        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-            .map_err(|e| e.to_string())?;
+        let key =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
         let der = key.to_pkcs1_der().map_err(|e| e.to_string())?;
         let key = jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes());
         self.am_key = Some(key.clone());

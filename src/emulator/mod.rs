@@ -16,8 +16,8 @@ mod tls;
 
 pub use admin::{AdminState, RemoteEmulator, RemoteError, admin_router, open_instructions};
 pub use bootstrap::{
-    CLIENT_ID, FullEmulator, FullOptions, INSTANCE_URL, Registrar, LOGIN_URL, ORGANIZATION_ID, ROUTED_HOSTS,
-    SHORT_CODE, USERNAME, emulator_org_id, org_id_for_seed, start_full,
+    CLIENT_ID, FullEmulator, FullOptions, INSTANCE_URL, LOGIN_URL, ORGANIZATION_ID, ROUTED_HOSTS,
+    Registrar, SHORT_CODE, USERNAME, emulator_org_id, org_id_for_seed, start_full,
 };
 pub use server::{
     EmulatorConfig, EmulatorHandle, ExtraRoutes, RecordedRequest, start, start_background,

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::{self, Next};
 use axum::http::Uri;
+use axum::middleware::{self, Next};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};

@@ -122,12 +122,9 @@ fn oci_error(status: StatusCode, message: &str) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::not_found(message),
         StatusCode::BAD_REQUEST => ApiError::invalid_parameter(message),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::gateway(
-            status,
-            "method-not-allowed",
-            "Method Not Allowed",
-            message,
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::gateway(status, "method-not-allowed", "Method Not Allowed", message)
+        }
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::gateway(status, "payload-too-large", "Payload Too Large", message)
         }
@@ -189,7 +186,9 @@ pub async fn shape_errors(request: Request, next: Next) -> Response {
                 .unwrap_or_default();
             format!("HTTP method {method} is not allowed here; allowed: {allowed}.")
         }
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than this endpoint accepts.".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this endpoint accepts.".to_owned()
+        }
         _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_owned(),
         _ => text,
     };

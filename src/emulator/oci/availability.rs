@@ -275,20 +275,35 @@ async fn batch_update(
             let mut errors = Vec::new();
             for record in request.records {
                 let failure = if !org.locations.contains(&record.location) {
-                    Some(("LocationDoesNotExist", format!("No location exists with ID '{}'", record.location)))
+                    Some((
+                        "LocationDoesNotExist",
+                        format!("No location exists with ID '{}'", record.location),
+                    ))
                 } else if !valid_sku(&record.sku) {
-                    Some(("InvalidRequestParameter", format!("'sku' Invalid characters in sku: {}", record.sku)))
+                    Some((
+                        "InvalidRequestParameter",
+                        format!("'sku' Invalid characters in sku: {}", record.sku),
+                    ))
                 } else {
-                    record.update.check().err().map(|error| ("InvalidRequestParameter", error.message().to_owned()))
+                    record
+                        .update
+                        .check()
+                        .err()
+                        .map(|error| ("InvalidRequestParameter", error.message().to_owned()))
                 };
                 if let Some((code, message)) = failure {
-                    let mut details = json!({"id": record.id, "locationId": record.location, "sku": record.sku});
-                    if let (Some(reference), Some(fields)) = (&record.update.external_ref_id, details.as_object_mut()) {
+                    let mut details =
+                        json!({"id": record.id, "locationId": record.location, "sku": record.sku});
+                    if let (Some(reference), Some(fields)) =
+                        (&record.update.external_ref_id, details.as_object_mut())
+                    {
                         fields.insert("externalRefId".into(), json!(reference));
                     }
                     errors.push(json!({"details": details, "message": message, "errorCode": code}));
                 } else if org.first_use(&record.id) {
-                    record.update.apply(org, &record.location, &record.sku, false, now);
+                    record
+                        .update
+                        .apply(org, &record.location, &record.sku, false, now);
                 }
             }
             errors

@@ -7,10 +7,10 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::extract::Request;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -83,7 +83,9 @@ async fn upload_availability(
     }
     let file = match read_upload(request, &state).await {
         Ok(file) => file,
-        Err(error) => return connect_error(StatusCode::BAD_REQUEST, "INVALID_INPUT", error.message()),
+        Err(error) => {
+            return connect_error(StatusCode::BAD_REQUEST, "INVALID_INPUT", error.message());
+        }
     };
     if file.text.len() > CONNECT_UPLOAD_LIMIT {
         return connect_error(

@@ -86,7 +86,7 @@ impl ApiError {
     }
 
     /// 400 for a missing field: `InvalidRequestParameter` naming it, the code every operation
-    /// documents (only fulfillments document `MissingParameter`, see [`Self::as_missing`]).
+    /// documents (only fulfillments document `MissingParameter`, see [`Self::into_missing`]).
     pub fn missing(field: &str) -> Self {
         Self::problem(
             StatusCode::BAD_REQUEST,
@@ -98,7 +98,7 @@ impl ApiError {
 
     /// A 400 service error as `MissingParameter`, the one 400 code the fulfillments operation
     /// documents; other errors are unchanged.
-    pub fn as_missing(self) -> Self {
+    pub fn into_missing(self) -> Self {
         match self {
             Self::Problem {
                 status,

@@ -344,8 +344,10 @@ fn reservation_lines(org: &Org, body: &Bytes, now: DateTime<Utc>) -> Result<Vec<
         "open" => true,
         "closed" => false,
         _ => {
-            return Err(ApiError::invalid_parameter("'status' must be open or closed")
-                .with("parameterName", "status"));
+            return Err(
+                ApiError::invalid_parameter("'status' must be open or closed")
+                    .with("parameterName", "status"),
+            );
         }
     };
     let date = |name: &'static str, text: &str| {

@@ -93,7 +93,8 @@ pub fn routes() -> Router<OciState> {
             )
             .route(
                 &format!("{base}/uploadlink/{{link}}"),
-                post(move |s, p, r| upload(kind, s, p, r)).put(move |s, p, r| upload(kind, s, p, r)),
+                post(move |s, p, r| upload(kind, s, p, r))
+                    .put(move |s, p, r| upload(kind, s, p, r)),
             )
             .route(
                 &format!("{base}/{{id}}/status"),
@@ -207,7 +208,10 @@ async fn submit(
             (None, _) => None,
             (Some(hash), hash_type) => {
                 let hash_type = hash_type.unwrap_or_else(|| "SHA-256".to_owned());
-                if !HASH_TYPES.iter().any(|t| t.eq_ignore_ascii_case(&hash_type)) {
+                if !HASH_TYPES
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&hash_type))
+                {
                     return Err(ApiError::invalid_parameter(format!(
                         "'fileHashType' must be one of {}",
                         HASH_TYPES.join(", ")
@@ -438,9 +442,9 @@ pub async fn read_upload(request: Request, state: &OciState) -> Result<Upload, A
             // use, or a text field named after the RAML's body type
             // (`ImportsUploadLinkPostBody`), as the oci-plc collection sends it.
             let is_file = field.file_name().is_some()
-                || field
-                    .name()
-                    .is_some_and(|name| name == "fileUpload" || name.ends_with("UploadLinkPostBody"));
+                || field.name().is_some_and(|name| {
+                    name == "fileUpload" || name.ends_with("UploadLinkPostBody")
+                });
             let data = field.bytes().await.map_err(|_| ApiError::malformed())?;
             if is_file {
                 chosen = Some(data.to_vec());

@@ -14,7 +14,7 @@ mod reservation;
 mod state;
 mod store;
 
-pub(crate) use errors::ApiError;
 pub use access::{AccessCheck, Denied, Grant, Scope, TokenMap};
 pub use data::{Future, SeedData, SeedError, SeedGroup, SeedRecord, default_seed, load_seed};
+pub(crate) use errors::ApiError;
 pub use state::{DEFAULT_CONNECT_TENANT, OciOptions, OciState, oci_router};

@@ -424,5 +424,5 @@ async fn fulfillments(
             Ok(partial(errors))
         })
     })()
-    .map_err(ApiError::as_missing))
+    .map_err(ApiError::into_missing))
 }

@@ -136,12 +136,10 @@ impl OciState {
             .orgs
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let state = orgs
-            .entry(org.to_owned())
-            .or_insert_with(|| Org {
-                job_duration: self.inner.job_duration,
-                ..Org::from_seed(&self.inner.seed)
-            });
+        let state = orgs.entry(org.to_owned()).or_insert_with(|| Org {
+            job_duration: self.inner.job_duration,
+            ..Org::from_seed(&self.inner.seed)
+        });
         state.expire_reservations(now);
         f(state, now)
     }
