@@ -426,6 +426,14 @@ async fn product_segmentation_imports_batch_update_and_export_agree() {
     let file = b"{\"groupId\":\"LocationGroup01\",\"mode\":\"REPLACE\"}\n{\"sku\":\"sku1\"}\n{\"sku\":\"sku2\"}\n{\"groupId\":\"Nowhere\",\"mode\":\"REPLACE\"}\n";
     let (import, link) = emu.import("product-segmentation", json!({}), file).await;
     assert_eq!(emu.get(&link).await.json()["status"], "RUNNING");
+    assert_problem(
+        &emu.get(&format!(
+            "{IMPEX}/product-segmentation/imports/{import}/file-content"
+        ))
+        .await,
+        409,
+        "ExportInProcess",
+    );
     emu.state.advance_clock(Duration::from_secs(61));
     let done = emu.get(&link).await.json();
     assert_eq!(done["status"], "COMPLETED", "{done}");

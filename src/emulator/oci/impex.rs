@@ -65,6 +65,18 @@ impl ImportKind {
         }
     }
 
+    /// The 409 of a results download while the job runs: the RAML documents
+    /// `ImportInProgress` for availability imports and `ExportInProcess` for product
+    /// segmentation imports.
+    fn results_in_progress(self, id: &str) -> ApiError {
+        match self {
+            ImportKind::Availability => in_progress(id),
+            ImportKind::Segmentation => {
+                ApiError::conflict("ExportInProcess", format!("Import {id} is in progress."))
+            }
+        }
+    }
+
     /// Scope to download the results.
     fn results_scope(self) -> Scope {
         match self {
@@ -710,9 +722,9 @@ async fn results(
     run(|| {
         state.authorize(&headers, kind.results_scope())?;
         state.with_org(&org, |tenant, now| match find(tenant, kind, &id)?.stage {
-            Stage::Waiting => Err(in_progress(&id)),
+            Stage::Waiting => Err(kind.results_in_progress(&id)),
             Stage::Applied(outcome) if tenant.job_running(outcome.started, now) => {
-                Err(in_progress(&id))
+                Err(kind.results_in_progress(&id))
             }
             Stage::Applied(outcome)
                 if outcome.started + chrono::Duration::hours(RESULT_HOURS) <= now =>
