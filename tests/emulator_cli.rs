@@ -54,6 +54,15 @@ async fn account_manager_tokens_are_jwts_for_thirty_minutes_and_opaque_when_conf
     let http = client(&emu);
     let body = account_manager_token(&http, "my-api-client").await;
     assert_eq!(body["expires_in"], 1799, "{body}");
+    let newer = http
+        .post("https://account.demandware.com/dwsso/oauth2/access_token")
+        .basic_auth("my-api-client", Some("secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(newer.status(), 200, "the /dwsso/ path answers too");
     let token = body["access_token"].as_str().expect("token");
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a JWT: {token}");

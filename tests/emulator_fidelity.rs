@@ -418,6 +418,17 @@ async fn http_stack_errors_come_back_in_the_services_shapes() {
         .unwrap_or_default();
     assert!(reason.contains("no grant_type"), "{reason}");
     assert!(!reason.contains("None"), "{reason}");
+    // The login routes take `//` paths as well.
+    let doubled = emu
+        .send(
+            emu.client
+                .post(format!("{}//services//oauth2/token", emu.handle.base_url()))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body("grant_type=nonsense"),
+        )
+        .await;
+    assert_eq!(doubled.status, StatusCode::BAD_REQUEST, "{}", doubled.text);
+    assert_eq!(doubled.json()["error"], "unsupported_grant_type");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The Salesforce login emulator: registered apps and users, issued tokens, and the router for
-//! `POST /services/oauth2/token`, `POST /dw/oauth2/access_token` and `POST /services/Soap/u/{version}`.
+//! `POST /services/oauth2/token`, `POST /dw/oauth2/access_token` (and its newer
+//! `/dwsso/oauth2/access_token` path) and `POST /services/Soap/u/{version}`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -443,9 +444,11 @@ pub fn login_router(state: LoginState) -> Router {
     Router::new()
         .route("/services/oauth2/token", post(oauth_token).get(token_get))
         .route("/dw/oauth2/access_token", post(account_manager_token))
+        .route("/dwsso/oauth2/access_token", post(account_manager_token))
         .route("/services/Soap/u/{version}", post(soap_login))
         .route("/services/oauth2/{*rest}", any(super::shape::unknown))
         .route("/dw/oauth2/{*rest}", any(super::shape::unknown))
+        .route("/dwsso/oauth2/{*rest}", any(super::shape::unknown))
         .with_state(state)
 }
 

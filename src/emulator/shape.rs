@@ -19,7 +19,7 @@ pub enum Family {
     Oci,
     /// Salesforce REST (`/services/data/...`): `[{"errorCode", "message"}]` arrays.
     Connect,
-    /// Salesforce login and Account Manager (`/services/oauth2/...`, `/dw/oauth2/...`,
+    /// Salesforce login and Account Manager (`/services/oauth2/...`, `/dw[sso]/oauth2/...`,
     /// `/services/Soap/...`): `{"error", "error_description"}`.
     Login,
     /// Everything else: the postman-echo stand-in, which answers as postman-echo does.
@@ -35,6 +35,7 @@ impl Family {
             Family::Connect
         } else if path.starts_with("/services/oauth2/")
             || path.starts_with("/dw/oauth2/")
+            || path.starts_with("/dwsso/oauth2/")
             || path.starts_with("/services/Soap/")
         {
             Family::Login
