@@ -617,6 +617,32 @@ async fn connect_rest_uploads_apply_files_and_report_status() {
         .await;
     assert_eq!(graph_status.status, StatusCode::OK);
     assert_eq!(graph_status.json()["status"], "COMPLETED");
+    let batch = emu
+        .post(
+            &format!("{CONNECT}/availability-records/actions/batch-update"),
+            json!({"records": [
+                {"actionRequestId": "cb-1", "locationIdentifier": "Store02", "stockKeepingUnit": "CONNECT-1", "onHand": 9},
+                {"actionRequestId": "cb-2", "locationIdentifier": "Nowhere", "stockKeepingUnit": "CONNECT-1", "onHand": 1}
+            ]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::CREATED, "{}", batch.text);
+    let batch = batch.json();
+    assert_eq!(batch["success"], false);
+    assert_eq!(batch["errors"][0]["errorCode"], "LocationDoesNotExist");
+    // Connect REST acts on its own tenant: read back through Connect.
+    let read = emu
+        .post(
+            &format!("{CONNECT}/availability/availability-records/actions/get-availability"),
+            json!({"locationIdentifiers": ["Store02"], "stockKeepingUnits": ["CONNECT-1"]}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        read["locations"][0]["inventoryRecords"][0]["onHand"],
+        json!(9.0),
+        "{read}"
+    );
     // An availability upload id is not a location graph one.
     let wrong = emu
         .get(&format!("{CONNECT}/location-graph/uploads/{id}"))

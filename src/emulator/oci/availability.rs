@@ -184,7 +184,7 @@ pub struct StockUpdate {
 
 impl StockUpdate {
     /// 400 for negative quantities.
-    fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), ApiError> {
         let futures = self
             .future_stock
             .iter()
@@ -204,7 +204,14 @@ impl StockUpdate {
     }
 
     /// Applies the update; `replace` (PUT) resets omitted values.
-    fn apply(self, org: &mut Org, location: &str, sku: &str, replace: bool, now: DateTime<Utc>) {
+    pub fn apply(
+        self,
+        org: &mut Org,
+        location: &str,
+        sku: &str,
+        replace: bool,
+        now: DateTime<Utc>,
+    ) {
         let record = org.record_mut(location, sku);
         if replace {
             record.on_hand = self.on_hand.unwrap_or(0.0);

@@ -51,6 +51,10 @@ pub fn routes() -> Router<OciState> {
             post(transfers),
         )
         .route(
+            &format!("{PREFIX}/availability-records/actions/batch-update"),
+            post(batch_update),
+        )
+        .route(
             &format!("{PREFIX}/availability-records/uploads"),
             post(upload_availability),
         )
@@ -66,6 +70,83 @@ pub fn routes() -> Router<OciState> {
             &format!("{PREFIX}/location-graph/uploads/{{upload}}"),
             get(move |s, p, h| upload_status(true, s, p, h)),
         )
+}
+
+/// One Connect batch-update record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectStock {
+    action_request_id: String,
+    location_identifier: String,
+    stock_keeping_unit: String,
+    on_hand: Option<f64>,
+    safety_stock_count: Option<f64>,
+    effective_date: Option<String>,
+    future_stock: Option<Vec<super::data::Future>>,
+    external_ref_id: Option<String>,
+}
+
+/// Body of the Connect batch update.
+#[derive(Debug, Deserialize)]
+struct ConnectBatch {
+    records: Vec<ConnectStock>,
+}
+
+/// `POST …/commerce/oci/availability-records/actions/batch-update` (API v62): the Commerce API
+/// batch update with Connect names; 201 `{success, errors}` naming each record not applied.
+async fn batch_update(
+    State(state): State<OciState>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = refusal(&state, &headers, Scope::AvailabilityRw) {
+        return response;
+    }
+    let request: ConnectBatch = match json_body(&body) {
+        Ok(request) => request,
+        Err(error) => return bad_body(&error),
+    };
+    if request.records.len() > super::availability::MAX_BATCH {
+        return connect_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "At most 100 records are allowed in one batch.",
+        );
+    }
+    let errors = state.with_org(&state.connect_tenant(), |org, now| {
+        let mut errors = Vec::new();
+        for record in request.records {
+            let update = super::availability::StockUpdate {
+                on_hand: record.on_hand,
+                safety_stock_count: record.safety_stock_count,
+                effective_date: record.effective_date,
+                future_stock: record.future_stock,
+                external_ref_id: record.external_ref_id,
+            };
+            let location = &record.location_identifier;
+            let sku = &record.stock_keeping_unit;
+            let failure = if !org.locations.contains(location) {
+                Some(ApiError::no_location(location))
+            } else if !super::data::valid_sku(sku) {
+                Some(ApiError::invalid_parameter(format!(
+                    "'sku' Invalid characters in sku: {sku}"
+                )))
+            } else {
+                update.check().err()
+            };
+            match failure {
+                Some(error) => errors.push(entry(&error)),
+                None => {
+                    if org.first_use(&record.action_request_id) {
+                        update.apply(org, location, sku, false, now);
+                    }
+                }
+            }
+        }
+        errors
+    });
+    created(json!({}), errors)
 }
 
 /// Largest file the Connect REST upload takes (10 MB).
