@@ -705,4 +705,16 @@ async fn bodies_and_error_codes_fit_the_raml_types_of_each_operation() {
         .await;
     assert_problem(&availability, 400, "InvalidRequestParameter");
     assert_eq!(availability.json()["parameterName"], "skus");
+    // The event-log export's documented 400, word for word.
+    let events = emu
+        .post(
+            &format!("{IMPEX}/event-log/exports"),
+            json!({"startsOn": "2024-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_problem(&events, 400, "InvalidRequestParameter");
+    assert_eq!(
+        events.json()["message"],
+        "'sku' Invalid characters in sku: null"
+    );
 }

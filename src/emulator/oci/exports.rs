@@ -146,7 +146,7 @@ struct AvailabilityBody {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EventLogBody {
-    sku: String,
+    sku: Option<String>,
     starts_on: String,
     ends_on: Option<String>,
     #[serde(default)]
@@ -271,6 +271,16 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
         }
         Kind::EventLog => {
             let request: EventLogBody = json_body(body)?;
+            // The RAML's example of this 400: "'sku' Invalid characters in sku: null".
+            let sku = match request.sku.as_deref() {
+                Some(sku) if super::data::valid_sku(sku) => sku.to_owned(),
+                other => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "'sku' Invalid characters in sku: {}",
+                        other.unwrap_or("null")
+                    )));
+                }
+            };
             if request.locations.len() + request.groups.len() > 10 {
                 return Err(ApiError::invalid_parameter(
                     "At most 10 locations and groups are allowed.",
@@ -309,7 +319,7 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
                             || request.groups.contains(id)
                     }
                 };
-                if change.sku == request.sku && wanted && change.at >= starts && change.at <= ends {
+                if change.sku == sku && wanted && change.at >= starts && change.at <= ends {
                     let (key, id) = match &change.place {
                         Place::Location(id) => ("locationId", id),
                         Place::Group(id) => ("groupId", id),
