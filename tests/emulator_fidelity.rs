@@ -705,6 +705,27 @@ async fn bodies_and_error_codes_fit_the_raml_types_of_each_operation() {
         .await;
     assert_problem(&availability, 400, "InvalidRequestParameter");
     assert_eq!(availability.json()["parameterName"], "skus");
+    // Reservation create documents InvalidRequest (and the place errors) for 400; cancel
+    // documents only InvalidRequestParameter.
+    let bad_expiry = emu
+        .call(
+            Method::PUT,
+            &format!("{RES}/reservation-documents/doc-x"),
+            Some(json!({"expirationSeconds": 0, "locations": [{"id": "Store01", "reservations": [{"sku": "ID-PEM", "quantity": 1}]}]})),
+        )
+        .await;
+    assert_problem(&bad_expiry, 400, "InvalidRequest");
+    let bad_cancel = emu
+        .send(
+            emu.request(
+                Method::PATCH,
+                &format!("{RES}/reservation-documents/doc-types"),
+            )
+            .header(CONTENT_TYPE, "application/json")
+            .body("{not json"),
+        )
+        .await;
+    assert_problem(&bad_cancel, 400, "InvalidRequestParameter");
     // The event-log export's documented 400, word for word.
     let events = emu
         .post(

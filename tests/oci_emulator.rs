@@ -296,7 +296,7 @@ async fn get_availability_by_group_locations_and_both() {
         .await;
     assert_error(&too_many, 400, "InvalidRequestParameter");
     let malformed = emu.call(Method::POST, &path, Some("all"), None).await;
-    assert_error(&malformed, 400, "InvalidRequest");
+    assert_error(&malformed, 400, "InvalidRequestParameter");
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use super::access::Scope;
 use super::data::{Future, valid_place_id, valid_sku};
-use super::errors::ApiError;
+use super::errors::{ApiError, IMPEX_400};
 use super::reservation::iso;
 use super::state::{OciState, json_body, json_response};
 use super::store::{Org, Place};
@@ -744,7 +744,10 @@ pub fn ndjson(text: String) -> Response {
     ([(CONTENT_TYPE, "application/x-ndjson")], text).into_response()
 }
 
-/// Runs a handler body, turning its error into the error response.
+/// Runs a handler body, turning its error into the error response; a 400 gets a code the
+/// impex RAML documents.
 pub fn run(body: impl FnOnce() -> Result<Response, ApiError>) -> Response {
-    body().unwrap_or_else(IntoResponse::into_response)
+    body()
+        .map_err(|error: ApiError| error.documented(&IMPEX_400))
+        .unwrap_or_else(IntoResponse::into_response)
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::access::Scope;
 use super::availability::{MAX_BATCH, partial};
 use super::data::valid_sku;
-use super::errors::ApiError;
+use super::errors::{ApiError, FULFILLMENTS_400, RELEASES_400, TRANSFERS_400};
 use super::reservation::PREFIX;
 use super::state::{OciState, json_body, respond};
 use super::store::{Org, Place, num};
@@ -247,7 +247,8 @@ async fn releases(
             }
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(|error: ApiError| error.documented(&RELEASES_400)))
 }
 
 /// `value` without its null fields (the RAML types `externalRefId` as a string: an absent
@@ -363,7 +364,8 @@ async fn transfers(
                 .collect();
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(|error: ApiError| error.documented(&TRANSFERS_400)))
 }
 
 /// One fulfillment record.
@@ -424,5 +426,5 @@ async fn fulfillments(
             Ok(partial(errors))
         })
     })()
-    .map_err(ApiError::into_missing))
+    .map_err(|error: ApiError| error.documented(&FULFILLMENTS_400)))
 }
