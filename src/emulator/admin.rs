@@ -236,9 +236,10 @@ pub fn open_instructions(base: &str) -> String {
          \x20 loginUrl={base}\n\
          \x20 instanceUrl={base}\n\
          \x20 accountManagerUrl={base}/dw/oauth2/access_token\n\
-         \x20 ociBaseUrl={base}\n\
+         \x20 host={base}   (the OCI gateway, for `{{{{host}}}}/inventory/...` and `{{{{host}}}}{{{{link}}}}`)\n\
+         \x20 ociBaseUrl={base}/inventory\n\
          \x20 shortCode={SHORT_CODE}\n\
-         \x20 organizationId={tenant}\n\
+         \x20 organizationId={tenant}   (also tenantId)\n\
          \n\
          curl:\n\
          \x20 curl -s {base}/services/oauth2/token -d grant_type=password -d client_id=my-app -d client_secret=my-secret -d username=qa@example.com -d password=my-password\n\
