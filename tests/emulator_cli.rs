@@ -63,6 +63,15 @@ async fn account_manager_tokens_are_jwts_for_thirty_minutes_and_opaque_when_conf
         .await
         .expect("token request");
     assert_eq!(newer.status(), 200, "the /dwsso/ path answers too");
+    let scoped = http
+        .post("https://account.demandware.com/dwsso/oauth2/access_token")
+        .basic_auth("my-api-client", Some("secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=SALESFORCE_COMMERCE_API:zzte_053 sfcc.inventory.some-new-scope.rw")
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(scoped.status(), 200, "any sfcc.* scope under --emulator");
     let token = body["access_token"].as_str().expect("token");
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a JWT: {token}");
@@ -318,4 +327,37 @@ fn exports_nobody_polls_can_be_deleted_with_the_skus_they_cover() {
     );
     assert_eq!(report["run"]["stats"]["assertions"]["failed"], 0);
     assert_eq!(report["run"]["stats"]["assertions"]["total"], 3);
+}
+
+#[test]
+fn run_with_the_emulator_logs_in_as_the_readme_step_four_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path());
+    let auth = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}]});
+    let items = json!([{
+        "name": "Availability with my own app's token",
+        "event": [{"listen": "test", "script": {"exec": [
+            "pm.test('200', () => pm.response.to.have.status(200));"]}}],
+        "request": {"method": "POST", "auth": auth,
+                    "header": [{"key": "Content-Type", "value": "application/json"}],
+                    "body": {"mode": "raw", "raw": "{\"skus\":[\"ID-PEM\"],\"locations\":[\"Warehouse01\"]}"},
+                    "url": "https://kv7kzm78.api.commercecloud.salesforce.com/inventory/availability/v1/organizations/f_ecom_zzte_053/availability-records/actions/get-availability"}
+    }]);
+    let path = write_json(dir.path(), "c.postman_collection.json", &collection(items));
+    let out = snapman(dir.path())
+        .env("SF_CLIENT_ID", "3MVG9MyOwnConnectedApp")
+        .env("SF_USERNAME", "qa@my-org.example")
+        .env("SF_JWT_KEY_FILE", &key)
+        .arg("run")
+        .arg(&path)
+        .arg("--emulator")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -509,10 +509,14 @@ pub(super) async fn account_manager_token(
         .get("scope")
         .map(|s| s.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
+    // With registration on first use, the API client is taken to be configured with whatever
+    // `sfcc.*` scopes the collection asks for, as its author's client was.
+    let open = data.auto_register;
     let known = |s: &str| {
         s.starts_with("SALESFORCE_COMMERCE_API:")
             || AM_SCOPES.contains(&s)
             || AM_EXTRA_SCOPES.contains(&s)
+            || (open && s.starts_with("sfcc."))
     };
     if let Some(bad) = requested.iter().find(|s| !known(s)) {
         return OAuthFail::new(
