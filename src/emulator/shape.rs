@@ -135,7 +135,12 @@ fn oci_error(status: StatusCode, message: &str) -> ApiError {
             "Unsupported Media Type",
             message,
         ),
-        _ => ApiError::gateway(status, "bad-request", "Bad Request", message),
+        _ => ApiError::gateway(
+            status,
+            "error",
+            status.canonical_reason().unwrap_or("Error"),
+            message,
+        ),
     }
 }
 
