@@ -432,6 +432,7 @@ async fn emulator() -> Emulator {
             certificate_pem: Some(keys.read("server.crt")),
             client_secret: Some(CLIENT_SECRET.to_string()),
             run_as: Some(USERNAME.to_string()),
+            ..AppRegistration::default()
         })
         .expect("register app");
     let mut user = UserRegistration::new(USERNAME);

@@ -66,6 +66,7 @@ impl Sf {
                 certificate_pem: Some(keys().cert_pem.clone()),
                 client_secret: Some(CLIENT_SECRET.to_string()),
                 run_as: Some(USERNAME.to_string()),
+                ..AppRegistration::default()
             })
             .expect("register app");
         let mut user = UserRegistration::new(USERNAME);

@@ -128,6 +128,9 @@ pub struct EmulatorArgs {
     /// OCI dataset (locations, groups, SKUs; see docs/emulator-data.md) instead of the default.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// Accept and register any client id, secret, user and password on first use (as --emulator does), and identities sent by `doctor --emulator-url`.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// Flags of `snapman doctor`.
@@ -143,22 +146,25 @@ pub struct DoctorArgs {
     #[arg(
         long = "short-code",
         value_name = "CODE",
-        required_unless_present = "emulator"
+        required_unless_present_any = ["emulator", "emulator_url"]
     )]
     pub short_code: Option<String>,
     /// The OCI tenant (organization id, e.g. f_ecom_zzte_053); the emulator's with --emulator.
     #[arg(
         long = "organization-id",
         value_name = "ID",
-        required_unless_present = "emulator"
+        required_unless_present_any = ["emulator", "emulator_url"]
     )]
     pub organization_id: Option<String>,
     /// A location group to ask availability for; an unknown one still proves authentication.
     #[arg(long = "location-group", value_name = "GROUP")]
     pub location_group: Option<String>,
-    /// Check against the in-process emulator (its app, user and key unless --sf-* say otherwise).
-    #[arg(long)]
+    /// Check against the in-process emulator (its app, user and key unless --sf-* or SF_* say otherwise; yours are registered with it).
+    #[arg(long, conflicts_with = "emulator_url")]
     pub emulator: bool,
+    /// Check against a running `snapman emulator --open` at this address (http://HOST:PORT); SF_* or --sf-* name the app, user and key to register with it.
+    #[arg(long = "emulator-url", value_name = "URL")]
+    pub emulator_url: Option<String>,
     /// Do not verify TLS certificates.
     #[arg(short = 'k', long)]
     pub insecure: bool,

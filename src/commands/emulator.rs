@@ -15,18 +15,19 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::cli::EmulatorArgs;
 use crate::context::RunContext;
-use crate::emulator::login::{
-    AppRegistration, LoginState, UserRegistration, login_router, salesforce_id,
-};
+use crate::emulator::login::{AppRegistration, LoginState, UserRegistration, login_router};
 use crate::emulator::oci::{OciOptions, OciState, SeedData, load_seed, oci_router};
-use crate::emulator::{EmulatorHandle, ORGANIZATION_ID, SHORT_CODE, start_background};
+use crate::emulator::{
+    AdminState, EmulatorConfig as ServerConfig, EmulatorHandle, ORGANIZATION_ID, Registrar,
+    SHORT_CODE, admin_router, emulator_org_id, open_instructions, start_background_with,
+};
 use crate::error::{EXIT_OK, Error};
 
 /// Consumer key of the ephemeral app made when no `--cert` is given.
@@ -54,6 +55,8 @@ pub struct EmulatorConfig {
     pub scopes: Option<Vec<String>>,
     /// Access-token lifetime in seconds.
     pub token_lifetime_seconds: Option<u64>,
+    /// Account Manager access-token lifetime in seconds (default 1800; `expires_in` is one less).
+    pub account_manager_token_lifetime_seconds: Option<u64>,
 }
 
 /// One connected app of `--config`.
@@ -68,6 +71,9 @@ pub struct AppConfig {
     pub client_secret: Option<String>,
     /// Run-as user of the client-credentials grant.
     pub run_as: Option<String>,
+    /// Account Manager: opaque access tokens instead of JWTs.
+    #[serde(default)]
+    pub opaque_tokens: bool,
 }
 
 /// One user of `--config`.
@@ -90,6 +96,7 @@ pub struct UserConfig {
 pub fn start_with_login(
     bind: &str,
     data: Option<SeedData>,
+    open: bool,
 ) -> Result<(EmulatorHandle, LoginState), Error> {
     let fail = |e: &dyn std::fmt::Display| {
         Error::Usage(format!("failed to start the emulator on {bind}: {e}"))
@@ -118,9 +125,27 @@ pub fn start_with_login(
                 ..OciOptions::default()
             },
         );
-        let routes = login_router(state.clone()).merge(oci_router(oci));
-        match start_background(&addr.to_string(), Some(routes)) {
-            Ok(handle) => return Ok((handle, state)),
+        state.set_auto_register(open);
+        state.set_default_org(&emulator_org_id());
+        let admin = AdminState {
+            ca_pem: Arc::new(OnceLock::new()),
+            registrar: open.then(|| Registrar::new(state.clone(), &emulator_org_id())),
+        };
+        let routes = login_router(state.clone())
+            .merge(oci_router(oci))
+            .merge(admin_router(admin.clone()));
+        let config = ServerConfig {
+            addr: addr.to_string(),
+            extra: Some(routes),
+            tls: true,
+        };
+        match start_background_with(config) {
+            Ok(handle) => {
+                admin
+                    .ca_pem
+                    .get_or_init(|| handle.ca_pem().unwrap_or_default().to_owned());
+                return Ok((handle, state));
+            }
             Err(e)
                 if wanted.port() == 0
                     && attempt < PORT_ATTEMPTS
@@ -155,8 +180,8 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
         Some(path) => Some(load_seed(&ctx.resolve(path)).map_err(|e| Error::Input(e.to_string()))?),
         None => None,
     };
-    let (handle, state) = start_with_login(&args.bind, data)?;
-    let org_id = salesforce_id("00D");
+    let (handle, state) = start_with_login(&args.bind, data, args.open)?;
+    let org_id = emulator_org_id();
     let mut pairs = Vec::new();
     for ((cert, client_id), username) in args.cert.iter().zip(&args.client_id).zip(&args.username) {
         let path = ctx.resolve(cert);
@@ -198,6 +223,9 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
             "keyFile: {key}\n\nAn ephemeral key pair, app and user are registered; the key is deleted when the emulator stops. Use them with\n  snapman run COLLECTION --sf-login-url {base} --sf-client-id {EPHEMERAL_CLIENT_ID} --sf-username {EPHEMERAL_USERNAME} --sf-key {key}\nor set SF_LOGIN_URL={base} SF_CLIENT_ID={EPHEMERAL_CLIENT_ID} SF_USERNAME={EPHEMERAL_USERNAME} SF_JWT_KEY_FILE={key}\n",
             key = key.display()
         ));
+    }
+    if args.open {
+        text.push_str(&open_instructions(&base));
     }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -241,8 +269,7 @@ fn register(
             ..AppRegistration::default()
         })
         .map_err(|e| Error::Input(e.to_string()))?;
-    let mut user = UserRegistration::new(username);
-    user.org_id = org_id.to_string();
+    let mut user = UserRegistration::in_org(username, org_id);
     user.authorized_apps.push(client_id.to_string());
     state.register_user(user);
     Ok(Pair {
@@ -294,13 +321,14 @@ fn apply_config(
                 certificate_pem,
                 client_secret: app.client_secret.clone(),
                 run_as: app.run_as.clone(),
+                opaque_tokens: app.opaque_tokens,
             })
             .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     }
     let mut pairs = Vec::new();
     for u in &config.users {
-        let mut user = UserRegistration::new(&u.username);
-        user.org_id = u.org_id.clone().unwrap_or_else(|| org_id.to_string());
+        let org = u.org_id.clone().unwrap_or_else(|| org_id.to_string());
+        let mut user = UserRegistration::in_org(&u.username, &org);
         user.password = u.password.clone();
         user.authorized_apps = u.apps.clone();
         if let Some(app) = u.apps.first() {
@@ -320,6 +348,9 @@ fn apply_config(
     }
     if let Some(secs) = config.token_lifetime_seconds {
         state.set_token_lifetime(Duration::from_secs(secs));
+    }
+    if let Some(secs) = config.account_manager_token_lifetime_seconds {
+        state.set_am_token_lifetime(Duration::from_secs(secs));
     }
     Ok(pairs)
 }

@@ -246,6 +246,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
             client_id: emu.client_id.clone(),
             username: emu.username.clone(),
             key_pem: Secret::new(emu.key_pem.clone()),
+            registrar: Some(emu.registrar()),
         }
     });
     let sf = login_for_run(&args.sf, &client, defaults.as_ref(), ctx, &redactor)?;

@@ -69,6 +69,12 @@ pub fn login_for_run(
         return Ok(None);
     }
     let cfg = sf_config_with(&args.login, ctx, redactor, defaults)?;
+    if let Some(registrar) = defaults.and_then(|d| d.registrar.as_ref()) {
+        let public_key = cfg.key.public_key_pem()?;
+        registrar
+            .register(&cfg.client_id, &cfg.username, &public_key)
+            .map_err(|e| Error::Input(e.to_string()))?;
+    }
     let session = Arc::new(SfSession::new(
         cfg,
         names,
@@ -120,6 +126,8 @@ pub struct SfDefaults {
     pub username: String,
     /// The app's private key (PEM).
     pub key_pem: Secret<String>,
+    /// Registers the client id, user and key actually used (the user's own `SF_*` ones too).
+    pub registrar: Option<crate::emulator::Registrar>,
 }
 
 /// The auth configuration from flags and `SF_*` variables.

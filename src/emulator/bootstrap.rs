@@ -15,7 +15,9 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use rsa::rand_core::OsRng;
 
-use super::login::{AppRegistration, LoginState, UserRegistration, login_router};
+use super::login::{
+    AppRegistration, LoginState, RegisterError, UserRegistration, login_router, stable_id,
+};
 use super::oci::{OciOptions, OciState, load_seed, oci_router};
 use super::server::{EmulatorConfig, EmulatorHandle, start_background_with};
 
@@ -42,6 +44,16 @@ pub const SHORT_CODE: &str = "kv7kzm78";
 /// The OCI tenant (organization id) of the default org.
 pub const ORGANIZATION_ID: &str = "f_ecom_zzte_053";
 
+/// The org id of the emulator started with `seed` (stable across runs).
+pub fn org_id_for_seed(seed: u64) -> String {
+    stable_id("00D", &format!("snapman-emulator/{seed}"))
+}
+
+/// The org id of the standalone emulator and of `--emulator` with the default seed.
+pub fn emulator_org_id() -> String {
+    org_id_for_seed(0)
+}
+
 /// RSA modulus size of the ephemeral key (what `snapman keygen` makes).
 const KEY_BITS: usize = 2048;
 
@@ -54,6 +66,8 @@ pub struct FullOptions {
     pub data: Option<PathBuf>,
     /// Lifetime of issued access tokens; `None` keeps Salesforce's two hours.
     pub token_lifetime: Option<Duration>,
+    /// Lifetime of Account Manager tokens; `None` keeps its thirty minutes (`expires_in` 1799).
+    pub am_token_lifetime: Option<Duration>,
     /// Realism switches of the OCI emulator (its `data` is replaced by [`Self::data`]).
     pub chaos: OciOptions,
     /// Register client ids, secrets, usernames and passwords on first use.
@@ -66,6 +80,7 @@ impl Default for FullOptions {
             addr: "127.0.0.1:0".to_owned(),
             data: None,
             token_lifetime: None,
+            am_token_lifetime: None,
             chaos: OciOptions::default(),
             auto_register: true,
         }
@@ -129,7 +144,14 @@ pub fn start_full(opts: FullOptions) -> std::io::Result<FullEmulator> {
     if let Some(lifetime) = opts.token_lifetime {
         login.set_token_lifetime(lifetime);
     }
+    if let Some(lifetime) = opts.am_token_lifetime {
+        login.set_am_token_lifetime(lifetime);
+    }
     login.set_auto_register(opts.auto_register);
+    // The org and its users are not random in a real org: derived from the seed, they stay
+    // the same from run to run (snapshots of a token response pass twice).
+    let org_id = org_id_for_seed(opts.chaos.seed);
+    login.set_default_org(&org_id);
     let (key_pem, cert_pem) = ephemeral_key()?;
     login
         .register_app(AppRegistration {
@@ -138,9 +160,9 @@ pub fn start_full(opts: FullOptions) -> std::io::Result<FullEmulator> {
             ..AppRegistration::default()
         })
         .map_err(std::io::Error::other)?;
-    let mut user = UserRegistration::new(USERNAME);
+    let mut user = UserRegistration::in_org(USERNAME, &org_id);
     user.authorized_apps.push(CLIENT_ID.to_owned());
-    let (org_id, user_id) = (user.org_id.clone(), user.user_id.clone());
+    let user_id = user.user_id.clone();
     login.register_user(user);
     let oci = OciState::new(Arc::new(login.clone()), OciOptions { data, ..opts.chaos });
     let routes = login_router(login.clone()).merge(oci_router(oci.clone()));
@@ -171,6 +193,61 @@ pub fn start_full(opts: FullOptions) -> std::io::Result<FullEmulator> {
         routes,
         ca_pem,
     })
+}
+
+impl FullEmulator {
+    /// What registers further identities with this emulator.
+    pub fn registrar(&self) -> Registrar {
+        Registrar {
+            login: self.login.clone(),
+            org_id: self.org_id.clone(),
+        }
+    }
+}
+
+/// Registers a connected app, its certificate (or public key) and a pre-authorized user in
+/// the emulator's org: how `--emulator` accepts the user's own `SF_CLIENT_ID`, `SF_USERNAME`
+/// and key as it accepts its ephemeral ones.
+#[derive(Debug, Clone)]
+pub struct Registrar {
+    login: LoginState,
+    org_id: String,
+}
+
+impl Registrar {
+    /// A registrar from its parts.
+    pub(super) fn from_parts(login: LoginState, org_id: String) -> Self {
+        Registrar { login, org_id }
+    }
+
+    /// Registers `client_id` with `public_key_pem` (PEM certificate or SPKI public key) and
+    /// `username` pre-authorized for it; an existing user keeps its ids and gains the app.
+    /// The emulator's own app is left as it is: a key it does not know still fails, as it
+    /// would against a real org.
+    pub fn register(
+        &self,
+        client_id: &str,
+        username: &str,
+        public_key_pem: &str,
+    ) -> Result<(), RegisterError> {
+        if client_id == CLIENT_ID {
+            return Ok(());
+        }
+        self.login.register_app(AppRegistration {
+            consumer_key: client_id.to_owned(),
+            certificate_pem: Some(public_key_pem.to_owned()),
+            ..AppRegistration::default()
+        })?;
+        let mut user = self
+            .login
+            .user(username)
+            .unwrap_or_else(|| UserRegistration::in_org(username, &self.org_id));
+        if !user.authorized_apps.iter().any(|app| app == client_id) {
+            user.authorized_apps.push(client_id.to_owned());
+        }
+        self.login.register_user(user);
+        Ok(())
+    }
 }
 
 /// A fresh RSA key (PKCS#8 PEM) and a self-signed certificate for it, as a connected app has.

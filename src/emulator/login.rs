@@ -1,5 +1,6 @@
 //! The Salesforce login emulator: registered apps and users, issued tokens, and the router for
-//! `POST /services/oauth2/token`, `POST /dw/oauth2/access_token` and `POST /services/Soap/u/{version}`.
+//! `POST /services/oauth2/token`, `POST /dw/oauth2/access_token` (and its newer
+//! `/dwsso/oauth2/access_token` path) and `POST /services/Soap/u/{version}`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{any, post};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use rsa::RsaPublicKey;
@@ -33,6 +34,9 @@ pub const DEFAULT_SCOPES: [&str; 7] = [
 /// Default access-token lifetime (Salesforce's default session timeout is two hours).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// Account Manager access-token lifetime (thirty minutes; `expires_in` says 1799).
+const DEFAULT_AM_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
 /// How far in the past `exp` may be before an assertion counts as expired (clock skew).
 const DEFAULT_EXP_SKEW: Duration = Duration::from_secs(180);
 
@@ -47,6 +51,10 @@ pub struct AppRegistration {
     pub client_secret: Option<String>,
     /// The "Run As" user of the client-credentials flow.
     pub run_as: Option<String>,
+    /// Account Manager only: issue opaque access tokens instead of JWTs (the API client's
+    /// "Token Endpoint Auth Method"/"Access Token Format" setting; JWT is what the OCI setup
+    /// guides configure).
+    pub opaque_tokens: bool,
 }
 
 impl fmt::Debug for AppRegistration {
@@ -76,6 +84,16 @@ pub struct UserRegistration {
 }
 
 impl UserRegistration {
+    /// An active user in `org_id` whose user id is derived from the org and the name (the same
+    /// on every run), with no app yet.
+    pub fn in_org(username: &str, org_id: &str) -> Self {
+        UserRegistration {
+            org_id: org_id.to_owned(),
+            user_id: stable_id("005", &format!("{org_id}/{username}")),
+            ..Self::new(username)
+        }
+    }
+
     /// An active user with fresh random org and user ids and no app yet.
     pub fn new(username: &str) -> Self {
         UserRegistration {
@@ -150,6 +168,7 @@ pub(super) struct App {
     pub(super) public_key: Option<RsaPublicKey>,
     pub(super) client_secret: Option<String>,
     pub(super) run_as: Option<String>,
+    pub(super) opaque_tokens: bool,
 }
 
 /// An issued token and its expiry.
@@ -171,7 +190,12 @@ pub(super) struct LoginData {
     pub(super) login_limit: Option<u32>,
     pub(super) logins: HashMap<String, u32>,
     pub(super) auto_register: bool,
+    /// The org auto-registered users join (`None`: each gets a random one).
+    pub(super) default_org: Option<String>,
     token_lifetime: Duration,
+    am_token_lifetime: Duration,
+    /// The key Account Manager JWTs are signed with (made on first use).
+    am_key: Option<jsonwebtoken::EncodingKey>,
     tokens: HashMap<String, Issued>,
     /// Issued-token count at which expired tokens are next dropped.
     prune_at: usize,
@@ -205,6 +229,40 @@ impl LoginData {
     /// How long issued tokens live.
     pub(super) fn token_lifetime(&self) -> Duration {
         self.token_lifetime
+    }
+
+    /// How long Account Manager tokens live.
+    pub(super) fn am_token_lifetime(&self) -> Duration {
+        self.am_token_lifetime
+    }
+
+    /// Records a token issued elsewhere (an Account Manager JWT) with the given lifetime.
+    pub(super) fn remember(&mut self, token: &str, info: TokenInfo, lifetime: Duration) {
+        let expires = Instant::now() + lifetime;
+        self.tokens
+            .insert(token.to_owned(), Issued { info, expires });
+    }
+
+    /// The Account Manager signing key, made on first use.
+    pub(super) fn am_key(&mut self) -> Result<jsonwebtoken::EncodingKey, String> {
+        if let Some(key) = &self.am_key {
+            return Ok(key.clone());
+        }
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        let key =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
+        let der = key.to_pkcs1_der().map_err(|e| e.to_string())?;
+        let key = jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes());
+        self.am_key = Some(key.clone());
+        Ok(key)
+    }
+
+    /// A user registered on first use: in the default org (stable ids) when there is one.
+    pub(super) fn new_user(&self, username: &str) -> UserRegistration {
+        match &self.default_org {
+            Some(org) => UserRegistration::in_org(username, org),
+            None => UserRegistration::new(username),
+        }
     }
 
     /// The identity URL of a user.
@@ -248,7 +306,10 @@ impl LoginState {
                 login_limit: None,
                 logins: HashMap::new(),
                 auto_register: false,
+                default_org: None,
                 token_lifetime: DEFAULT_TOKEN_LIFETIME,
+                am_token_lifetime: DEFAULT_AM_TOKEN_LIFETIME,
+                am_key: None,
                 tokens: HashMap::new(),
                 prune_at: PRUNE_MIN,
             })),
@@ -279,6 +340,7 @@ impl LoginState {
                 public_key,
                 client_secret: app.client_secret,
                 run_as: app.run_as,
+                opaque_tokens: app.opaque_tokens,
             },
         );
         Ok(())
@@ -287,6 +349,11 @@ impl LoginState {
     /// Registers (or replaces) a user.
     pub fn register_user(&self, user: UserRegistration) {
         self.lock().users.insert(user.username.clone(), user);
+    }
+
+    /// The registered user named `username`, if any.
+    pub fn user(&self, username: &str) -> Option<UserRegistration> {
+        self.lock().users.get(username).cloned()
     }
 
     /// Replaces the accepted `aud` values (to reproduce `audience is invalid`).
@@ -302,6 +369,17 @@ impl LoginState {
     /// Sets how long issued tokens live.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.lock().token_lifetime = lifetime;
+    }
+
+    /// Sets how long Account Manager tokens live (`expires_in` is one second less).
+    pub fn set_am_token_lifetime(&self, lifetime: Duration) {
+        self.lock().am_token_lifetime = lifetime;
+    }
+
+    /// Sets the org users registered on first use join (their ids then stay the same from run
+    /// to run).
+    pub fn set_default_org(&self, org_id: &str) {
+        self.lock().default_org = Some(org_id.to_owned());
     }
 
     /// Sets how far in the past an assertion's `exp` may lie (default three minutes).
@@ -379,7 +457,11 @@ pub fn login_router(state: LoginState) -> Router {
     Router::new()
         .route("/services/oauth2/token", post(oauth_token).get(token_get))
         .route("/dw/oauth2/access_token", post(account_manager_token))
+        .route("/dwsso/oauth2/access_token", post(account_manager_token))
         .route("/services/Soap/u/{version}", post(soap_login))
+        .route("/services/oauth2/{*rest}", any(super::shape::unknown))
+        .route("/dw/oauth2/{*rest}", any(super::shape::unknown))
+        .route("/dwsso/oauth2/{*rest}", any(super::shape::unknown))
         .with_state(state)
 }
 
@@ -406,6 +488,24 @@ pub fn salesforce_id(prefix: &str) -> String {
     id.push_str("5g");
     while id.len() < 15 {
         id.push(char::from(CHARS[rng.random_range(0..CHARS.len())]));
+    }
+    id.push_str(&id_suffix(&id));
+    id
+}
+
+/// An 18-character Salesforce id with the given key prefix, derived from `seed` (the same seed
+/// always gives the same id).
+pub fn stable_id(prefix: &str, seed: &str) -> String {
+    use sha2::Digest as _;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let hash = sha2::Sha256::digest(seed.as_bytes());
+    let mut id: String = prefix.chars().take(3).collect();
+    id.push_str("5g");
+    for byte in hash.iter() {
+        if id.len() >= 15 {
+            break;
+        }
+        id.push(char::from(CHARS[usize::from(*byte) % CHARS.len()]));
     }
     id.push_str(&id_suffix(&id));
     id
@@ -438,6 +538,10 @@ mod tests {
         let id = salesforce_id("00D");
         assert_eq!(id.len(), 18);
         assert!(id.starts_with("00D"));
+        let stable = stable_id("00D", "seed 7");
+        assert_eq!(stable, stable_id("00D", "seed 7"));
+        assert_ne!(stable, stable_id("00D", "seed 8"));
+        assert_eq!(stable.len(), 18);
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(super) async fn soap_login(
     };
     let mut data = state.lock();
     if data.auto_register && !username.is_empty() && !data.users.contains_key(&username) {
-        let mut user = super::login::UserRegistration::new(&username);
+        let mut user = data.new_user(&username);
         user.password = Some(password.clone());
         data.users.insert(username.clone(), user);
     }

@@ -144,12 +144,17 @@ pub(super) async fn oauth_token(
         Some(JWT_BEARER) => jwt_bearer(&mut data, &params),
         Some("password") => password(&mut data, &params, &headers),
         Some("client_credentials") => client_credentials(&mut data, &params, &headers),
-        other => Err(OAuthFail::new(
+        Some(other) => Err(OAuthFail::new(
             "unsupported_grant_type",
             "grant type not supported",
             format!(
-                "grant_type {other:?} is not one of jwt-bearer, password, client_credentials (or the body was not form-encoded)"
+                "grant_type '{other}' is not one of {JWT_BEARER}, password, client_credentials"
             ),
+        )),
+        None => Err(OAuthFail::new(
+            "unsupported_grant_type",
+            "grant type not supported",
+            "the request has no grant_type parameter (send it form-encoded in the body)",
         )),
     };
     match result {
@@ -200,7 +205,7 @@ fn jwt_bearer(data: &mut LoginData, params: &HashMap<String, String>) -> Result<
         OAuthFail::new(
             "invalid_client_id",
             "client identifier invalid",
-            format!("no connected app has consumer key {iss:?}"),
+            format!("no connected app has consumer key '{iss}'"),
         )
     })?;
     let public_key = app
@@ -246,7 +251,11 @@ fn jwt_bearer(data: &mut LoginData, params: &HashMap<String, String>) -> Result<
         return Err(OAuthFail::new(
             "invalid_grant",
             "audience is invalid",
-            format!("aud {auds:?} is not one of {:?}", data.audiences),
+            format!(
+                "aud {} is not one of {}",
+                auds.join(", "),
+                data.audiences.join(", ")
+            ),
         ));
     }
     // `prn` is the legacy alias of `sub` and wins when both are present.
@@ -258,7 +267,7 @@ fn jwt_bearer(data: &mut LoginData, params: &HashMap<String, String>) -> Result<
     let user = data
         .users
         .get(sub)
-        .ok_or_else(|| OAuthFail::not_approved(format!("no user {sub:?} in this org")))?
+        .ok_or_else(|| OAuthFail::not_approved(format!("no user '{sub}' in this org")))?
         .clone();
     check_user(data, &user)?;
     if !user.authorized_apps.iter().any(|a| a == iss) {
@@ -361,6 +370,7 @@ fn authenticate_client(
                 public_key: None,
                 client_secret: secret.map(str::to_string),
                 run_as: None,
+                opaque_tokens: false,
             },
         );
     }
@@ -368,7 +378,7 @@ fn authenticate_client(
         OAuthFail::new(
             "invalid_client_id",
             "client identifier invalid",
-            format!("no connected app has consumer key {id:?}"),
+            format!("no connected app has consumer key '{id}'"),
         )
     })?;
     if app.client_secret.is_none() || app.client_secret.as_deref() != secret {
@@ -398,7 +408,7 @@ fn password(
         )
     };
     if data.auto_register && !username.is_empty() && !data.users.contains_key(&username) {
-        let mut user = UserRegistration::new(&username);
+        let mut user = data.new_user(&username);
         user.password = params.get("password").cloned();
         user.authorized_apps.push(client_id.clone());
         data.users.insert(username.clone(), user);
@@ -449,9 +459,8 @@ fn auto_run_as(data: &mut LoginData, client_id: &str) {
     }
     let username = format!("{client_id}@client-credentials.emulator");
     app.run_as = Some(username.clone());
-    data.users
-        .entry(username.clone())
-        .or_insert_with(|| UserRegistration::new(&username));
+    let user = data.new_user(&username);
+    data.users.entry(username).or_insert(user);
 }
 
 /// `POST /dw/oauth2/access_token`: Account Manager style client credentials with scopes.
@@ -476,6 +485,7 @@ pub(super) async fn account_manager_token(
             public_key: None,
             client_secret: Some(secret.clone()),
             run_as: None,
+            opaque_tokens: false,
         };
         data.apps.insert(client_id.clone(), app);
     }
@@ -486,6 +496,7 @@ pub(super) async fn account_manager_token(
         return unauthorized("wrong client password");
     }
     let run_as = app.run_as.clone();
+    let opaque = app.opaque_tokens;
     if params.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return OAuthFail::new(
             "unsupported_grant_type",
@@ -498,16 +509,20 @@ pub(super) async fn account_manager_token(
         .get("scope")
         .map(|s| s.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
+    // With registration on first use, the API client is taken to be configured with whatever
+    // `sfcc.*` scopes the collection asks for, as its author's client was.
+    let open = data.auto_register;
     let known = |s: &str| {
         s.starts_with("SALESFORCE_COMMERCE_API:")
             || AM_SCOPES.contains(&s)
             || AM_EXTRA_SCOPES.contains(&s)
+            || (open && s.starts_with("sfcc."))
     };
     if let Some(bad) = requested.iter().find(|s| !known(s)) {
         return OAuthFail::new(
             "invalid_scope",
             "Invalid scope",
-            format!("scope {bad:?} is not known"),
+            format!("scope '{bad}' is not known"),
         )
         .into_response();
     }
@@ -533,13 +548,65 @@ pub(super) async fn account_manager_token(
         scopes: scopes.clone(),
         client_id,
     };
-    let lifetime = data.token_lifetime().as_secs();
-    let token = data.issue(info);
+    let lifetime = data.am_token_lifetime();
+    let token = if opaque {
+        let token = data.issue(info.clone());
+        data.remember(&token, info, lifetime);
+        token
+    } else {
+        match account_manager_jwt(&mut data, &info, lifetime) {
+            Ok(token) => token,
+            Err(reason) => {
+                let mut fail = OAuthFail::new("server_error", "internal error", reason);
+                fail.status = StatusCode::INTERNAL_SERVER_ERROR;
+                return fail.into_response();
+            }
+        }
+    };
     Json(json!({
         "access_token": token,
         "scope": scopes.join(" "),
         "token_type": "Bearer",
-        "expires_in": lifetime.saturating_sub(1),
+        "expires_in": lifetime.as_secs().saturating_sub(1),
     }))
     .into_response()
+}
+
+/// An Account Manager access token as a JWT (RS256, the claims Account Manager puts in
+/// client-credentials tokens), registered as valid for `lifetime`.
+fn account_manager_jwt(
+    data: &mut LoginData,
+    info: &TokenInfo,
+    lifetime: std::time::Duration,
+) -> Result<String, String> {
+    let key = data.am_key()?;
+    let now = now_secs();
+    let client = info.client_id.as_str();
+    let claims = json!({
+        "sub": client,
+        "cts": "OAUTH2",
+        "auditTrackingId": uuid::Uuid::new_v4().to_string(),
+        "subname": client,
+        "iss": "https://account.demandware.com:443/dwsso/oauth2",
+        "tokenName": "access_token",
+        "token_type": "Bearer",
+        "authGrantId": uuid::Uuid::new_v4().simple().to_string(),
+        "aud": client,
+        "nbf": now,
+        "grant_type": "client_credentials",
+        "scope": info.scopes,
+        "auth_time": now,
+        "realm": "/",
+        "exp": now + lifetime.as_secs(),
+        "iat": now,
+        "expires_in": lifetime.as_secs().saturating_sub(1),
+        "jti": uuid::Uuid::new_v4().simple().to_string(),
+        "client_id": client,
+    });
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.typ = Some("JWT".to_owned());
+    header.kid = Some("snapman-emulator-account-manager".to_owned());
+    let token = jsonwebtoken::encode(&header, &claims, &key).map_err(|e| e.to_string())?;
+    data.remember(&token, info.clone(), lifetime);
+    Ok(token)
 }

@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Uri;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -32,6 +33,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use super::echo;
+use super::shape;
 use super::tls::run_tls;
 
 /// How long in-flight requests may run on after shutdown is asked for (a `/delay/10` for one).
@@ -79,6 +81,10 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// The URI as the client sent it, when routing uses a normalized one.
+#[derive(Debug, Clone)]
+struct SentUri(Uri);
 
 /// How many recent requests the journal keeps.
 const JOURNAL_LIMIT: usize = 1000;
@@ -231,6 +237,7 @@ fn prepare(
         .extra
         .unwrap_or_default()
         .fallback_service(echo::router())
+        .layer(middleware::from_fn(shape::shape_errors))
         .layer(middleware::from_fn(echo::answer_options))
         .layer(middleware::from_fn_with_state(journal.clone(), record));
     let handle = EmulatorHandle {
@@ -293,6 +300,11 @@ async fn connection(
     let service = TowerToHyperService::new(app.map_request(
         move |mut request: axum::http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            // Routing sees the gateway's view of the path; the journal keeps the path as sent.
+            if let Some(uri) = shape::normalize_uri(request.uri()) {
+                let sent = std::mem::replace(request.uri_mut(), uri);
+                request.extensions_mut().insert(SentUri(sent));
+            }
             request
         },
     ));
@@ -332,12 +344,15 @@ async fn record(State(journal): State<Arc<Journal>>, request: Request, next: Nex
     journal.hits.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, JOURNAL_BODY_LIMIT).await else {
-        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return shape::too_large(parts.uri.path());
     };
+    let sent = parts
+        .extensions
+        .get::<SentUri>()
+        .map_or(&parts.uri, |original| &original.0);
     let recorded = RecordedRequest {
         method: parts.method.to_string(),
-        target: parts
-            .uri
+        target: sent
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),

@@ -438,6 +438,22 @@ mod tests {
     }
 
     #[test]
+    fn token_answers_random_in_production_are_masked_by_default() {
+        let parts = ResponseParts {
+            method: "POST",
+            url: "https://login.test/services/oauth2/token",
+            status: 200,
+            headers: &[],
+            body: br#"{"id": "https://x/id/00D/005", "issued_at": "1732960000000", "signature": "c2lnbmF0dXJl"}"#,
+        };
+        let trial = RedactionConfig::default().for_trial(&["R".to_string()]);
+        let text = SnapshotContent::from_parts(&parts, &trial, &Redactor::new()).render(&meta());
+        assert!(text.contains("\"issued_at\": \"[timestamp]\""), "{text}");
+        assert!(text.contains("\"signature\": \"[redacted]\""), "{text}");
+        assert!(text.contains("https://x/id/00D/005"), "{text}");
+    }
+
+    #[test]
     fn parse_gives_back_the_contents() {
         let content = build(br#"{"a":"b"}"#, &[], &Redactor::new());
         let text = content.render(&meta());

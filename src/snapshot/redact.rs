@@ -52,7 +52,12 @@ const SECRET_KEYS: &[&str] = &[
     "private_key",
     "api_key",
     "apiKey",
+    "signature",
 ];
+
+/// Keys whose values change on every call even against the same org (a token response's
+/// `issued_at`): replaced by a placeholder in every body, at any depth.
+const VOLATILE_KEYS: &[(&str, &str)] = &[("issued_at", "[timestamp]")];
 
 /// One redaction: every value the selector selects is replaced by `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,14 +121,18 @@ impl RedactionConfig {
 }
 
 fn builtin_rules() -> impl Iterator<Item = Redaction> {
-    SECRET_KEYS.iter().filter_map(|key| {
-        parse_selector(&format!(".**.{key}"))
-            .ok()
-            .map(|selector| Redaction {
-                selector,
-                replacement: MASK.to_string(),
-            })
-    })
+    SECRET_KEYS
+        .iter()
+        .map(|key| (*key, MASK))
+        .chain(VOLATILE_KEYS.iter().copied())
+        .filter_map(|(key, replacement)| {
+            parse_selector(&format!(".**.{key}"))
+                .ok()
+                .map(|selector| Redaction {
+                    selector,
+                    replacement: replacement.to_string(),
+                })
+        })
 }
 
 /// The config file that belongs to a collection: `<stem>.snapman.json` in the same folder, where

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::auth::KeySource;
 use crate::cli::DoctorArgs;
 use crate::context::RunContext;
-use crate::emulator::{FullOptions, start_full};
+use crate::emulator::{FullOptions, RemoteEmulator, start_full};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error};
 use crate::http::client::ClientOptions;
 use crate::secret::Secret;
@@ -24,6 +24,18 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
     } else {
         None
     };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let remote = match &args.emulator_url {
+        Some(url) => Some(
+            runtime
+                .block_on(RemoteEmulator::connect(url))
+                .map_err(|e| Error::Usage(e.to_string()))?,
+        ),
+        None => None,
+    };
     let mut client = ClientOptions {
         insecure: args.insecure,
         auth_timeout: args
@@ -35,6 +47,10 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
     if let Some(emu) = &emulator {
         client.routes = emu.routes.clone();
         client.extra_roots.push(emu.ca_pem.clone().into_bytes());
+    }
+    if let Some(remote) = &remote {
+        client.routes = remote.routes.clone();
+        client.extra_roots.push(remote.ca_pem.clone().into_bytes());
     }
     let value = |flag: Option<&String>, var: &str, emulated: Option<&str>| {
         flag.cloned()
@@ -83,14 +99,36 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
             }
         },
     };
+    let passphrase = ctx
+        .var("SF_JWT_KEY_PASSPHRASE")
+        .map(|p| Secret::new(p.to_string()));
+    // The identity doctor uses is registered with the emulator, as `--emulator` registers it
+    // for a run; a key that does not load is left to the key check to report.
+    let public_key = crate::auth::load_private_key(&key, passphrase.as_ref())
+        .ok()
+        .and_then(|k| k.public_key_pem().ok());
+    if let (Some(emu), Some(public_key)) = (&emulator, &public_key) {
+        emu.registrar()
+            .register(&client_id, &username, public_key)
+            .map_err(|e| Error::Input(e.to_string()))?;
+    }
+    if let (Some(remote), Some(public_key)) = (&remote, &public_key)
+        && remote.open
+    {
+        runtime
+            .block_on(remote.register(&client_id, &username, public_key))
+            .map_err(|e| Error::Usage(e.to_string()))?;
+    }
     let short_code = args
         .short_code
         .clone()
+        .or_else(|| remote.as_ref().map(|e| e.short_code.clone()))
         .or_else(|| emulator.as_ref().map(|e| e.short_code.clone()))
         .ok_or_else(|| missing("the OCI short code", "pass --short-code"))?;
     let organization_id = args
         .organization_id
         .clone()
+        .or_else(|| remote.as_ref().map(|e| e.organization_id.clone()))
         .or_else(|| emulator.as_ref().map(|e| e.organization_id.clone()))
         .ok_or_else(|| missing("the OCI tenant", "pass --organization-id"))?;
     let cfg = DoctorConfig {
@@ -98,18 +136,12 @@ pub fn doctor_command(args: &DoctorArgs, ctx: &RunContext) -> Result<u8, Error> 
         client_id,
         username,
         key,
-        key_passphrase: ctx
-            .var("SF_JWT_KEY_PASSPHRASE")
-            .map(|p| Secret::new(p.to_string())),
+        key_passphrase: passphrase,
         certificate: args.cert.as_deref().map(|p| ctx.resolve(p)),
         short_code,
         organization_id,
         location_group: args.location_group.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
     let report = runtime.block_on(doctor(&cfg, &client));
     print!("{}", report.render(ctx.color(args.color)));
     Ok(if report.passed() {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::access::Scope;
 use super::data::{Future, valid_place_id, valid_sku};
-use super::errors::ApiError;
+use super::errors::{AVAILABILITY_400, ApiError};
 use super::state::{OciState, json_body, json_response, respond};
 use super::store::{Org, Place, View};
 
@@ -38,6 +38,10 @@ pub fn routes() -> Router<OciState> {
         )
         .route(&format!("{actions}/batch-update"), post(batch_update))
         .route(&format!("{actions}/get-deltas"), post(get_deltas))
+        .route(
+            &format!("{PREFIX}/product-segmentation/actions/batch-update"),
+            post(segmentation_update),
+        )
         .route(
             &format!(
                 "{PREFIX}/locations/{{location}}/availability-records/skus/{{sku}}/{{request}}"
@@ -131,35 +135,38 @@ async fn get_availability(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::Availability)?;
-        let request: AvailabilityRequest = json_body(&body)?;
-        let query = Query {
-            skus: request
-                .sku
-                .into_iter()
-                .chain(request.skus.into_iter().flatten())
-                .collect(),
-            with_members: request.group.is_some(),
-            groups: request
-                .group
-                .into_iter()
-                .chain(request.groups.into_iter().flatten())
-                .collect(),
-            locations: request.locations.unwrap_or_default(),
-        };
-        let (locations, groups) = state.with_org(&org, |org, _| answer(org, query))?;
-        let block = |rows: Vec<(String, Vec<View>)>| -> Value {
-            rows.into_iter()
-                .map(|(id, records)| {
-                    let records: Vec<Value> = records.iter().map(View::scapi_json).collect();
-                    json!({"id": id, "records": records})
-                })
-                .collect()
-        };
-        let body = json!({"locations": block(locations), "groups": block(groups)});
-        Ok(json_response(StatusCode::OK, body))
-    })())
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::Availability)?;
+            let request: AvailabilityRequest = json_body(&body)?;
+            let query = Query {
+                skus: request
+                    .sku
+                    .into_iter()
+                    .chain(request.skus.into_iter().flatten())
+                    .collect(),
+                with_members: request.group.is_some(),
+                groups: request
+                    .group
+                    .into_iter()
+                    .chain(request.groups.into_iter().flatten())
+                    .collect(),
+                locations: request.locations.unwrap_or_default(),
+            };
+            let (locations, groups) = state.with_org(&org, |org, _| answer(org, query))?;
+            let block = |rows: Vec<(String, Vec<View>)>| -> Value {
+                rows.into_iter()
+                    .map(|(id, records)| {
+                        let records: Vec<Value> = records.iter().map(View::scapi_json).collect();
+                        json!({"id": id, "records": records})
+                    })
+                    .collect()
+            };
+            let body = json!({"locations": block(locations), "groups": block(groups)});
+            Ok(json_response(StatusCode::OK, body))
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
 }
 
 /// New values for a location's SKU (batch-update record, PUT or PATCH body).
@@ -180,7 +187,7 @@ pub struct StockUpdate {
 
 impl StockUpdate {
     /// 400 for negative quantities.
-    fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), ApiError> {
         let futures = self
             .future_stock
             .iter()
@@ -200,7 +207,14 @@ impl StockUpdate {
     }
 
     /// Applies the update; `replace` (PUT) resets omitted values.
-    fn apply(self, org: &mut Org, location: &str, sku: &str, replace: bool, now: DateTime<Utc>) {
+    pub fn apply(
+        self,
+        org: &mut Org,
+        location: &str,
+        sku: &str,
+        replace: bool,
+        now: DateTime<Utc>,
+    ) {
         let record = org.record_mut(location, sku);
         if replace {
             record.on_hand = self.on_hand.unwrap_or(0.0);
@@ -259,37 +273,56 @@ async fn batch_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::AvailabilityRw)?;
-        let request: BatchRequest = json_body(&body)?;
-        if request.records.len() > MAX_BATCH {
-            return Err(ApiError::invalid_parameter(format!(
-                "At most {MAX_BATCH} records are allowed in one batch."
-            )));
-        }
-        let errors = state.with_org(&org, |org, now| {
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::AvailabilityRw)?;
+            let request: BatchRequest = json_body(&body)?;
+            if request.records.len() > MAX_BATCH {
+                return Err(ApiError::invalid_parameter(format!(
+                    "At most {MAX_BATCH} records are allowed in one batch."
+                )));
+            }
+            let errors = state.with_org(&org, |org, now| {
             let mut errors = Vec::new();
             for record in request.records {
                 let failure = if !org.locations.contains(&record.location) {
-                    Some(("LocationDoesNotExist", format!("No location exists with ID '{}'", record.location)))
+                    Some((
+                        "LocationDoesNotExist",
+                        format!("No location exists with ID '{}'", record.location),
+                    ))
                 } else if !valid_sku(&record.sku) {
-                    Some(("InvalidRequestParameter", format!("'sku' Invalid characters in sku: {}", record.sku)))
+                    Some((
+                        "InvalidRequestParameter",
+                        format!("'sku' Invalid characters in sku: {}", record.sku),
+                    ))
                 } else {
-                    record.update.check().err().map(|error| ("InvalidRequestParameter", error.message().to_owned()))
+                    record
+                        .update
+                        .check()
+                        .err()
+                        .map(|error| ("InvalidRequestParameter", error.message().to_owned()))
                 };
                 if let Some((code, message)) = failure {
-                    errors.push(json!({
-                        "details": {"id": record.id, "locationId": record.location, "sku": record.sku,
-                                    "externalRefId": record.update.external_ref_id},
-                        "message": message, "errorCode": code}));
+                    let mut details =
+                        json!({"id": record.id, "locationId": record.location, "sku": record.sku});
+                    if let (Some(reference), Some(fields)) =
+                        (&record.update.external_ref_id, details.as_object_mut())
+                    {
+                        fields.insert("externalRefId".into(), json!(reference));
+                    }
+                    errors.push(json!({"details": details, "message": message, "errorCode": code}));
                 } else if org.first_use(&record.id) {
-                    record.update.apply(org, &record.location, &record.sku, false, now);
+                    record
+                        .update
+                        .apply(org, &record.location, &record.sku, false, now);
                 }
             }
             errors
         });
-        Ok(partial(errors))
-    })())
+            Ok(partial(errors))
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
 }
 
 /// 204 when every record worked, else 200 `{"errors":[...]}`.
@@ -330,31 +363,34 @@ fn write_record(
     body: Bytes,
     replace: bool,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::AvailabilityRw)?;
-        let update: StockUpdate = json_body(&body)?;
-        update.check()?;
-        if !valid_sku(&sku) || !valid_place_id(&location) {
-            return Err(ApiError::invalid_parameter(
-                "An invalid request parameter was provided",
-            ));
-        }
-        state.with_org(&org, |org, now| {
-            if !org.locations.contains(&location) {
-                return Err(ApiError::not_found("An invalid entity was provided."));
-            }
-            let key = (location.clone(), sku.clone());
-            if !replace && !org.records.contains_key(&key) {
-                return Err(ApiError::not_found(
-                    "The Location SKU provided was not found in the system.",
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::AvailabilityRw)?;
+            let update: StockUpdate = json_body(&body)?;
+            update.check()?;
+            if !valid_sku(&sku) || !valid_place_id(&location) {
+                return Err(ApiError::invalid_parameter(
+                    "An invalid request parameter was provided",
                 ));
             }
-            if org.first_use(&request) {
-                update.apply(org, &location, &sku, replace, now);
-            }
-            Ok(StatusCode::NO_CONTENT.into_response())
-        })
-    })())
+            state.with_org(&org, |org, now| {
+                if !org.locations.contains(&location) {
+                    return Err(ApiError::not_found("An invalid entity was provided."));
+                }
+                let key = (location.clone(), sku.clone());
+                if !replace && !org.records.contains_key(&key) {
+                    return Err(ApiError::not_found(
+                        "The Location SKU provided was not found in the system.",
+                    ));
+                }
+                if org.first_use(&request) {
+                    update.apply(org, &location, &sku, replace, now);
+                }
+                Ok(StatusCode::NO_CONTENT.into_response())
+            })
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
 }
 
 async fn delete_record(
@@ -362,28 +398,107 @@ async fn delete_record(
     Path((org, location, sku, _request)): RecordPath,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::AvailabilityRw)?;
-        state.with_org(&org, |org, now| {
-            if let Some(export) = org.running_export_covering(&location) {
-                return Err(ApiError::conflict(
-                    "ExportInProcess",
-                    format!("Export {export} is in progress."),
-                ));
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::AvailabilityRw)?;
+            state.with_org(&org, |org, now| {
+                if let Some(export) = org.running_export_covering(&location, now) {
+                    return Err(ApiError::conflict(
+                        "ExportInProcess",
+                        format!("Export {export} is in progress."),
+                    ));
+                }
+                if org
+                    .records
+                    .remove(&(location.clone(), sku.clone()))
+                    .is_none()
+                {
+                    return Err(ApiError::not_found(
+                        "The Location SKU provided was not found in the system.",
+                    ));
+                }
+                org.log_change(now, Place::Location(location.clone()), &sku, "DELETE", 0.0);
+                Ok(StatusCode::NO_CONTENT.into_response())
+            })
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
+}
+
+/// One group of a product segmentation batch update.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SegmentationGroup {
+    group_id: String,
+    mode: String,
+    skus: Vec<String>,
+}
+
+/// Body of the product segmentation batch update.
+#[derive(Debug, Deserialize)]
+struct SegmentationRequest {
+    groups: Vec<SegmentationGroup>,
+}
+
+/// `POST product-segmentation/actions/batch-update`: appends SKUs to or deletes them from
+/// groups; 204 when all worked, 200 `{"errors": [{"error": ..}]}` naming each one that did not.
+async fn segmentation_update(
+    State(state): State<OciState>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::ImpexInventoryRw)?;
+            let request: SegmentationRequest = json_body(&body)?;
+            for group in &request.groups {
+                if group.mode != "APPEND" && group.mode != "DELETE" {
+                    return Err(ApiError::invalid_parameter(
+                        "An invalid request parameter was provided",
+                    )
+                    .with("parameterName", "mode"));
+                }
+                if let Some(sku) = group.skus.iter().find(|sku| !valid_sku(sku)) {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "'sku' Invalid characters in sku: {sku}"
+                    ))
+                    .with("parameterName", "skus"));
+                }
             }
-            if org
-                .records
-                .remove(&(location.clone(), sku.clone()))
-                .is_none()
-            {
-                return Err(ApiError::not_found(
-                    "The Location SKU provided was not found in the system.",
-                ));
-            }
-            org.log_change(now, Place::Location(location.clone()), &sku, "DELETE", 0.0);
-            Ok(StatusCode::NO_CONTENT.into_response())
-        })
-    })())
+            let errors = state.with_org(&org, |org, _| {
+                let mut errors = Vec::new();
+                for group in request.groups {
+                    let append = group.mode == "APPEND";
+                    let verb = if append { "create" } else { "delete" };
+                    for sku in group.skus {
+                        let done = org.groups.contains_key(&group.group_id) && {
+                            let skus = org.segmentation.entry(group.group_id.clone()).or_default();
+                            if append {
+                                skus.insert(sku.clone());
+                                true
+                            } else {
+                                skus.remove(&sku)
+                            }
+                        };
+                        if !done {
+                            errors.push(json!({"error": format!(
+                            "Failed to {verb} product segmentation for group id {} and sku {sku}",
+                            group.group_id
+                        )}));
+                        }
+                    }
+                }
+                errors
+            });
+            Ok(if errors.is_empty() {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                json_response(StatusCode::OK, json!({"errors": errors}))
+            })
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
 }
 
 /// Body of get-deltas.
@@ -399,12 +514,15 @@ async fn get_deltas(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::Availability)?;
-        let request: DeltasRequest = json_body(&body)?;
-        let body = state.with_org(&org, |org, now| deltas(org, &request.delta_token, now))?;
-        Ok(json_response(StatusCode::OK, body))
-    })())
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::Availability)?;
+            let request: DeltasRequest = json_body(&body)?;
+            let body = state.with_org(&org, |org, now| deltas(org, &request.delta_token, now))?;
+            Ok(json_response(StatusCode::OK, body))
+        })()
+        .map_err(|error: ApiError| error.documented(&AVAILABILITY_400)),
+    )
 }
 
 /// The changes since `token`, one record per changed place and SKU.

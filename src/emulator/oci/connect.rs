@@ -7,16 +7,19 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::access::Scope;
 use super::availability::{Query, answer};
 use super::errors::ApiError;
+use super::impex::{apply_file, read_upload};
+use super::reservation::iso;
 use super::reservation::{Line, Reserve};
 use super::state::{OciState, json_body, json_response};
 use super::store::{Place, View, num};
@@ -47,6 +50,205 @@ pub fn routes() -> Router<OciState> {
             &format!("{PREFIX}/reservation/actions/transfers"),
             post(transfers),
         )
+        .route(
+            &format!("{PREFIX}/availability-records/actions/batch-update"),
+            post(batch_update),
+        )
+        .route(
+            &format!("{PREFIX}/availability-records/uploads"),
+            post(upload_availability),
+        )
+        .route(
+            &format!("{PREFIX}/availability-records/uploads/{{upload}}"),
+            get(move |s, p, h| upload_status(false, s, p, h)),
+        )
+        .route(
+            &format!("{PREFIX}/location-graph/uploads"),
+            post(publish_graph),
+        )
+        .route(
+            &format!("{PREFIX}/location-graph/uploads/{{upload}}"),
+            get(move |s, p, h| upload_status(true, s, p, h)),
+        )
+}
+
+/// One Connect batch-update record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectStock {
+    action_request_id: String,
+    location_identifier: String,
+    stock_keeping_unit: String,
+    on_hand: Option<f64>,
+    safety_stock_count: Option<f64>,
+    effective_date: Option<String>,
+    future_stock: Option<Vec<super::data::Future>>,
+    external_ref_id: Option<String>,
+}
+
+/// Body of the Connect batch update.
+#[derive(Debug, Deserialize)]
+struct ConnectBatch {
+    records: Vec<ConnectStock>,
+}
+
+/// `POST …/commerce/oci/availability-records/actions/batch-update` (API v62): the Commerce API
+/// batch update with Connect names; 201 `{success, errors}` naming each record not applied.
+async fn batch_update(
+    State(state): State<OciState>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = refusal(&state, &headers, Scope::AvailabilityRw) {
+        return response;
+    }
+    let request: ConnectBatch = match json_body(&body) {
+        Ok(request) => request,
+        Err(error) => return bad_body(&error),
+    };
+    if request.records.len() > super::availability::MAX_BATCH {
+        return connect_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "At most 100 records are allowed in one batch.",
+        );
+    }
+    let errors = state.with_org(&state.connect_tenant(), |org, now| {
+        let mut errors = Vec::new();
+        for record in request.records {
+            let update = super::availability::StockUpdate {
+                on_hand: record.on_hand,
+                safety_stock_count: record.safety_stock_count,
+                effective_date: record.effective_date,
+                future_stock: record.future_stock,
+                external_ref_id: record.external_ref_id,
+            };
+            let location = &record.location_identifier;
+            let sku = &record.stock_keeping_unit;
+            let failure = if !org.locations.contains(location) {
+                Some(ApiError::no_location(location))
+            } else if !super::data::valid_sku(sku) {
+                Some(ApiError::invalid_parameter(format!(
+                    "'sku' Invalid characters in sku: {sku}"
+                )))
+            } else {
+                update.check().err()
+            };
+            match failure {
+                Some(error) => errors.push(entry(&error)),
+                None => {
+                    if org.first_use(&record.action_request_id) {
+                        update.apply(org, location, sku, false, now);
+                    }
+                }
+            }
+        }
+        errors
+    });
+    created(json!({}), errors)
+}
+
+/// Largest file the Connect REST upload takes (10 MB).
+const CONNECT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
+/// `POST …/commerce/oci/availability-records/uploads`: a multipart `fileUpload` NDJSON file
+/// (at most 10 MB), applied as an availability import; 201 `{uploadId, success, errors}`.
+async fn upload_availability(
+    State(state): State<OciState>,
+    Path(_version): Path<String>,
+    request: Request,
+) -> Response {
+    if let Some(response) = refusal(&state, request.headers(), Scope::ImpexInventoryRw) {
+        return response;
+    }
+    let file = match read_upload(request, &state).await {
+        Ok(file) => file,
+        Err(error) => {
+            return connect_error(StatusCode::BAD_REQUEST, "INVALID_INPUT", error.message());
+        }
+    };
+    if file.text.len() > CONNECT_UPLOAD_LIMIT {
+        return connect_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "REQUEST_ENTITY_TOO_LARGE",
+            "The file is larger than 10 MB.",
+        );
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    state.with_org(&state.connect_tenant(), |org, now| {
+        let outcome = apply_file(org, &file.text, now);
+        org.connect_uploads.insert(id.clone(), (now, Some(outcome)));
+    });
+    created(json!({"uploadId": id}), Vec::new())
+}
+
+/// `POST …/commerce/oci/location-graph/uploads`: publishes the org's locations and groups to
+/// OCI; 201 `{uploadId, success, errors}`.
+async fn publish_graph(
+    State(state): State<OciState>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(response) = refusal(&state, &headers, Scope::ImpexGraphs) {
+        return response;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    state.with_org(&state.connect_tenant(), |org, now| {
+        org.connect_uploads.insert(id.clone(), (now, None));
+    });
+    created(json!({"uploadId": id}), Vec::new())
+}
+
+/// `GET …/uploads/{uploadId}` of either kind: 200 with the job's status (by time, as the
+/// Commerce API jobs), 404 for an id of the other kind or none.
+async fn upload_status(
+    graph: bool,
+    State(state): State<OciState>,
+    Path((_version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let scope = if graph {
+        Scope::ImpexGraphs
+    } else {
+        Scope::ImpexInventoryRw
+    };
+    if let Some(response) = refusal(&state, &headers, scope) {
+        return response;
+    }
+    let found = state.with_org(&state.connect_tenant(), |org, now| {
+        let (started, outcome) = org.connect_uploads.get(&id)?.clone();
+        if outcome.is_some() == graph {
+            return None;
+        }
+        let running = org.job_running(started, now);
+        let mut body = json!({
+            "uploadId": id,
+            "status": if running { "RUNNING" } else { outcome.as_ref().map_or("COMPLETED", |o| o.status) },
+            "startTime": iso(started),
+            "success": true,
+            "errors": [],
+        });
+        if let Some(fields) = body.as_object_mut() {
+            if !running {
+                fields.insert("endTime".into(), json!(iso(org.job_end(started))));
+            }
+            if let (Some(outcome), false) = (&outcome, running) {
+                fields.insert("recordsReadCount".into(), json!(outcome.read));
+                fields.insert("recordsProcessedCount".into(), json!(outcome.processed));
+                fields.insert("recordsSkippedCount".into(), json!(outcome.skipped));
+            }
+        }
+        Some(body)
+    });
+    match found {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => connect_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "The requested resource does not exist",
+        ),
+    }
 }
 
 /// A Connect error array with a status.

@@ -23,6 +23,82 @@ const PROBLEM_JSON: &str = "application/problem+json";
 const GATEWAY_TYPE: &str =
     "https://api.commercecloud.salesforce.com/documentation/error/v1/errors/";
 
+/// The 400 `errorCode`s an operation's RAML documents, and the one any other 400 becomes.
+#[derive(Debug)]
+pub struct Documented {
+    /// The documented codes.
+    pub codes: &'static [&'static str],
+    /// The code of an undocumented 400.
+    pub fallback: &'static str,
+}
+
+/// The availability API (`IasError` types): batch-update, get-availability, get-deltas and
+/// the single record writes.
+pub const AVAILABILITY_400: Documented = Documented {
+    codes: &[
+        "InvalidRequestParameter",
+        "LocationDoesNotExist",
+        "GroupDoesNotExist",
+        "ExpiredDeltaLink",
+        "EntityAlreadyExists",
+        "EntityNotFound",
+    ],
+    fallback: "InvalidRequestParameter",
+};
+
+/// The impex API (`400InvalidRequestParameterError` and the location and group examples).
+pub const IMPEX_400: Documented = Documented {
+    codes: &[
+        "InvalidRequestParameter",
+        "LocationDoesNotExist",
+        "GroupDoesNotExist",
+    ],
+    fallback: "InvalidRequestParameter",
+};
+
+/// Reservation create (`400InvalidRequestLocOrGroupDoesNotExist`).
+pub const CREATE_400: Documented = Documented {
+    codes: &[
+        "InvalidRequest",
+        "LocationDoesNotExist",
+        "GroupDoesNotExist",
+    ],
+    fallback: "InvalidRequest",
+};
+
+/// Reservation cancel (`400InvalidRequestParameter`).
+pub const CANCEL_400: Documented = Documented {
+    codes: &["InvalidRequestParameter"],
+    fallback: "InvalidRequestParameter",
+};
+
+/// Transfers (`400InvalidRequestParameterLocOrGroupDoesNotExist`).
+pub const TRANSFERS_400: Documented = Documented {
+    codes: &[
+        "InvalidRequestParameter",
+        "LocationDoesNotExist",
+        "GroupDoesNotExist",
+    ],
+    fallback: "InvalidRequestParameter",
+};
+
+/// Releases (`400InvReqParamInvReqLocOrGroupDoesNotExist`).
+pub const RELEASES_400: Documented = Documented {
+    codes: &[
+        "InvalidRequestParameter",
+        "InvalidRequest",
+        "LocationDoesNotExist",
+        "GroupDoesNotExist",
+    ],
+    fallback: "InvalidRequestParameter",
+};
+
+/// Fulfillments (`400MissingParameter`).
+pub const FULFILLMENTS_400: Documented = Documented {
+    codes: &["MissingParameter"],
+    fallback: "MissingParameter",
+};
+
 /// An error answer of the OCI APIs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -85,14 +161,36 @@ impl ApiError {
         )
     }
 
-    /// 400 `MissingParameter` naming the field.
+    /// 400 for a missing field: `InvalidRequestParameter` naming it, the code every operation
+    /// documents (only fulfillments document `MissingParameter`, see [`Self::into_missing`]).
     pub fn missing(field: &str) -> Self {
         Self::problem(
             StatusCode::BAD_REQUEST,
-            "MissingParameter",
+            "InvalidRequestParameter",
             format!("The field '{field}' is missing from the request body."),
         )
         .with("parameterName", field)
+    }
+
+    /// A 400 service error with a code the operation does not document gets the operation's
+    /// fallback code (message and properties kept); other errors are unchanged.
+    pub fn documented(self, documented: &Documented) -> Self {
+        match self {
+            Self::Problem {
+                status,
+                code,
+                message,
+                extra,
+            } if status == StatusCode::BAD_REQUEST && !documented.codes.contains(&code) => {
+                Self::Problem {
+                    status,
+                    code: documented.fallback,
+                    message,
+                    extra,
+                }
+            }
+            other => other,
+        }
     }
 
     /// 400 `GroupDoesNotExist` with the `group` property.
@@ -128,6 +226,22 @@ impl ApiError {
     /// 410 with the given code.
     pub fn gone(code: &'static str, message: impl Into<String>) -> Self {
         Self::problem(StatusCode::GONE, code, message)
+    }
+
+    /// A gateway error of any status (`kind` is the last segment of the `type` URI).
+    pub fn gateway(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::Gateway {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            retry_after: None,
+        }
     }
 
     /// 401 from the gateway.

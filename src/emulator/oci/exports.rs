@@ -1,9 +1,11 @@
 //! Exports of availability records, the location graph, product segmentation and event logs,
 //! each with `POST …/exports`, `GET …/{id}/status`, `GET …/{id}/file-content` and `DELETE …/{id}`.
 //!
-//! The file is taken when the export starts. With `OciOptions::job_duration` set, the first status poll answers `RUNNING` (while
-//! running, downloads and deletes are 409 `ExportInProcess`); later polls answer `COMPLETED`
-//! with a download link on this emulator that expires after a day (then 410).
+//! The file is taken when the export starts. The job runs for `OciOptions::job_duration` from
+//! its start (no time at all by default): while it runs, status answers `RUNNING` and
+//! downloads, deletes and deletes of the SKUs it covers are 409 `ExportInProcess`; then status
+//! answers `COMPLETED` with a download link on this emulator that expires after a day (then
+//! 410). Nothing depends on whether or how often the status was polled.
 //! An availability export ends with `{"deltaToken":"…"}`, the start point for get-deltas.
 
 use axum::Router;
@@ -34,14 +36,17 @@ pub enum Kind {
     ProductSegmentation,
     /// Inventory events of one SKU.
     EventLog,
+    /// Reservation documents, open or closed.
+    Reservations,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
+    const ALL: [Kind; 5] = [
         Kind::Availability,
         Kind::LocationGraph,
         Kind::ProductSegmentation,
         Kind::EventLog,
+        Kind::Reservations,
     ];
 
     /// Path segment under the organization.
@@ -51,6 +56,7 @@ impl Kind {
             Kind::LocationGraph => "location-graph",
             Kind::ProductSegmentation => "product-segmentation",
             Kind::EventLog => "event-log",
+            Kind::Reservations => "reservations",
         }
     }
 
@@ -58,7 +64,7 @@ impl Kind {
     fn start_scope(self) -> Scope {
         match self {
             Kind::LocationGraph => Scope::ImpexGraphs,
-            Kind::EventLog => Scope::ImpexInventoryRw,
+            Kind::EventLog | Kind::Reservations => Scope::ImpexInventoryRw,
             Kind::Availability | Kind::ProductSegmentation => Scope::ImpexInventory,
         }
     }
@@ -77,7 +83,6 @@ impl Kind {
 pub struct Export {
     kind: Kind,
     started: DateTime<Utc>,
-    running: bool,
     file: String,
     /// JSON (location graph) or NDJSON.
     json_file: bool,
@@ -89,12 +94,13 @@ pub struct Export {
 }
 
 impl Org {
-    /// A running export that reads `location`, if any.
-    pub fn running_export_covering(&self, location: &str) -> Option<String> {
+    /// An export still running at `now` that reads `location`, if any.
+    pub fn running_export_covering(&self, location: &str, now: DateTime<Utc>) -> Option<String> {
         self.exports
             .iter()
             .find(|(_, export)| {
-                export.running && export.covers.iter().any(|covered| covered == location)
+                self.job_running(export.started, now)
+                    && export.covers.iter().any(|covered| covered == location)
             })
             .map(|(id, _)| id.clone())
     }
@@ -140,7 +146,7 @@ struct AvailabilityBody {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EventLogBody {
-    sku: String,
+    sku: Option<String>,
     starts_on: String,
     ends_on: Option<String>,
     #[serde(default)]
@@ -177,7 +183,6 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
     let mut export = Export {
         kind,
         started: now,
-        running: true,
         file: String::new(),
         json_file: false,
         records: 0,
@@ -253,12 +258,29 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
                 if !org.groups.contains_key(group) {
                     return Err(ApiError::invalid_parameter("Invalid Group Id Provided."));
                 }
-                lines.push(json!({"groupId": group, "excludedSkus": []}));
+                lines.push(json!({"groupId": group}));
+                for sku in org.segmentation.get(group).into_iter().flatten() {
+                    lines.push(json!({"sku": sku}));
+                }
                 export.records += 1;
             }
         }
+        Kind::Reservations => {
+            lines = reservation_lines(org, body, now)?;
+            export.records = lines.len();
+        }
         Kind::EventLog => {
             let request: EventLogBody = json_body(body)?;
+            // The RAML's example of this 400: "'sku' Invalid characters in sku: null".
+            let sku = match request.sku.as_deref() {
+                Some(sku) if super::data::valid_sku(sku) => sku.to_owned(),
+                other => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "'sku' Invalid characters in sku: {}",
+                        other.unwrap_or("null")
+                    )));
+                }
+            };
             if request.locations.len() + request.groups.len() > 10 {
                 return Err(ApiError::invalid_parameter(
                     "At most 10 locations and groups are allowed.",
@@ -297,7 +319,7 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
                             || request.groups.contains(id)
                     }
                 };
-                if change.sku == request.sku && wanted && change.at >= starts && change.at <= ends {
+                if change.sku == sku && wanted && change.at >= starts && change.at <= ends {
                     let (key, id) = match &change.place {
                         Place::Location(id) => ("locationId", id),
                         Place::Group(id) => ("groupId", id),
@@ -314,6 +336,75 @@ fn build(kind: Kind, org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Result<
     }
     export.file = lines.iter().map(|line| format!("{line}\n")).collect();
     Ok(export)
+}
+
+/// Body of a reservations export.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReservationsBody {
+    status: String,
+    from_date: String,
+    to_date: Option<String>,
+}
+
+/// The reservation documents of `org` in a reservations export file, one JSON object a line.
+fn reservation_lines(org: &Org, body: &Bytes, now: DateTime<Utc>) -> Result<Vec<Value>, ApiError> {
+    let request: ReservationsBody = json_body(body)?;
+    let open = match request.status.as_str() {
+        "open" => true,
+        "closed" => false,
+        _ => {
+            return Err(
+                ApiError::invalid_parameter("'status' must be open or closed")
+                    .with("parameterName", "status"),
+            );
+        }
+    };
+    let date = |name: &'static str, text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|date| date.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::invalid_parameter(format!("'{name}' must be an ISO 8601 date: {text}"))
+                    .with("parameterName", name)
+            })
+    };
+    let from = date("fromDate", &request.from_date)?;
+    let to = request
+        .to_date
+        .as_deref()
+        .map(|text| date("toDate", text))
+        .transpose()?
+        .unwrap_or(now);
+    let mut documents: Vec<(&String, &super::reservation::Document)> = org
+        .reservations
+        .iter()
+        .filter(|(_, doc)| (doc.status == super::reservation::Status::Open) == open)
+        .filter(|(_, doc)| doc.created >= from && doc.created <= to)
+        .collect();
+    documents.sort_by(|a, b| a.1.created.cmp(&b.1.created).then(a.0.cmp(b.0)));
+    Ok(documents
+        .into_iter()
+        .map(|(id, doc)| {
+            let details: Vec<Value> = doc
+                .lines
+                .iter()
+                .map(|(place, sku, quantity)| {
+                    let (key, place_id) = match place {
+                        Place::Group(id) => ("group", id),
+                        Place::Location(id) => ("location", id),
+                    };
+                    let action = json!({"requestId": id, "quantity": super::store::num(*quantity),
+                        "action": "Reserved", key: place_id,
+                        "timestamp": doc.created.timestamp_millis().to_string()});
+                    json!({key: place_id, "sku": sku, "quantity": super::store::num(*quantity),
+                           "reservationDetailActions": [action]})
+                })
+                .collect();
+            json!({"reservationId": id, "reservationTime": doc.created.timestamp_millis(),
+                   "reservationState": if open { "OPEN" } else { "CLOSED" },
+                   "reservationDetails": details})
+        })
+        .collect())
 }
 
 /// Looks up an export of the right kind.
@@ -333,16 +424,12 @@ async fn status(
     run(|| {
         state.authorize(&headers, kind.read_scope())?;
         let body = state.with_org(&org, |tenant, now| {
-            let export = find(tenant, kind, &id)?;
-            if export.running && state.job_done(export.started, now) {
-                export.running = false;
-            }
-            if export.running {
-                export.running = false;
+            let export = find(tenant, kind, &id)?.clone();
+            if tenant.job_running(export.started, now) {
                 return Ok(json!({"id": id, "status": "RUNNING", "export": {"startTimeUTC": iso(export.started)}}));
             }
             let mut summary = json!({
-                "startTimeUTC": iso(export.started), "endTimeUTC": iso(export.started),
+                "startTimeUTC": iso(export.started), "endTimeUTC": iso(tenant.job_end(export.started)),
                 "recordsProcessedCount": export.records, "recordsExportedCount": export.records,
             });
             if let (Some((key, ids)), Some(fields)) = (&export.scope, summary.as_object_mut()) {
@@ -353,12 +440,20 @@ async fn status(
                 "id": id,
                 "status": "COMPLETED",
                 "export": summary,
-                "download": {"downloadLink": link, "downloadLinkExpirationUTC": iso(expiry(export))},
-                "validation": {"fileSize": export.file.len()},
+                "download": {"downloadLink": link, "downloadLinkExpirationUTC": iso(expiry(&export))},
+                "validation": file_validation(export.file.as_bytes()),
             }))
         })?;
         Ok(json_response(StatusCode::OK, body))
     })
+}
+
+/// The `validation` object of a finished job's file (RAML `FileValidation`): its SHA-256 and size.
+pub fn file_validation(file: &[u8]) -> Value {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(file);
+    let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+    json!({"fileHashType": "SHA-256", "fileHash": hex, "fileSize": file.len()})
 }
 
 /// When the download link stops working.
@@ -375,14 +470,14 @@ async fn download(
     run(|| {
         state.authorize(&headers, kind.read_scope())?;
         state.with_org(&org, |tenant, now| {
-            let export = find(tenant, kind, &id)?;
-            if export.running {
+            let export = find(tenant, kind, &id)?.clone();
+            if tenant.job_running(export.started, now) {
                 return Err(ApiError::conflict(
                     "ExportInProcess",
                     format!("Export {id} is in progress."),
                 ));
             }
-            if expiry(export) <= now {
+            if expiry(&export) <= now {
                 return Err(ApiError::gone(
                     "ExpiredResultLink",
                     "The download link has expired or is no longer valid.",
@@ -408,8 +503,9 @@ async fn remove(
 ) -> Response {
     run(|| {
         state.authorize(&headers, kind.read_scope())?;
-        state.with_org(&org, |tenant, _| {
-            if find(tenant, kind, &id)?.running {
+        state.with_org(&org, |tenant, now| {
+            let started = find(tenant, kind, &id)?.started;
+            if tenant.job_running(started, now) {
                 return Err(ApiError::conflict(
                     "ExportInProcess",
                     format!("Export {id} is in progress."),

@@ -16,4 +16,5 @@ mod store;
 
 pub use access::{AccessCheck, Denied, Grant, Scope, TokenMap};
 pub use data::{Future, SeedData, SeedError, SeedGroup, SeedRecord, default_seed, load_seed};
+pub(crate) use errors::ApiError;
 pub use state::{DEFAULT_CONNECT_TENANT, OciOptions, OciState, oci_router};

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::access::Scope;
 use super::availability::{MAX_BATCH, partial};
 use super::data::valid_sku;
-use super::errors::ApiError;
+use super::errors::{ApiError, FULFILLMENTS_400, RELEASES_400, TRANSFERS_400};
 use super::reservation::PREFIX;
 use super::state::{OciState, json_body, respond};
 use super::store::{Org, Place, num};
@@ -239,15 +239,25 @@ async fn releases(
                     }
                     Err((code, message)) => {
                         let mut details = json!({"id": record.id, "externalRefId": record.external_ref_id,
-                                                 "sku": record.sku, "quantity": 0});
+                                                 "sku": record.sku, "quantity": num(0.0)});
                         merge(&mut details, PlaceRef::json(place));
-                        errors.push(json!({"details": details, "message": message, "errorCode": code}));
+                        errors.push(json!({"details": without_nulls(details), "message": message, "errorCode": code}));
                     }
                 }
             }
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(|error: ApiError| error.documented(&RELEASES_400)))
+}
+
+/// `value` without its null fields (the RAML types `externalRefId` as a string: an absent
+/// reference is left out, not `null`).
+fn without_nulls(mut value: Value) -> Value {
+    if let Some(fields) = value.as_object_mut() {
+        fields.retain(|_, field| !field.is_null());
+    }
+    value
 }
 
 /// Adds the fields of `extra` to `target`.
@@ -349,12 +359,13 @@ async fn transfers(
                     let details = json!({"id": record.id, "externalRefId": record.external_ref_id,
                         "from": PlaceRef::json(from), "to": PlaceRef::json(to),
                         "sku": record.sku, "quantity": num(record.quantity)});
-                    json!({"details": details, "message": message, "errorCode": code})
+                    json!({"details": without_nulls(details), "message": message, "errorCode": code})
                 })
                 .collect();
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(|error: ApiError| error.documented(&TRANSFERS_400)))
 }
 
 /// One fulfillment record.
@@ -407,12 +418,13 @@ async fn fulfillments(
                         org.first_use(&record.id);
                     }
                     Err((code, message)) => errors.push(json!({
-                        "details": {"id": record.id, "externalRefId": record.external_ref_id, "location": location,
-                                    "sku": record.sku, "quantity": num(record.quantity)},
+                        "details": without_nulls(json!({"id": record.id, "externalRefId": record.external_ref_id, "location": location,
+                                    "sku": record.sku, "quantity": num(record.quantity)})),
                         "message": message, "errorCode": code})),
                 }
             }
             Ok(partial(errors))
         })
-    })())
+    })()
+    .map_err(|error: ApiError| error.documented(&FULFILLMENTS_400)))
 }

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::access::Scope;
 use super::data::valid_sku;
-use super::errors::ApiError;
+use super::errors::{ApiError, CANCEL_400, CREATE_400};
 use super::movement;
 use super::state::{OciState, json_body, json_response, respond};
 use super::store::{Org, Place, num};
@@ -58,6 +58,8 @@ pub struct Document {
     pub lines: Vec<(Place, String, f64)>,
     /// When it expires, if ever.
     pub expires: Option<DateTime<Utc>>,
+    /// When it was placed.
+    pub created: DateTime<Utc>,
 }
 
 /// One requested line.
@@ -303,6 +305,7 @@ impl Org {
                 status: Status::Open,
                 lines: held,
                 expires,
+                created: now,
             };
             self.reservations.insert(id.to_owned(), doc);
         }
@@ -454,14 +457,11 @@ fn scapi_answer(reserved: &Reserved) -> Value {
     let render = |list: Vec<(String, Vec<Value>, Vec<Value>)>| -> Value {
         list.into_iter()
             .map(|(id, details, errors)| {
+                // `PlaceReservationResponseBody` requires both arrays on every block.
                 let mut block = Map::new();
                 block.insert("id".into(), json!(id));
-                if !details.is_empty() {
-                    block.insert("details".into(), Value::Array(details));
-                }
-                if !errors.is_empty() {
-                    block.insert("errors".into(), Value::Array(errors));
-                }
+                block.insert("details".into(), Value::Array(details));
+                block.insert("errors".into(), Value::Array(errors));
                 Value::Object(block)
             })
             .collect()
@@ -487,18 +487,21 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::ReservationsRw)?;
-        let request = json_body::<CreateBody>(&body)?.into_reserve();
-        let reserved = state.with_org(&org, |org, now| org.reserve(&id, &request, now))?;
-        let mut response = json_response(StatusCode::OK, scapi_answer(&reserved));
-        let location =
-            format!("/inventory/reservation/v1/organizations/{org}/reservation-documents/{id}");
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(LOCATION, value);
-        }
-        Ok(response)
-    })())
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::ReservationsRw)?;
+            let request = json_body::<CreateBody>(&body)?.into_reserve();
+            let reserved = state.with_org(&org, |org, now| org.reserve(&id, &request, now))?;
+            let mut response = json_response(StatusCode::OK, scapi_answer(&reserved));
+            let location =
+                format!("/inventory/reservation/v1/organizations/{org}/reservation-documents/{id}");
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(LOCATION, value);
+            }
+            Ok(response)
+        })()
+        .map_err(|error: ApiError| error.documented(&CREATE_400)),
+    )
 }
 
 /// Body of the cancel `PATCH`.
@@ -513,16 +516,19 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond((|| {
-        state.authorize(&headers, Scope::ReservationsRw)?;
-        let request: CancelBody = json_body(&body)?;
-        if request.status != "CANCELLED" {
-            return Err(
-                ApiError::invalid_parameter("An invalid request parameter was provided")
-                    .with("parameterName", "status"),
-            );
-        }
-        state.with_org(&org, |org, now| org.cancel(&id, now))?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })())
+    respond(
+        (|| {
+            state.authorize(&headers, Scope::ReservationsRw)?;
+            let request: CancelBody = json_body(&body)?;
+            if request.status != "CANCELLED" {
+                return Err(ApiError::invalid_parameter(
+                    "An invalid request parameter was provided",
+                )
+                .with("parameterName", "status"));
+            }
+            state.with_org(&org, |org, now| org.cancel(&id, now))?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        })()
+        .map_err(|error: ApiError| error.documented(&CANCEL_400)),
+    )
 }

@@ -10,10 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::put;
+use axum::routing::{any, put};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
+use super::super::shape;
 use super::access::{self, AccessCheck, Grant, Scope};
 use super::chaos::{self, Chaos};
 use super::data::{SeedData, default_seed};
@@ -41,8 +42,10 @@ pub struct OciOptions {
     pub retry_after_secs: u64,
     /// Seed of the generator that picks failing requests.
     pub seed: u64,
-    /// How long import and export jobs run (emulated time). `None`: a job is complete at the
-    /// first status poll; `Some(d)`: the first poll answers `RUNNING` unless `d` has passed.
+    /// How long import and export jobs run (emulated time, see [`OciState::advance_clock`]).
+    /// `None`: a job is complete as soon as it starts; `Some(d)`: it answers `RUNNING` (and
+    /// its downloads and deletes are 409) until `d` has passed since it started, whether or not
+    /// anybody polls it.
     pub job_duration: Option<Duration>,
 }
 
@@ -109,13 +112,6 @@ impl OciState {
         Utc::now() + offset
     }
 
-    /// Whether a job started at `started` has finished by `now`.
-    pub(super) fn job_done(&self, started: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        self.inner
-            .job_duration
-            .is_none_or(|d| started.checked_add_signed(d).is_none_or(|end| now >= end))
-    }
-
     /// The realism switches.
     pub(super) fn chaos(&self) -> &Chaos {
         &self.inner.chaos
@@ -140,9 +136,10 @@ impl OciState {
             .orgs
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let state = orgs
-            .entry(org.to_owned())
-            .or_insert_with(|| Org::from_seed(&self.inner.seed));
+        let state = orgs.entry(org.to_owned()).or_insert_with(|| Org {
+            job_duration: self.inner.job_duration,
+            ..Org::from_seed(&self.inner.seed)
+        });
         state.expire_reservations(now);
         f(state, now)
     }
@@ -167,6 +164,9 @@ pub fn oci_router(state: OciState) -> Router {
         .merge(reservation::routes())
         .merge(connect::routes())
         .route("/inventory/internal/v1/organizations/{org}", put(provision))
+        .route("/inventory", any(shape::unknown))
+        .route("/inventory/{*rest}", any(shape::unknown))
+        .route("/services/data/{version}/{*rest}", any(shape::unknown))
         .layer(middleware::from_fn_with_state(state.clone(), chaos::apply))
         .with_state(state)
 }
@@ -190,7 +190,8 @@ async fn provision(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Parses a JSON body; a missing field is `MissingParameter`, anything else `InvalidRequest`.
+/// Parses a JSON body; a missing field or a wrong value is `InvalidRequestParameter` naming
+/// it, anything else `InvalidRequest`.
 pub(super) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|error| {
         let text = error.to_string();

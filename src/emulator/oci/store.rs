@@ -82,19 +82,12 @@ pub struct View {
     pub exists: bool,
 }
 
-/// Rounds to the spec's 0.001 precision and prints whole numbers without a fraction.
+/// A quantity as production prints it: rounded to the spec's 0.001 precision and always a
+/// decimal (`411.0`, not `411`).
 pub fn num(value: f64) -> Value {
     let rounded = (value * 1000.0).round() / 1000.0;
-    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "checked whole and in range"
-        )]
-        let whole = rounded as i64;
-        json!(whole)
-    } else {
-        json!(rounded)
-    }
+    // `-0.0` would print as such; a quantity is never negative zero.
+    json!(if rounded == 0.0 { 0.0 } else { rounded })
 }
 
 /// Futures as JSON.
@@ -167,6 +160,13 @@ pub struct Org {
     pub upload_links: HashMap<String, String>,
     /// Export jobs by id.
     pub exports: BTreeMap<String, Export>,
+    /// Connect REST uploads by id: an availability file's outcome, or `None` for a location
+    /// graph publish.
+    pub connect_uploads: BTreeMap<String, (DateTime<Utc>, Option<super::impex::Outcome>)>,
+    /// Product segmentation: the SKUs assigned to each location group.
+    pub segmentation: BTreeMap<String, BTreeSet<String>>,
+    /// How long import and export jobs run (`None`: done as soon as they start).
+    pub job_duration: Option<chrono::Duration>,
 }
 
 impl Org {
@@ -322,6 +322,20 @@ impl Org {
         }
     }
 
+    /// Whether a job started at `started` is still running at `now` (jobs finish by time, not
+    /// by being polled).
+    pub fn job_running(&self, started: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.job_duration
+            .is_some_and(|d| started.checked_add_signed(d).is_some_and(|end| now < end))
+    }
+
+    /// When a job started at `started` ends (or ended).
+    pub fn job_end(&self, started: DateTime<Utc>) -> DateTime<Utc> {
+        self.job_duration
+            .and_then(|d| started.checked_add_signed(d))
+            .unwrap_or(started)
+    }
+
     /// Appends to the change log.
     pub fn log_change(
         &mut self,
@@ -382,8 +396,9 @@ mod tests {
     }
 
     #[test]
-    fn numbers_print_whole_values_without_fraction() {
-        assert_eq!(num(10.0).to_string(), "10");
+    fn quantities_print_as_decimals() {
+        assert_eq!(num(10.0).to_string(), "10.0");
+        assert_eq!(num(-0.0).to_string(), "0.0");
         assert_eq!(num(2.0114).to_string(), "2.011");
     }
 }
