@@ -13,27 +13,58 @@ use snapman::emulator::proxy_echo::ProxiedRequest;
 /// `postman-token` is a fresh UUID) or connection management that says nothing about the request.
 const IGNORED_HEADERS: [&str; 4] = ["user-agent", "postman-token", "connection", "proxy-connection"];
 
-/// `{{$guid}}` and friends.
+/// `{{$guid}}` and friends (also inside longer tokens such as `<uuid>_4F7346`).
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+    Regex::new(r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
         .expect("valid regex")
 });
 
-/// ISO 8601 instants (`{{$isoTimestamp}}`, `new Date().toISOString()`) and Unix times in seconds
-/// or milliseconds from 2001 to 2033 (`{{$timestamp}}`, `Date.now()`).
+/// The current time as runners write it: ISO 8601 (`{{$isoTimestamp}}`, `toISOString()`), the
+/// compact forms of AWS (`20261130T095957Z`) and EdgeGrid (`20261130T09:59:58+0000`), and Unix
+/// times in seconds or milliseconds from 2001 to 2033 (`{{$timestamp}}`, `Date.now()`).
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z|\b1[0-9]\d{8}(\d{3})?\b")
-        .expect("valid regex")
+    Regex::new(concat!(
+        r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z",
+        r"|\b\d{8}T\d{6}Z|\b\d{8}T\d\d:\d\d:\d\d\+0000",
+        r"|\b1[0-9]\d{8}(\d{3})?\b",
+    ))
+    .expect("valid regex")
+});
+
+/// Values an auth scheme derives from the current time or a fresh nonce (signatures, generated
+/// nonces, the date in an AWS credential scope): masked when the same text holds a masked time.
+static TIME_DERIVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"(?P<k>oauth_signature=|oauth_nonce=|\bmac=|Signature=|;signature=|Credential=[^/\s]+/)"#,
+        r#"(?P<v>"[^"]*"|[^",&;/\s]+)"#,
+    ))
+    .expect("valid regex")
+});
+
+/// Digest auth's client nonce and the response computed from it.
+static DIGEST_DERIVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?P<k>\b(?:cnonce|response)=)(?P<v>"[^"]*"|[^",\s]+)"#).expect("valid regex")
 });
 
 /// `boundary=...` in a multipart content type.
 static BOUNDARY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)boundary="?([^";,\s]+)"?"#).expect("valid regex"));
 
-/// Masks the values that are random by design.
+/// Masks the values that are random by design, and what auth schemes derive from them.
 fn mask(text: &str) -> String {
     let text = UUID.replace_all(text, "<uuid>");
-    TIMESTAMP.replace_all(&text, "<timestamp>").into_owned()
+    let mut text = TIMESTAMP.replace_all(&text, "<timestamp>").into_owned();
+    if text.contains("<timestamp>") {
+        text = TIME_DERIVED
+            .replace_all(&text, "${k}<derived>")
+            .into_owned();
+    }
+    if text.contains("cnonce=") {
+        text = DIGEST_DERIVED
+            .replace_all(&text, "${k}<derived>")
+            .into_owned();
+    }
+    text
 }
 
 /// One request as the comparison sees it.
@@ -60,7 +91,7 @@ pub fn request(request: &ProxiedRequest) -> Value {
         .filter(|(k, _)| !IGNORED_HEADERS.contains(&k.as_str()))
         // The boundary's length is the runner's choice, so the length of a multipart body is too.
         .filter(|(k, _)| !(boundary.is_some() && k == "content-length"))
-        .map(|(k, v)| (k.clone(), mask(&unbound(v))))
+        .map(|(k, v)| (mask(k), mask(&unbound(v))))
         .collect();
     headers.sort_by(|a, b| a.0.cmp(&b.0));
     let body = match std::str::from_utf8(&request.body) {
@@ -116,6 +147,21 @@ pub fn record(exit_code: Option<i32>, requests: &[ProxiedRequest], report: Optio
         "requests": requests.iter().map(request).collect::<Vec<_>>(),
         "executions": report.map(executions).unwrap_or(Value::Array(Vec::new())),
     })
+}
+
+/// `value` with every string masked again: goldens recorded before a masking rule was added
+/// compare under the current rules without a new recording.
+pub fn remask(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(mask(text)),
+        Value::Array(items) => Value::Array(items.iter().map(remask).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), remask(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Up to `limit` differences between `expected` and `actual`, as `path: expected != actual`.
@@ -200,6 +246,21 @@ mod tests {
             ])
         );
         assert_eq!(r["body"], "--<boundary>\r\nx\r\n--<boundary>--");
+    }
+
+    #[test]
+    fn masks_what_auth_derives_from_the_time() {
+        assert_eq!(
+            mask(r#"OAuth oauth_timestamp="1764496000",oauth_nonce="ab",oauth_signature="x%3D""#),
+            r#"OAuth oauth_timestamp="<timestamp>",oauth_nonce=<derived>,oauth_signature=<derived>"#
+        );
+        assert_eq!(
+            mask("AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28 20261130T095524Z"),
+            "AWS4-HMAC-SHA256 Credential=key/<derived>/eu/s/aws4_request, Signature=<derived> <timestamp>"
+        );
+        // A fixed timestamp and nonce leave the signature to compare.
+        let fixed = r#"OAuth oauth_timestamp="ts",oauth_signature="x""#;
+        assert_eq!(mask(fixed), fixed);
     }
 
     #[test]
