@@ -47,7 +47,12 @@ fn run() -> Result<ExitCode, String> {
                 .env_remove("no_proxy")
                 .status()
                 .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-            ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
+            ExitCode::from(
+                status
+                    .code()
+                    .and_then(|c| u8::try_from(c).ok())
+                    .unwrap_or(1),
+            )
         }
         None => {
             eprintln!("proxy stand-in on {url}; HTTPS_PROXY={url} and -k; Enter stops it");
@@ -58,8 +63,9 @@ fn run() -> Result<ExitCode, String> {
     let text = serde_json::to_string_pretty(&proxy.requests())
         .map_err(|e| format!("cannot serialize the journal: {e}"))?;
     match journal {
-        Some(path) => std::fs::write(&path, text + "\n")
-            .map_err(|e| format!("cannot write {path}: {e}"))?,
+        Some(path) => {
+            std::fs::write(&path, text + "\n").map_err(|e| format!("cannot write {path}: {e}"))?
+        }
         None => println!("{text}"),
     }
     Ok(code)

@@ -26,7 +26,9 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::io::{
+    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
@@ -353,8 +355,7 @@ async fn read_body<S: AsyncRead + Unpin>(
         let mut line = String::new();
         reader.read_line(&mut line).await?;
         let size_text = line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| invalid("bad chunk size"))?;
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| invalid("bad chunk size"))?;
         if size == 0 {
             // Trailers, up to the blank line.
             loop {
@@ -383,7 +384,11 @@ fn absolute_url(head: &Head, origin: &str) -> String {
         return head.target.clone();
     }
     if origin == "http" {
-        return format!("http://{}{}", head.header("host").unwrap_or("localhost"), head.target);
+        return format!(
+            "http://{}{}",
+            head.header("host").unwrap_or("localhost"),
+            head.target
+        );
     }
     format!("{origin}{}", head.target)
 }

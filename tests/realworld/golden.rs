@@ -11,7 +11,12 @@ use snapman::emulator::proxy_echo::ProxiedRequest;
 
 /// Headers left out of the comparison: random by design (`user-agent` names the runner,
 /// `postman-token` is a fresh UUID) or connection management that says nothing about the request.
-const IGNORED_HEADERS: [&str; 4] = ["user-agent", "postman-token", "connection", "proxy-connection"];
+const IGNORED_HEADERS: [&str; 4] = [
+    "user-agent",
+    "postman-token",
+    "connection",
+    "proxy-connection",
+];
 
 /// `{{$guid}}` and friends (also inside longer tokens such as `<uuid>_4F7346`).
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
@@ -111,7 +116,10 @@ pub fn request(request: &ProxiedRequest) -> Value {
 
 /// The executions of a Newman-format JSON report: item name and assertion outcomes in order.
 pub fn executions(report: &Value) -> Value {
-    let executions = report["run"]["executions"].as_array().cloned().unwrap_or_default();
+    let executions = report["run"]["executions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     executions
         .iter()
         .map(|execution| {
@@ -140,7 +148,11 @@ pub fn executions(report: &Value) -> Value {
 }
 
 /// The whole record of one run.
-pub fn record(exit_code: Option<i32>, requests: &[ProxiedRequest], report: Option<&Value>) -> Value {
+pub fn record(
+    exit_code: Option<i32>,
+    requests: &[ProxiedRequest],
+    report: Option<&Value>,
+) -> Value {
     json!({
         "exit_code": exit_code,
         "report_written": report.is_some(),
@@ -155,11 +167,9 @@ pub fn remask(value: &Value) -> Value {
     match value {
         Value::String(text) => Value::String(mask(text)),
         Value::Array(items) => Value::Array(items.iter().map(remask).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), remask(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), remask(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -179,7 +189,13 @@ fn walk(path: &str, expected: &Value, actual: &Value, limit: usize, out: &mut Ve
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (key, value) in e {
-                walk(&format!("{path}/{key}"), value, a.get(key).unwrap_or(&Value::Null), limit, out);
+                walk(
+                    &format!("{path}/{key}"),
+                    value,
+                    a.get(key).unwrap_or(&Value::Null),
+                    limit,
+                    out,
+                );
             }
             for (key, value) in a {
                 if !e.contains_key(key) {
@@ -193,7 +209,11 @@ fn walk(path: &str, expected: &Value, actual: &Value, limit: usize, out: &mut Ve
             }
         }
         (Value::Array(e), Value::Array(a)) => {
-            out.push(format!("{path}: {} items expected, {} found", e.len(), a.len()));
+            out.push(format!(
+                "{path}: {} items expected, {} found",
+                e.len(),
+                a.len()
+            ));
             // Show the first item that differs, to tell a missing request from a changed one.
             if let Some(i) = (0..e.len().min(a.len())).find(|&i| e[i] != a[i]) {
                 walk(&format!("{path}/{i}"), &e[i], &a[i], limit, out);
@@ -213,21 +233,48 @@ fn short(value: &Value) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
+use checks::{
+    differences_name_the_path, masks_random_values_and_boundaries,
+    masks_what_auth_derives_from_the_time,
+};
+
+/// The masking rules' own tests, as trials of the harness in `main.rs`.
+pub fn trials() -> Vec<libtest_mimic::Trial> {
+    use libtest_mimic::Trial;
+    let check =
+        |f: fn()| move || std::panic::catch_unwind(f).map_err(|_| "assertion failed".into());
+    vec![
+        Trial::test(
+            "golden::masks_random_values_and_boundaries",
+            check(masks_random_values_and_boundaries),
+        ),
+        Trial::test(
+            "golden::masks_what_auth_derives_from_the_time",
+            check(masks_what_auth_derives_from_the_time),
+        ),
+        Trial::test(
+            "golden::differences_name_the_path",
+            check(differences_name_the_path),
+        ),
+    ]
+}
+
+mod checks {
     use super::*;
 
     fn proxied(headers: &[(&str, &str)], body: &str) -> ProxiedRequest {
         ProxiedRequest {
             method: "POST".into(),
             url: "https://example.com/a?id=0b5f2c9e-1d1b-4f5a-9a51-6c1a0c5b8e11".into(),
-            headers: headers.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
             body: body.as_bytes().to_vec(),
         }
     }
 
-    #[test]
-    fn masks_random_values_and_boundaries() {
+    pub fn masks_random_values_and_boundaries() {
         let r = request(&proxied(
             &[
                 ("user-agent", "newman"),
@@ -248,14 +295,15 @@ mod tests {
         assert_eq!(r["body"], "--<boundary>\r\nx\r\n--<boundary>--");
     }
 
-    #[test]
-    fn masks_what_auth_derives_from_the_time() {
+    pub fn masks_what_auth_derives_from_the_time() {
         assert_eq!(
             mask(r#"OAuth oauth_timestamp="1764496000",oauth_nonce="ab",oauth_signature="x%3D""#),
             r#"OAuth oauth_timestamp="<timestamp>",oauth_nonce=<derived>,oauth_signature=<derived>"#
         );
         assert_eq!(
-            mask("AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28 20261130T095524Z"),
+            mask(
+                "AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28 20261130T095524Z"
+            ),
             "AWS4-HMAC-SHA256 Credential=key/<derived>/eu/s/aws4_request, Signature=<derived> <timestamp>"
         );
         // A fixed timestamp and nonce leave the signature to compare.
@@ -263,8 +311,7 @@ mod tests {
         assert_eq!(mask(fixed), fixed);
     }
 
-    #[test]
-    fn differences_name_the_path() {
+    pub fn differences_name_the_path() {
         let d = differences(&json!({"a": [1, 2]}), &json!({"a": [1, 3]}), 5);
         assert_eq!(d, vec!["/a/1: 2 != 3"]);
     }

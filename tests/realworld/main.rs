@@ -16,11 +16,12 @@ mod golden;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
 /// Collections of third-party repositories, one folder per repository.
@@ -241,7 +242,10 @@ fn judge(label: &str, list: &str, ids: &[String], verdicts: &[Verdict]) -> Vec<S
             Verdict::Differs(diffs) => {
                 differing += 1;
                 if !listed {
-                    complaints.push(format!("{label}: {id} differs:\n    {}", diffs.join("\n    ")));
+                    complaints.push(format!(
+                        "{label}: {id} differs:\n    {}",
+                        diffs.join("\n    ")
+                    ));
                 }
             }
             Verdict::Errors(why) => {
@@ -254,7 +258,9 @@ fn judge(label: &str, list: &str, ids: &[String], verdicts: &[Verdict]) -> Vec<S
     }
     for id in known.keys() {
         if !ids.contains(id) {
-            complaints.push(format!("{label}: {list} names {id}, which is not a collection"));
+            complaints.push(format!(
+                "{label}: {list} names {id}, which is not a collection"
+            ));
         }
     }
     eprintln!(
@@ -264,11 +270,25 @@ fn judge(label: &str, list: &str, ids: &[String], verdicts: &[Verdict]) -> Vec<S
     complaints
 }
 
+/// Runs with its own harness so the counts are printed on success too (libtest would capture
+/// them): `realworld_collections_match_newman`, the ignored `record_newman_goldens`, and the
+/// masking rules' own tests.
+fn main() -> ExitCode {
+    let arguments = Arguments::from_args();
+    let mut trials = vec![
+        Trial::test("realworld_collections_match_newman", compare_with_goldens),
+        Trial::test("record_newman_goldens", record_newman_goldens).with_ignored_flag(true),
+    ];
+    trials.extend(golden::trials());
+    libtest_mimic::run(&arguments, trials).exit_code()
+}
+
 /// snapman against the Newman goldens, and the export round trip, over every collection.
-#[test]
-fn realworld_collections_match_newman() {
+fn compare_with_goldens() -> Result<(), Failed> {
     let ids = collections();
-    assert!(!ids.is_empty(), "no collections under {FIXTURES}");
+    if ids.is_empty() {
+        return Err(format!("no collections under {FIXTURES}").into());
+    }
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("realworld");
     let outcomes = each_collection(&ids, |id| {
         let run = run(id, Runner::Snapman, None);
@@ -296,17 +316,18 @@ fn realworld_collections_match_newman() {
         };
         let source = std::fs::read_to_string(Path::new(FIXTURES).join(id)).unwrap_or_default();
         let input: Value = serde_json::from_str(&source).unwrap_or(Value::Null);
-        let sets = ["collectionVariables.set", "collectionVariables.unset", "collectionVariables.clear"]
-            .iter()
-            .any(|call| source.contains(call));
+        let sets = [
+            "collectionVariables.set",
+            "collectionVariables.unset",
+            "collectionVariables.clear",
+        ]
+        .iter()
+        .any(|call| source.contains(call));
         let export = match &run.export {
             None => Verdict::Errors("no export written".into()),
             Some(export) => {
-                let diffs = golden::differences(
-                    &export_view(&input, sets),
-                    &export_view(export, sets),
-                    6,
-                );
+                let diffs =
+                    golden::differences(&export_view(&input, sets), &export_view(export, sets), 6);
                 if diffs.is_empty() {
                     Verdict::Identical
                 } else {
@@ -317,7 +338,12 @@ fn realworld_collections_match_newman() {
         (wire, export)
     });
     let (wire, export): (Vec<Verdict>, Vec<Verdict>) = outcomes.into_iter().unzip();
-    let mut complaints = judge("wire and assertions vs Newman", "known_differences.txt", &ids, &wire);
+    let mut complaints = judge(
+        "wire and assertions vs Newman",
+        "known_differences.txt",
+        &ids,
+        &wire,
+    );
     complaints.extend(judge(
         "--export-collection round trip",
         "known_export_differences.txt",
@@ -325,16 +351,19 @@ fn realworld_collections_match_newman() {
         &export,
     ));
     eprintln!("snapman's records are in {}", out_dir.display());
-    assert!(complaints.is_empty(), "\n{}", complaints.join("\n"));
+    if complaints.is_empty() {
+        Ok(())
+    } else {
+        Err(complaints.join("\n").into())
+    }
 }
 
 /// Records the goldens with Newman: `SNAPMAN_NEWMAN=path/to/newman` (see `record.sh`).
 /// `SNAPMAN_REALWORLD_ONLY=repo/file.json,...` records only those collections.
-#[test]
-#[ignore = "needs Newman; run by tests/realworld/record.sh"]
-fn record_newman_goldens() {
-    let newman = std::env::var("SNAPMAN_NEWMAN")
-        .expect("SNAPMAN_NEWMAN names the newman executable (tests/realworld/record.sh sets it)");
+fn record_newman_goldens() -> Result<(), Failed> {
+    let newman = std::env::var("SNAPMAN_NEWMAN").map_err(
+        |_| "SNAPMAN_NEWMAN names the newman executable (tests/realworld/record.sh sets it)",
+    )?;
     let newman = PathBuf::from(newman);
     let only: Vec<String> = std::env::var("SNAPMAN_REALWORLD_ONLY")
         .map(|s| {
@@ -363,4 +392,5 @@ fn record_newman_goldens() {
         troubles.len(),
         troubles.join("\n")
     );
+    Ok(())
 }
