@@ -37,10 +37,11 @@ static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Values an auth scheme derives from the current time or a fresh nonce (signatures, generated
-/// nonces, the date in an AWS credential scope): masked when the same text holds a masked time.
+/// nonces, the date in an AWS credential scope): masked when the same text holds a masked time,
+/// and in an AWS Signature V4 `Authorization` header (its time is in `X-Amz-Date`).
 static TIME_DERIVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?P<k>oauth_signature=|oauth_nonce=|\bmac=|Signature=|;signature=|Credential=[^/\s]+/)"#,
+        r#"(?P<k>oauth_signature=|oauth_nonce=|\bmac=|Signature=|X-Amz-Signature=|;signature=|Credential=[^/\s]+/)"#,
         r#"(?P<v>"[^"]*"|[^",&;/\s]+)"#,
     ))
     .expect("valid regex")
@@ -59,7 +60,7 @@ static BOUNDARY: LazyLock<Regex> =
 fn mask(text: &str) -> String {
     let text = UUID.replace_all(text, "<uuid>");
     let mut text = TIMESTAMP.replace_all(&text, "<timestamp>").into_owned();
-    if text.contains("<timestamp>") {
+    if text.contains("<timestamp>") || text.contains("AWS4-HMAC-SHA256 Credential=") {
         text = TIME_DERIVED
             .replace_all(&text, "${k}<derived>")
             .into_owned();
@@ -305,6 +306,10 @@ mod checks {
                 "AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28 20261130T095524Z"
             ),
             "AWS4-HMAC-SHA256 Credential=key/<derived>/eu/s/aws4_request, Signature=<derived> <timestamp>"
+        );
+        assert_eq!(
+            mask("AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28"),
+            "AWS4-HMAC-SHA256 Credential=key/<derived>/eu/s/aws4_request, Signature=<derived>"
         );
         // A fixed timestamp and nonce leave the signature to compare.
         let fixed = r#"OAuth oauth_timestamp="ts",oauth_signature="x""#;
