@@ -228,8 +228,13 @@ fn judge(label: &str, list: &str, ids: &[String], verdicts: &[Verdict]) -> Vec<S
     let known = known(list);
     let mut complaints = Vec::new();
     let (mut identical, mut differing, mut erroring) = (0, 0, 0);
+    let mut classes: BTreeMap<&str, usize> = BTreeMap::new();
     for (id, verdict) in ids.iter().zip(verdicts) {
         let listed = known.contains_key(id);
+        if let (Some(reason), false) = (known.get(id), matches!(verdict, Verdict::Identical)) {
+            let class = reason.split(':').next().unwrap_or(reason);
+            *classes.entry(class).or_default() += 1;
+        }
         match verdict {
             Verdict::Identical => {
                 identical += 1;
@@ -267,6 +272,8 @@ fn judge(label: &str, list: &str, ids: &[String], verdicts: &[Verdict]) -> Vec<S
         "{label}: {} collections: {identical} identical, {differing} differing, {erroring} erroring",
         ids.len()
     );
+    let classes: Vec<String> = classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    eprintln!("  known differences by class: {}", classes.join(", "));
     complaints
 }
 
