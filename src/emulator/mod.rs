@@ -10,6 +10,7 @@ mod login_soap;
 mod login_token;
 pub mod oci;
 mod parse;
+pub mod proxy_echo;
 mod server;
 mod shape;
 mod tls;
