@@ -28,15 +28,12 @@ fn item(style: &str) -> Value {
                              body: {mode: 'raw', raw: '{\"v\":\"test-promise\"}'}})\n\
                .then(res => pm.test('test request', () => pm.expect(res.json().json.v).to.equal('test-promise')));",
         ),
+        // Top-level `await`, as the Postman app allows.
         "await" => (
-            "(async () => {\n\
-               const res = await pm.sendRequest(pm.variables.get('base') + '/get?v=pre-await');\n\
-               pm.variables.set('pre', res.json().args.v);\n\
-             })();",
-            "(async () => {\n\
-               const res = await pm.sendRequest(pm.variables.get('base') + '/status/201');\n\
-               pm.test('test request', () => pm.expect(res.code).to.equal(201));\n\
-             })();",
+            "const res = await pm.sendRequest(pm.variables.get('base') + '/get?v=pre-await');\n\
+             pm.variables.set('pre', res.json().args.v);",
+            "const res = await pm.sendRequest(pm.variables.get('base') + '/status/201');\n\
+             pm.test('test request', () => pm.expect(res.code).to.equal(201));",
         ),
         other => panic!("unknown style {other}"),
     };
@@ -79,15 +76,17 @@ fn send_request_in_every_style_runs_and_writes_the_report() {
     let run = run_collection(&emu, &styles(), &[]);
     assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
-    let expected: Vec<(String, bool)> = ["callback", "promise", "await"]
-        .iter()
-        .flat_map(|_| {
-            [
-                ("pre-request result".to_string(), true),
-                ("test request".to_string(), true),
-            ]
-        })
-        .collect();
+    let pre = ("pre-request result".to_string(), true);
+    let test = ("test request".to_string(), true);
+    // With top-level `await` the script's last line runs after its request completes.
+    let expected = [
+        pre.clone(),
+        test.clone(),
+        pre.clone(),
+        test.clone(),
+        test,
+        pre,
+    ];
     assert_eq!(assertions(&run.report), expected, "{}", run.stdout());
     assert_eq!(run.report["run"]["stats"]["prerequestScripts"]["total"], 3);
     // The summary printed after the run proves the process got past the run itself.

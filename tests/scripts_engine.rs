@@ -647,6 +647,63 @@ fn send_request_goes_through_the_callback() {
 }
 
 #[test]
+fn top_level_await_runs_and_reports_positions() {
+    let mut send = |req: Value| -> Result<ScriptResponse, String> {
+        Ok(ScriptResponse {
+            code: 200,
+            status: "OK".to_owned(),
+            body: format!("{{\"url\":{}}}", req["url"]).into_bytes(),
+            ..ScriptResponse::default()
+        })
+    };
+    let out = run(
+        &mut runtime(),
+        &input(
+            Listen::Prerequest,
+            "const res = await pm.sendRequest('http://127.0.0.1:9/a');\n\
+             pm.environment.set('seen', res.json().url);\n\
+             await new Promise(resolve => setTimeout(resolve, 1));\n\
+             pm.test('after awaits', () => {});",
+        ),
+        &mut send,
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(results(&out), [("after awaits".to_owned(), None)]);
+    assert!(
+        out.variables
+            .environment
+            .contains(&("seen".to_owned(), json!("http://127.0.0.1:9/a")))
+    );
+    // The same error after an `await` is reported where the plain script reports it.
+    let plain = test("null;\n   null.f();").error.expect("thrown");
+    let err = run(
+        &mut runtime(),
+        &input(Listen::Test, "await null;\n   null.f();"),
+        &mut send,
+    )
+    .error
+    .expect("rejection fails the script");
+    assert_eq!(
+        (err.name.as_str(), err.line, err.column),
+        ("TypeError", Some(2), plain.column)
+    );
+    assert_eq!(plain.line, Some(2));
+    let err = run(
+        &mut runtime(),
+        &input(Listen::Test, "  await x(; "),
+        &mut send,
+    )
+    .error
+    .expect("syntax error");
+    assert_eq!((err.name.as_str(), err.line), ("SyntaxError", Some(1)));
+    let err = test("await 1; throw new Error('first line')")
+        .error
+        .expect("thrown");
+    // QuickJS points at the constructor, as in the plain `throw new TypeError` case above.
+    assert_eq!((err.line, err.column), (Some(1), Some(20)));
+}
+
+#[test]
 fn exceptions_in_callbacks_are_dropped_as_in_newman() {
     let mut send = |_: Value| -> Result<ScriptResponse, String> { Ok(ScriptResponse::default()) };
     let out = run(

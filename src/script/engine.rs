@@ -40,7 +40,7 @@ use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runt
 use crate::runner::summary::ScriptError;
 use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
 use crate::script::bridge::{
-    self, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
+    self, ASYNC_WRAP_PREFIX, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
 };
 
 /// The prelude, evaluated in this order when a runtime starts.
@@ -191,11 +191,12 @@ impl ScriptRuntime {
                     Ok(f) => f,
                     Err(e) => return Ok(Some(e)),
                 };
-                Ok(function
-                    .call::<_, ()>(())
-                    .catch(&ctx)
-                    .err()
-                    .map(|e| caught(e, listen)))
+                match function.call::<_, Value>(()).catch(&ctx) {
+                    // A script with top-level `await` returns a promise: its rejection is the
+                    // script's error, read once everything has settled.
+                    Ok(result) => call_sm::<()>(&ctx, "watch", (result,)).map(|()| None),
+                    Err(e) => Ok(Some(caught(e, listen))),
+                }
             });
         let mut error = match begin {
             Ok(e) => e,
@@ -203,6 +204,14 @@ impl ScriptRuntime {
         };
         if error.is_none() {
             error = self.settle(listen, io).await;
+        }
+        if error.is_none() && !self.interrupted() {
+            error = self.context.with(|ctx| {
+                call_sm::<Value>(&ctx, "takeRejection", ()).map_or_else(
+                    |message| Some(internal(listen, message)),
+                    |v| (!v.is_undefined()).then(|| from_value(&v, listen)),
+                )
+            });
         }
         if self.interrupted() {
             error = Some(self.timeout_error(listen));
@@ -399,14 +408,36 @@ fn cached<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'j
 }
 
 /// Compiles the user's code into a function of its own, so `const`/`let` declarations do not leak
-/// between scripts. Code that closes the wrapper early (`}); x(); (function(){`) is caught by
-/// comparing the function's source text with the script, and reported as a syntax error.
+/// between scripts. A script that does not compile as a plain function but uses `await` is
+/// compiled again as an async function (top-level `await`); plain scripts never pay for that.
 fn compile<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'js>, ScriptError> {
+    match compile_as(ctx, source, listen, false) {
+        Err(e) if e.name == "SyntaxError" && source.contains("await") => {
+            compile_as(ctx, source, listen, true)
+        }
+        done => done,
+    }
+}
+
+/// Compiles `source` as a plain or an async function. Code that closes the wrapper early
+/// (`}); x(); (function(){`) is caught by comparing the function's source text with the script,
+/// and reported as a syntax error.
+fn compile_as<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    listen: &str,
+    is_async: bool,
+) -> Result<Function<'js>, ScriptError> {
     let mut opts = EvalOptions::default();
     opts.strict = false;
     opts.filename = Some(SCRIPT_FILE.to_owned());
+    let prefix = if is_async {
+        ASYNC_WRAP_PREFIX
+    } else {
+        WRAP_PREFIX
+    };
     let outer = ctx
-        .eval_with_options::<Function, _>(format!("{WRAP_PREFIX}{source}{WRAP_SUFFIX}"), opts)
+        .eval_with_options::<Function, _>(format!("{prefix}{source}{WRAP_SUFFIX}"), opts)
         .catch(ctx)
         .map_err(|e| clamp(caught(e, listen), source))?;
     let escaped = || ScriptError {
@@ -423,7 +454,7 @@ fn compile<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'
         .get::<rquickjs::Coerced<String>>()
         .map_err(|_| escaped())?
         .0;
-    if text != bridge::expected_function_text(source) {
+    if text != bridge::expected_function_text(source, is_async) {
         return Err(escaped());
     }
     Ok(inner)

@@ -151,6 +151,20 @@
     };
     sm.clearTimers = function () { timers = []; };
 
+    // The promise a script with top-level `await` returns: its rejection fails the script.
+    var rejection;
+    sm.watch = function (result) {
+        rejection = undefined;
+        if (result instanceof Promise) {
+            result.then(null, function (e) { rejection = e === undefined || e === null ? new Error(String(e)) : e; });
+        }
+    };
+    sm.takeRejection = function () {
+        var e = rejection;
+        rejection = undefined;
+        return e;
+    };
+
     // An exception thrown from a timer or `pm.sendRequest` callback is dropped, as in Newman:
     // the script body has finished by then, and the run goes on without an error.
     sm.guard = function (fn) {
