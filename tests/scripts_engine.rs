@@ -902,3 +902,101 @@ fn string_urls_header_removal_and_object_auth() {
         json!({"type": "bearer", "bearer": {"token": "{{tok}}"}})
     );
 }
+
+#[test]
+fn text_encoder_and_decoder_round_trip_utf8() {
+    let out = test(
+        "const bytes = new TextEncoder().encode('h\u{e9} \u{20ac}\u{1f600}');\n\
+         pm.test('encode', () => pm.expect(Array.from(bytes)).to.eql([104, 195, 169, 32, 226, 130, 172, 240, 159, 152, 128]));\n\
+         pm.test('decode', () => pm.expect(new TextDecoder().decode(bytes.buffer)).to.equal('h\u{e9} \u{20ac}\u{1f600}'));\n\
+         pm.test('invalid bytes', () => pm.expect(new TextDecoder('utf8').decode(new Uint8Array([0x61, 0xff, 0xe2, 0x82]))).to.equal('a\u{fffd}\u{fffd}'));\n\
+         pm.test('fatal', () => pm.expect(() => new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array([0xff]))).to.throw(TypeError));\n\
+         pm.test('labels', () => pm.expect(() => new TextDecoder('latin1')).to.throw(RangeError));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+}
+
+#[test]
+fn crypto_random_values_and_uuid() {
+    let out = test(
+        "const a = crypto.getRandomValues(new Uint8Array(32));\n\
+         const b = crypto.getRandomValues(new Uint32Array(8));\n\
+         pm.test('filled', () => pm.expect(a.some(x => x !== 0) && b.some(x => x !== 0)).to.be.true);\n\
+         pm.test('uuid', () => pm.expect(crypto.randomUUID()).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/));\n\
+         pm.test('limit', () => pm.expect(() => crypto.getRandomValues(new Uint8Array(70000))).to.throw());",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+}
+
+#[test]
+fn web_crypto_digest_hmac_and_rsa() {
+    use base64::Engine as _;
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::signature::{SignatureEncoding, Signer};
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("key");
+    let pkcs8 = key.to_pkcs8_der().expect("pkcs8");
+    let spki = key.to_public_key().to_public_key_der().expect("spki");
+    let expected = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone())
+        .sign(b"payload")
+        .to_vec();
+    let mut inp = input(
+        Listen::Prerequest,
+        "const hex = b => Array.from(new Uint8Array(b)).map(x => x.toString(16).padStart(2, '0')).join('');\n\
+         const bin = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));\n\
+         const enc = new TextEncoder();\n\
+         const sha = await crypto.subtle.digest('SHA-256', enc.encode('abc'));\n\
+         pm.test('digest', () => pm.expect(hex(sha)).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));\n\
+         const hk = await crypto.subtle.importKey('raw', enc.encode('Jefe'), {name: 'HMAC', hash: {name: 'SHA-256'}}, false, ['sign', 'verify']);\n\
+         const mac = await crypto.subtle.sign('HMAC', hk, enc.encode('what do ya want for nothing?'));\n\
+         pm.test('hmac', () => pm.expect(hex(mac)).to.equal('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'));\n\
+         pm.test('hmac verify', async () => pm.expect(await crypto.subtle.verify('HMAC', hk, mac, enc.encode('what do ya want for nothing?'))).to.be.true);\n\
+         const priv = await crypto.subtle.importKey('pkcs8', bin(pm.environment.get('pkcs8')).buffer, {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, false, ['sign']);\n\
+         const sig = await crypto.subtle.sign({name: 'RSASSA-PKCS1-v1_5'}, priv, enc.encode('payload'));\n\
+         pm.environment.set('signature', btoa(String.fromCharCode(...new Uint8Array(sig))));\n\
+         const pub = await crypto.subtle.importKey('spki', bin(pm.environment.get('spki')), {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, true, ['verify']);\n\
+         pm.test('rsa verify', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('payload'))).to.be.true);\n\
+         pm.test('rsa verify wrong data', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('other'))).to.be.false);\n\
+         await crypto.subtle.importKey('raw', enc.encode('k'), {name: 'Ed25519'}, false, ['sign']).catch(e => pm.test('unsupported', () => pm.expect(e.name).to.equal('NotSupportedError')));",
+    );
+    inp.variables.environment = vec![
+        ("pkcs8".to_owned(), json!(b64.encode(pkcs8.as_bytes()))),
+        ("spki".to_owned(), json!(b64.encode(spki.as_bytes()))),
+    ];
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let mut names: Vec<String> = results(&out)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    // Async tests complete in promise order, not in source order.
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "digest",
+            "hmac",
+            "hmac verify",
+            "rsa verify",
+            "rsa verify wrong data",
+            "unsupported"
+        ]
+    );
+    let signature = out
+        .variables
+        .environment
+        .iter()
+        .find(|(k, _)| k == "signature")
+        .map(|(_, v)| v.clone());
+    assert_eq!(signature, Some(json!(b64.encode(expected))));
+}

@@ -308,7 +308,10 @@ mod tests {
 
     #[test]
     fn shifts_columns_on_the_first_line() {
-        assert_eq!(user_position("    at script:1:40\n"), Some((1, 11)));
+        // QuickJS's 0-based column of the user's 10th character on the wrapped first line.
+        let column = WRAP_PREFIX.len() + 9;
+        let stack = format!("    at script:1:{column}\n");
+        assert_eq!(user_position(&stack), Some((1, 10)));
     }
 
     #[test]

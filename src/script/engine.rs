@@ -42,6 +42,7 @@ use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
 use crate::script::bridge::{
     self, ASYNC_WRAP_PREFIX, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
 };
+use crate::script::web;
 
 /// The prelude, evaluated in this order when a runtime starts.
 const PRELUDE: [(&str, &str); 6] = [
@@ -65,6 +66,7 @@ fn vendored(name: &str) -> Option<&'static str> {
         "crypto-js" => include_str!("vendor/crypto-js/crypto-js.js"),
         "tv4" => include_str!("vendor/tv4/tv4.js"),
         "ajv" => include_str!("vendor/ajv/ajv.min.js"),
+        "web" => include_str!("js/web.js"),
         _ => return None,
     })
 }
@@ -147,6 +149,7 @@ impl ScriptRuntime {
                 }
             })?;
             ctx.globals().set("__snapman_clock", clock)?;
+            web::register(&ctx)?;
             for (file, code) in PRELUDE.iter().chain(std::iter::once(&PM)) {
                 let mut opts = EvalOptions::default();
                 opts.filename = Some((*file).to_owned());

@@ -3,6 +3,7 @@
 pub mod api;
 mod bridge;
 pub mod engine;
+mod web;
 
 pub use api::{
     JarCall, Listen, NewCookie, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,

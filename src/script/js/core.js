@@ -283,12 +283,19 @@
         return out;
     };
 
-    // Not cryptographically secure: QuickJS has no entropy source; enough for ids and nonces in tests.
-    g.crypto = {
-        getRandomValues: function (arr) {
-            for (var i = 0; i < arr.length; i++) { arr[i] = Math.floor(Math.random() * 4294967296); }
-            return arr;
-        },
-        randomUUID: function () { return sm.uuidModule.v4(); }
-    };
+    // Web APIs (js/web.js), materialised on first access like the legacy libraries.
+    ['TextEncoder', 'TextDecoder', 'crypto'].forEach(function (name) {
+        Object.defineProperty(g, name, {
+            configurable: true,
+            enumerable: false,
+            get: function () {
+                var value = loadLib('web')[name];
+                Object.defineProperty(g, name, { value: value, writable: true, configurable: true });
+                return value;
+            },
+            set: function (value) {
+                Object.defineProperty(g, name, { value: value, writable: true, configurable: true });
+            }
+        });
+    });
 }(globalThis));
