@@ -467,12 +467,43 @@ fn require_each_module() {
 
 #[test]
 fn unknown_module_fails_the_script() {
-    let err = test("const fs = require('fs');").error.expect("fails");
+    let err = test("const cp = require('child_process');")
+        .error
+        .expect("fails");
     assert_eq!(
         (err.name.as_str(), err.message.as_str()),
-        ("Error", "Cannot find module 'fs'")
+        ("Error", "Cannot find module 'child_process'")
     );
     assert_eq!((err.line, err.column), (Some(1), Some(12)));
+}
+
+/// The Node modules Postman's sandbox bundles, each used the way collections use it; `fs` is an
+/// empty object and `os` the browser stand-in, as Newman answers them.
+#[test]
+fn node_modules_of_the_sandbox() {
+    let out = test(
+        "pm.test('path', () => pm.expect(require('path').join('/a/b', '../c', 'd.json')).to.equal('/a/c/d.json'));\n\
+         pm.test('url', () => pm.expect(require('url').parse('https://h.io:8/p?q=1#f', true).query).to.eql({q: '1'}));\n\
+         pm.test('querystring', () => pm.expect(require('querystring').stringify({a: 'x y', b: [1, 2]})).to.equal('a=x%20y&b=1&b=2'));\n\
+         pm.test('util', () => pm.expect(require('util').format('%s=%d', 'n', 42)).to.equal('n=42'));\n\
+         pm.test('buffer', () => pm.expect(require('buffer').Buffer.from('hi').toString('hex') + Buffer.from('aGk=', 'base64').toString()).to.equal('6869hi'));\n\
+         pm.test('string_decoder', () => { const D = require('string_decoder').StringDecoder; const d = new D('utf8'); pm.expect(d.write(Buffer.from([0xe2, 0x82])) + d.write(Buffer.from([0xac]))).to.equal('\u{20ac}'); });\n\
+         pm.test('punycode', () => pm.expect(require('punycode').toASCII('m\u{fc}nchen.de')).to.equal('xn--mnchen-3ya.de'));\n\
+         pm.test('events', () => { const E = require('events'); const e = new E(); let got; e.on('x', v => { got = v; }); e.emit('x', 7); pm.expect(got).to.equal(7); });\n\
+         pm.test('stream', () => { const { Readable } = require('stream'); pm.expect(new Readable()).to.be.an.instanceof(require('events')); });\n\
+         pm.test('fs', () => pm.expect(require('fs')).to.eql({}));\n\
+         pm.test('os', () => pm.expect(require('os').platform()).to.equal('browser'));\n\
+         require('timers').setTimeout(() => pm.test('timers', () => {}), 1);",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let names: Vec<String> = results(&out)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    assert_eq!(names.len(), 12, "{names:?}");
 }
 
 #[test]

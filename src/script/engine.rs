@@ -67,6 +67,18 @@ fn vendored(name: &str) -> Option<&'static str> {
         "tv4" => include_str!("vendor/tv4/tv4.js"),
         "ajv" => include_str!("vendor/ajv/ajv.min.js"),
         "web" => include_str!("js/web.js"),
+        // Node's modules as Postman's sandbox bundles them (browserify's shims; see vendor/README).
+        "buffer" => include_str!("vendor/node/buffer.js"),
+        "events" => include_str!("vendor/node/events.js"),
+        "os" => include_str!("vendor/node/os.js"),
+        "path" => include_str!("vendor/node/path.js"),
+        "punycode" => include_str!("vendor/node/punycode.js"),
+        "querystring" => include_str!("vendor/node/querystring.js"),
+        "stream" => include_str!("vendor/node/stream.js"),
+        "string_decoder" => include_str!("vendor/node/string_decoder.js"),
+        "timers" => include_str!("vendor/node/timers.js"),
+        "url" => include_str!("vendor/node/url.js"),
+        "util" => include_str!("vendor/node/util.js"),
         _ => return None,
     })
 }
@@ -533,6 +545,22 @@ mod tests {
     fn every_requireable_library_is_vendored() {
         for name in ["chai", "lodash", "moment", "crypto-js", "tv4", "ajv"] {
             assert!(vendored(name).is_some_and(|s| s.len() > 10_000), "{name}");
+        }
+        for name in [
+            "buffer",
+            "events",
+            "os",
+            "path",
+            "punycode",
+            "querystring",
+            "stream",
+            "string_decoder",
+            "timers",
+            "url",
+            "util",
+            "web",
+        ] {
+            assert!(vendored(name).is_some_and(|s| s.len() > 500), "{name}");
         }
         assert!(vendored("fs").is_none());
     }
