@@ -42,6 +42,7 @@ use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
 use crate::script::bridge::{
     self, ASYNC_WRAP_PREFIX, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
 };
+use crate::script::packages::{self, PackageRoots};
 use crate::script::web;
 
 /// The prelude, evaluated in this order when a runtime starts.
@@ -162,6 +163,7 @@ impl ScriptRuntime {
             })?;
             ctx.globals().set("__snapman_clock", clock)?;
             web::register(&ctx)?;
+            packages::register(&ctx, PackageRoots::default())?;
             for (file, code) in PRELUDE.iter().chain(std::iter::once(&PM)) {
                 let mut opts = EvalOptions::default();
                 opts.filename = Some((*file).to_owned());
@@ -184,6 +186,15 @@ impl ScriptRuntime {
             clock,
             scripts_since_gc: 0,
         })
+    }
+
+    /// Lets `pm.require` load packages from `roots` (without it, `pm.require` says where
+    /// packages would have been looked for).
+    pub fn with_packages(self, roots: PackageRoots) -> Result<Self, EngineError> {
+        self.context
+            .with(|ctx| packages::register(&ctx, roots))
+            .map_err(EngineError::Init)?;
+        Ok(self)
     }
 
     /// Runs one script and returns what it did. Never fails: syntax errors, exceptions and

@@ -3,6 +3,7 @@
 pub mod api;
 mod bridge;
 pub mod engine;
+pub mod packages;
 mod web;
 
 pub use api::{
@@ -10,3 +11,4 @@ pub use api::{
     ScriptScopes,
 };
 pub use engine::{EngineError, ScriptRuntime};
+pub use packages::PackageRoots;
