@@ -477,6 +477,26 @@ fn unknown_module_fails_the_script() {
     assert_eq!((err.line, err.column), (Some(1), Some(12)));
 }
 
+#[test]
+fn cheerio_and_csv_parse() {
+    let out = test(
+        "const $ = require('cheerio').load('<ul><li class=\"x\">one</li><li>two</li></ul><a href=\"/h\">l</a>');\n\
+         pm.test('cheerio', () => pm.expect([$('li.x').text(), $('li').length, $('a').attr('href')]).to.eql(['one', 2, '/h']));\n\
+         pm.test('cheerio global', () => pm.expect(cheerio.load('<b>t</b>')('b').text()).to.equal('t'));\n\
+         const rows = require('csv-parse/lib/sync')('a,b\\n1,\"x,y\"\\n', {columns: true});\n\
+         pm.test('csv', () => pm.expect(rows).to.eql([{a: '1', b: 'x,y'}]));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(
+        results(&out),
+        [
+            ("cheerio".to_owned(), None),
+            ("cheerio global".to_owned(), None),
+            ("csv".to_owned(), None)
+        ]
+    );
+}
+
 /// The Node modules Postman's sandbox bundles, each used the way collections use it; `fs` is an
 /// empty object and `os` the browser stand-in, as Newman answers them.
 #[test]

@@ -80,6 +80,8 @@ fn vendored(name: &str) -> Option<&'static str> {
         "timers" => include_str!("vendor/node/timers.js"),
         "url" => include_str!("vendor/node/url.js"),
         "util" => include_str!("vendor/node/util.js"),
+        "cheerio" => include_str!("vendor/node/cheerio.js"),
+        "csv-parse/lib/sync" => include_str!("vendor/node/csv-parse.js"),
         _ => return None,
     })
 }

@@ -59,7 +59,8 @@
         fs: function () { return emptyModule; }
     };
     var emptyModule = {};
-    ['buffer', 'events', 'os', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util'].forEach(function (name) {
+    ['buffer', 'events', 'os', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util',
+        'cheerio', 'csv-parse/lib/sync'].forEach(function (name) {
         modules[name] = function () { return loadLib(name); };
     });
 
@@ -93,6 +94,7 @@
         lazyGlobal(pair[0], function () { return loading[pair[1]] ? undefined : loadLib(pair[1]); });
     });
     lazyGlobal('Buffer', function () { return loadLib('buffer').Buffer; });
+    lazyGlobal('cheerio', function () { return loadLib('cheerio'); });
 
     // A one-line rendering close to Node's util.inspect, which Newman's console output uses.
     function inspect(value, depth, seen) {
