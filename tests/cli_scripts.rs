@@ -4,24 +4,8 @@
 
 mod common;
 
-use common::{collection, emulator, run_collection, write_json};
+use common::{assertions, collection, emulator, run_collection, write_json};
 use serde_json::{Value, json};
-
-/// `(name, error message)` of every assertion in the JSON report, in order.
-fn assertions(report: &Value) -> Vec<(String, Option<String>)> {
-    report["run"]["executions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|e| e["assertions"].as_array().cloned().unwrap_or_default())
-        .map(|a| {
-            (
-                a["assertion"].as_str().unwrap_or_default().to_string(),
-                a["error"]["message"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
-}
 
 fn scripted(name: &str, listen: &str, exec: &str, url: &str) -> Value {
     json!({

@@ -121,6 +121,24 @@ fn digest<'js>(
     ArrayBuffer::new(ctx, out)
 }
 
+/// A signature (or MAC) over `data` with `key`.
+type SignFn = fn(Hash, &[u8], &[u8]) -> Result<Vec<u8>, String>;
+
+/// A signing function's result for `(hash, key, data)` as an `ArrayBuffer`.
+fn signed<'js>(
+    ctx: Ctx<'js>,
+    hash: &str,
+    key: &TypedArray<'js, u8>,
+    data: &TypedArray<'js, u8>,
+    sign: SignFn,
+) -> rquickjs::Result<ArrayBuffer<'js>> {
+    let (key, data) = (bytes(&ctx, key)?, bytes(&ctx, data)?);
+    let out = Hash::parse(hash)
+        .and_then(|h| sign(h, key, data))
+        .map_err(|e| throw(&ctx, &e))?;
+    ArrayBuffer::new(ctx, out)
+}
+
 /// `hmac(hash, key, data)`.
 fn hmac_sign<'js>(
     ctx: Ctx<'js>,
@@ -128,11 +146,7 @@ fn hmac_sign<'js>(
     key: TypedArray<'js, u8>,
     data: TypedArray<'js, u8>,
 ) -> rquickjs::Result<ArrayBuffer<'js>> {
-    let (key, data) = (bytes(&ctx, &key)?, bytes(&ctx, &data)?);
-    let out = Hash::parse(&hash)
-        .and_then(|h| h.hmac(key, data))
-        .map_err(|e| throw(&ctx, &e))?;
-    ArrayBuffer::new(ctx, out)
+    signed(ctx, &hash, &key, &data, Hash::hmac)
 }
 
 /// `rsaSign(hash, pkcs8, data)`.
@@ -142,11 +156,7 @@ fn rsa_sign<'js>(
     key: TypedArray<'js, u8>,
     data: TypedArray<'js, u8>,
 ) -> rquickjs::Result<ArrayBuffer<'js>> {
-    let (key, data) = (bytes(&ctx, &key)?, bytes(&ctx, &data)?);
-    let out = Hash::parse(&hash)
-        .and_then(|h| h.rsa_sign(key, data))
-        .map_err(|e| throw(&ctx, &e))?;
-    ArrayBuffer::new(ctx, out)
+    signed(ctx, &hash, &key, &data, Hash::rsa_sign)
 }
 
 /// `rsaVerify(hash, spki, signature, data)`.
