@@ -497,6 +497,26 @@ fn cheerio_and_csv_parse() {
     );
 }
 
+#[test]
+fn postman_collection_sdk() {
+    let out = test(
+        "const sdk = require('postman-collection');\n\
+         const u = new sdk.Url('https://h.io/a/:id?x=1');\n\
+         u.variables.add({key: 'id', value: '7'});\n\
+         u.query.add({key: 'z', value: '3'});\n\
+         pm.test('url', () => pm.expect(u.toString()).to.equal('https://h.io/a/7?x=1&z=3'));\n\
+         pm.test('header', () => pm.expect(new sdk.Header({key: 'X-A', value: 'b'}).toString()).to.equal('X-A: b'));\n\
+         pm.test('query', () => pm.expect(new sdk.QueryParam({key: 'k', value: 'v'}).toString()).to.equal('k=v'));\n\
+         const auth = new sdk.RequestAuth({type: 'bearer', bearer: [{key: 'token', value: 't'}]});\n\
+         pm.test('auth', () => pm.expect(auth.parameters().get('token')).to.equal('t'));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+    assert_eq!(out.assertions.len(), 4);
+}
+
 /// The Node modules Postman's sandbox bundles, each used the way collections use it; `fs` is an
 /// empty object and `os` the browser stand-in, as Newman answers them.
 #[test]

@@ -82,6 +82,7 @@ fn vendored(name: &str) -> Option<&'static str> {
         "util" => include_str!("vendor/node/util.js"),
         "cheerio" => include_str!("vendor/node/cheerio.js"),
         "csv-parse/lib/sync" => include_str!("vendor/node/csv-parse.js"),
+        "postman-collection" => include_str!("vendor/node/postman-collection.js"),
         _ => return None,
     })
 }

@@ -60,7 +60,7 @@
     };
     var emptyModule = {};
     ['buffer', 'events', 'os', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util',
-        'cheerio', 'csv-parse/lib/sync'].forEach(function (name) {
+        'cheerio', 'csv-parse/lib/sync', 'postman-collection'].forEach(function (name) {
         modules[name] = function () { return loadLib(name); };
     });
 
