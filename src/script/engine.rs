@@ -573,6 +573,9 @@ mod tests {
             "url",
             "util",
             "web",
+            "cheerio",
+            "csv-parse/lib/sync",
+            "postman-collection",
         ] {
             assert!(vendored(name).is_some_and(|s| s.len() > 500), "{name}");
         }
