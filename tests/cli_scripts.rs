@@ -4,24 +4,8 @@
 
 mod common;
 
-use common::{collection, emulator, run_collection, write_json};
+use common::{assertions, collection, emulator, run_collection, write_json};
 use serde_json::{Value, json};
-
-/// `(name, error message)` of every assertion in the JSON report, in order.
-fn assertions(report: &Value) -> Vec<(String, Option<String>)> {
-    report["run"]["executions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|e| e["assertions"].as_array().cloned().unwrap_or_default())
-        .map(|a| {
-            (
-                a["assertion"].as_str().unwrap_or_default().to_string(),
-                a["error"]["message"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
-}
 
 fn scripted(name: &str, listen: &str, exec: &str, url: &str) -> Value {
     json!({
@@ -161,5 +145,80 @@ fn cookie_jar_reads_and_writes_the_runs_cookies() {
             "sent",
             "cleared"
         ]
+    );
+}
+
+#[test]
+fn pm_require_loads_team_and_npm_packages_from_local_files() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let packages = dir.path().join("packages");
+    std::fs::create_dir_all(packages.join("@acme/strings")).expect("mkdir");
+    std::fs::write(
+        packages.join("@acme/sign.js"),
+        "const CryptoJS = require('crypto-js');\n\
+         module.exports = { sign: (text) => CryptoJS.HmacSHA256(text, 'key').toString() };",
+    )
+    .expect("write");
+    std::fs::write(
+        packages.join("@acme/strings/index.js"),
+        "exports.shout = (s) => s.toUpperCase() + '!';",
+    )
+    .expect("write");
+    let npm = dir.path().join("node_modules/tiny-pad");
+    std::fs::create_dir_all(npm.join("lib")).expect("mkdir");
+    std::fs::write(
+        npm.join("package.json"),
+        r#"{"name": "tiny-pad", "version": "1.2.3", "main": "lib/index.js"}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        npm.join("lib/index.js"),
+        "const fill = require('./fill');\nmodule.exports = (s, n) => fill(n - s.length) + s;",
+    )
+    .expect("write");
+    std::fs::write(
+        npm.join("lib/fill.js"),
+        "module.exports = (n) => ' '.repeat(Math.max(0, n));",
+    )
+    .expect("write");
+    let c = collection(json!([scripted(
+        "packages",
+        "test",
+        "const { sign } = pm.require('@acme/sign');\n\
+         pm.test('team file', () => pm.expect(sign('msg')).to.equal('2d93cbc1be167bcb1637a4a23cbff01a7878f0c50ee833954ea5221bb1b8c628'));\n\
+         pm.test('team folder', () => pm.expect(pm.require('@acme/strings').shout('hi')).to.equal('HI!'));\n\
+         pm.test('npm', () => pm.expect(pm.require('npm:tiny-pad@1.2.3')('7', 3)).to.equal('  7'));\n\
+         pm.test('wrong version', () => pm.expect(() => pm.require('npm:tiny-pad@2.0.0')).to.throw(/holds version 1.2.3, not 2.0.0/));\n\
+         pm.require('@acme/missing');",
+        "{{base}}/get"
+    )]));
+    let run = run_collection(
+        &emu,
+        &c,
+        &[
+            "--package-dir",
+            packages.to_str().expect("utf-8"),
+            "--working-dir",
+            dir.path().to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    let passed: Vec<String> = assertions(&run.report)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    assert_eq!(passed, ["team file", "team folder", "npm", "wrong version"]);
+    let failure = run.report["run"]["failures"][0]["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        failure.contains("Cannot find package '@acme/missing'")
+            && failure.contains("@acme/missing.js"),
+        "{failure}"
     );
 }

@@ -467,12 +467,83 @@ fn require_each_module() {
 
 #[test]
 fn unknown_module_fails_the_script() {
-    let err = test("const fs = require('fs');").error.expect("fails");
+    let err = test("const cp = require('child_process');")
+        .error
+        .expect("fails");
     assert_eq!(
         (err.name.as_str(), err.message.as_str()),
-        ("Error", "Cannot find module 'fs'")
+        ("Error", "Cannot find module 'child_process'")
     );
     assert_eq!((err.line, err.column), (Some(1), Some(12)));
+}
+
+#[test]
+fn cheerio_and_csv_parse() {
+    let out = test(
+        "const $ = require('cheerio').load('<ul><li class=\"x\">one</li><li>two</li></ul><a href=\"/h\">l</a>');\n\
+         pm.test('cheerio', () => pm.expect([$('li.x').text(), $('li').length, $('a').attr('href')]).to.eql(['one', 2, '/h']));\n\
+         pm.test('cheerio global', () => pm.expect(cheerio.load('<b>t</b>')('b').text()).to.equal('t'));\n\
+         const rows = require('csv-parse/lib/sync')('a,b\\n1,\"x,y\"\\n', {columns: true});\n\
+         pm.test('csv', () => pm.expect(rows).to.eql([{a: '1', b: 'x,y'}]));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(
+        results(&out),
+        [
+            ("cheerio".to_owned(), None),
+            ("cheerio global".to_owned(), None),
+            ("csv".to_owned(), None)
+        ]
+    );
+}
+
+#[test]
+fn postman_collection_sdk() {
+    let out = test(
+        "const sdk = require('postman-collection');\n\
+         const u = new sdk.Url('https://h.io/a/:id?x=1');\n\
+         u.variables.add({key: 'id', value: '7'});\n\
+         u.query.add({key: 'z', value: '3'});\n\
+         pm.test('url', () => pm.expect(u.toString()).to.equal('https://h.io/a/7?x=1&z=3'));\n\
+         pm.test('header', () => pm.expect(new sdk.Header({key: 'X-A', value: 'b'}).toString()).to.equal('X-A: b'));\n\
+         pm.test('query', () => pm.expect(new sdk.QueryParam({key: 'k', value: 'v'}).toString()).to.equal('k=v'));\n\
+         const auth = new sdk.RequestAuth({type: 'bearer', bearer: [{key: 'token', value: 't'}]});\n\
+         pm.test('auth', () => pm.expect(auth.parameters().get('token')).to.equal('t'));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+    assert_eq!(out.assertions.len(), 4);
+}
+
+/// The Node modules Postman's sandbox bundles, each used the way collections use it; `fs` is an
+/// empty object and `os` the browser stand-in, as Newman answers them.
+#[test]
+fn node_modules_of_the_sandbox() {
+    let out = test(
+        "pm.test('path', () => pm.expect(require('path').join('/a/b', '../c', 'd.json')).to.equal('/a/c/d.json'));\n\
+         pm.test('url', () => pm.expect(require('url').parse('https://h.io:8/p?q=1#f', true).query).to.eql({q: '1'}));\n\
+         pm.test('querystring', () => pm.expect(require('querystring').stringify({a: 'x y', b: [1, 2]})).to.equal('a=x%20y&b=1&b=2'));\n\
+         pm.test('util', () => pm.expect(require('util').format('%s=%d', 'n', 42)).to.equal('n=42'));\n\
+         pm.test('buffer', () => pm.expect(require('buffer').Buffer.from('hi').toString('hex') + Buffer.from('aGk=', 'base64').toString()).to.equal('6869hi'));\n\
+         pm.test('string_decoder', () => { const D = require('string_decoder').StringDecoder; const d = new D('utf8'); pm.expect(d.write(Buffer.from([0xe2, 0x82])) + d.write(Buffer.from([0xac]))).to.equal('\u{20ac}'); });\n\
+         pm.test('punycode', () => pm.expect(require('punycode').toASCII('m\u{fc}nchen.de')).to.equal('xn--mnchen-3ya.de'));\n\
+         pm.test('events', () => { const E = require('events'); const e = new E(); let got; e.on('x', v => { got = v; }); e.emit('x', 7); pm.expect(got).to.equal(7); });\n\
+         pm.test('stream', () => { const { Readable } = require('stream'); pm.expect(new Readable()).to.be.an.instanceof(require('events')); });\n\
+         pm.test('fs', () => pm.expect(require('fs')).to.eql({}));\n\
+         pm.test('os', () => pm.expect(require('os').platform()).to.equal('browser'));\n\
+         require('timers').setTimeout(() => pm.test('timers', () => {}), 1);",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let names: Vec<String> = results(&out)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    assert_eq!(names.len(), 12, "{names:?}");
 }
 
 #[test]
@@ -644,6 +715,63 @@ fn send_request_goes_through_the_callback() {
         seen[1],
         json!({"url": "http://127.0.0.1:1/fail", "method": "GET"})
     );
+}
+
+#[test]
+fn top_level_await_runs_and_reports_positions() {
+    let mut send = |req: Value| -> Result<ScriptResponse, String> {
+        Ok(ScriptResponse {
+            code: 200,
+            status: "OK".to_owned(),
+            body: format!("{{\"url\":{}}}", req["url"]).into_bytes(),
+            ..ScriptResponse::default()
+        })
+    };
+    let out = run(
+        &mut runtime(),
+        &input(
+            Listen::Prerequest,
+            "const res = await pm.sendRequest('http://127.0.0.1:9/a');\n\
+             pm.environment.set('seen', res.json().url);\n\
+             await new Promise(resolve => setTimeout(resolve, 1));\n\
+             pm.test('after awaits', () => {});",
+        ),
+        &mut send,
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(results(&out), [("after awaits".to_owned(), None)]);
+    assert!(
+        out.variables
+            .environment
+            .contains(&("seen".to_owned(), json!("http://127.0.0.1:9/a")))
+    );
+    // The same error after an `await` is reported where the plain script reports it.
+    let plain = test("null;\n   null.f();").error.expect("thrown");
+    let err = run(
+        &mut runtime(),
+        &input(Listen::Test, "await null;\n   null.f();"),
+        &mut send,
+    )
+    .error
+    .expect("rejection fails the script");
+    assert_eq!(
+        (err.name.as_str(), err.line, err.column),
+        ("TypeError", Some(2), plain.column)
+    );
+    assert_eq!(plain.line, Some(2));
+    let err = run(
+        &mut runtime(),
+        &input(Listen::Test, "  await x(; "),
+        &mut send,
+    )
+    .error
+    .expect("syntax error");
+    assert_eq!((err.name.as_str(), err.line), ("SyntaxError", Some(1)));
+    let err = test("await 1; throw new Error('first line')")
+        .error
+        .expect("thrown");
+    // QuickJS points at the constructor, as in the plain `throw new TypeError` case above.
+    assert_eq!((err.line, err.column), (Some(1), Some(20)));
 }
 
 #[test]
@@ -844,4 +972,102 @@ fn string_urls_header_removal_and_object_auth() {
         out.request["auth"],
         json!({"type": "bearer", "bearer": {"token": "{{tok}}"}})
     );
+}
+
+#[test]
+fn text_encoder_and_decoder_round_trip_utf8() {
+    let out = test(
+        "const bytes = new TextEncoder().encode('h\u{e9} \u{20ac}\u{1f600}');\n\
+         pm.test('encode', () => pm.expect(Array.from(bytes)).to.eql([104, 195, 169, 32, 226, 130, 172, 240, 159, 152, 128]));\n\
+         pm.test('decode', () => pm.expect(new TextDecoder().decode(bytes.buffer)).to.equal('h\u{e9} \u{20ac}\u{1f600}'));\n\
+         pm.test('invalid bytes', () => pm.expect(new TextDecoder('utf8').decode(new Uint8Array([0x61, 0xff, 0xe2, 0x82]))).to.equal('a\u{fffd}\u{fffd}'));\n\
+         pm.test('fatal', () => pm.expect(() => new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array([0xff]))).to.throw(TypeError));\n\
+         pm.test('labels', () => pm.expect(() => new TextDecoder('latin1')).to.throw(RangeError));",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+}
+
+#[test]
+fn crypto_random_values_and_uuid() {
+    let out = test(
+        "const a = crypto.getRandomValues(new Uint8Array(32));\n\
+         const b = crypto.getRandomValues(new Uint32Array(8));\n\
+         pm.test('filled', () => pm.expect(a.some(x => x !== 0) && b.some(x => x !== 0)).to.be.true);\n\
+         pm.test('uuid', () => pm.expect(crypto.randomUUID()).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/));\n\
+         pm.test('limit', () => pm.expect(() => crypto.getRandomValues(new Uint8Array(70000))).to.throw());",
+    );
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for (name, error) in results(&out) {
+        assert_eq!(error, None, "{name}");
+    }
+}
+
+#[test]
+fn web_crypto_digest_hmac_and_rsa() {
+    use base64::Engine as _;
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::signature::{SignatureEncoding, Signer};
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("key");
+    let pkcs8 = key.to_pkcs8_der().expect("pkcs8");
+    let spki = key.to_public_key().to_public_key_der().expect("spki");
+    let expected = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone())
+        .sign(b"payload")
+        .to_vec();
+    let mut inp = input(
+        Listen::Prerequest,
+        "const hex = b => Array.from(new Uint8Array(b)).map(x => x.toString(16).padStart(2, '0')).join('');\n\
+         const bin = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));\n\
+         const enc = new TextEncoder();\n\
+         const sha = await crypto.subtle.digest('SHA-256', enc.encode('abc'));\n\
+         pm.test('digest', () => pm.expect(hex(sha)).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));\n\
+         const hk = await crypto.subtle.importKey('raw', enc.encode('Jefe'), {name: 'HMAC', hash: {name: 'SHA-256'}}, false, ['sign', 'verify']);\n\
+         const mac = await crypto.subtle.sign('HMAC', hk, enc.encode('what do ya want for nothing?'));\n\
+         pm.test('hmac', () => pm.expect(hex(mac)).to.equal('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'));\n\
+         pm.test('hmac verify', async () => pm.expect(await crypto.subtle.verify('HMAC', hk, mac, enc.encode('what do ya want for nothing?'))).to.be.true);\n\
+         const priv = await crypto.subtle.importKey('pkcs8', bin(pm.environment.get('pkcs8')).buffer, {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, false, ['sign']);\n\
+         const sig = await crypto.subtle.sign({name: 'RSASSA-PKCS1-v1_5'}, priv, enc.encode('payload'));\n\
+         pm.environment.set('signature', btoa(String.fromCharCode(...new Uint8Array(sig))));\n\
+         const pub = await crypto.subtle.importKey('spki', bin(pm.environment.get('spki')), {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, true, ['verify']);\n\
+         pm.test('rsa verify', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('payload'))).to.be.true);\n\
+         pm.test('rsa verify wrong data', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('other'))).to.be.false);\n\
+         await crypto.subtle.importKey('raw', enc.encode('k'), {name: 'Ed25519'}, false, ['sign']).catch(e => pm.test('unsupported', () => pm.expect(e.name).to.equal('NotSupportedError')));",
+    );
+    inp.variables.environment = vec![
+        ("pkcs8".to_owned(), json!(b64.encode(pkcs8.as_bytes()))),
+        ("spki".to_owned(), json!(b64.encode(spki.as_bytes()))),
+    ];
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let mut names: Vec<String> = results(&out)
+        .into_iter()
+        .map(|(name, error)| {
+            assert_eq!(error, None, "{name}");
+            name
+        })
+        .collect();
+    // Async tests complete in promise order, not in source order.
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "digest",
+            "hmac",
+            "hmac verify",
+            "rsa verify",
+            "rsa verify wrong data",
+            "unsupported"
+        ]
+    );
+    let signature = out
+        .variables
+        .environment
+        .iter()
+        .find(|(k, _)| k == "signature")
+        .map(|(_, v)| v.clone());
+    assert_eq!(signature, Some(json!(b64.encode(expected))));
 }

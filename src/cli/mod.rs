@@ -193,6 +193,9 @@ pub struct RunArgs {
     /// Base directory for relative file paths in the collection (form files, file bodies).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
+    /// Directory of team packages for `pm.require('@team/name')` (`@team/name.js` or `@team/name/index.js`).
+    #[arg(long = "package-dir", value_name = "DIR")]
+    pub package_dir: Option<PathBuf>,
     /// Reporters, comma-separated: cli, json, junit, html.
     #[arg(short = 'r', long, value_delimiter = ',', default_value = "cli")]
     pub reporters: Vec<String>,

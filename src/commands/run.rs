@@ -271,6 +271,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         bail: args.bail.as_deref().is_some_and(|b| b.contains("failure")),
         ignore_redirects: args.ignore_redirects,
         client,
+        package_dir: args.package_dir.as_deref().map(|d| ctx.resolve(d)),
         working_dir,
         redactor: redactor.clone(),
         reauth: sf.and_then(|login| login.session),

@@ -26,7 +26,7 @@ use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
 use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
 use crate::runner::{reauth, retry};
-use crate::script::{Listen, ScriptLimits};
+use crate::script::{Listen, PackageRoots, ScriptLimits};
 use crate::secret::Redactor;
 use crate::vars::{Scopes, VariableScope};
 
@@ -57,8 +57,11 @@ pub struct RunOptions {
     pub ignore_redirects: bool,
     /// TLS, timeouts and host routing for HTTP.
     pub client: ClientOptions,
-    /// Base for relative file paths (`--working-dir`).
+    /// Base for relative file paths (`--working-dir`); `pm.require('npm:...')` reads its
+    /// `node_modules`.
     pub working_dir: PathBuf,
+    /// Team packages for `pm.require` (`--package-dir`).
+    pub package_dir: Option<PathBuf>,
     /// Secrets met during the run (auth credentials) are registered here for every output.
     pub redactor: Redactor,
     /// The Salesforce session (`--sf-*`): a 401 on a request that carried it logs in again once.
@@ -223,6 +226,10 @@ fn new_host(opts: &RunOptions) -> ScriptHost {
     ScriptHost::new(ScriptLimits {
         timeout: opts.script_timeout,
         ..ScriptLimits::default()
+    })
+    .with_packages(PackageRoots {
+        team_dir: opts.package_dir.clone(),
+        node_modules: opts.working_dir.join("node_modules"),
     })
 }
 

@@ -12,8 +12,8 @@ use crate::http::spec::ProtocolSettings;
 use crate::runner::plan::PlannedItem;
 use crate::runner::summary::{Execution, ScriptError};
 use crate::script::{
-    JarCall, Listen, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,
-    ScriptRuntime, ScriptScopes,
+    JarCall, Listen, PackageRoots, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput,
+    ScriptResponse, ScriptRuntime, ScriptScopes,
 };
 use crate::vars::{Scopes, VariableScope};
 
@@ -29,6 +29,7 @@ pub struct Flow {
 /// The run's script engine, created on first use.
 pub struct ScriptHost {
     limits: ScriptLimits,
+    packages: Option<PackageRoots>,
     engine: Option<ScriptRuntime>,
 }
 
@@ -51,13 +52,24 @@ impl ScriptHost {
     pub fn new(limits: ScriptLimits) -> Self {
         ScriptHost {
             limits,
+            packages: None,
             engine: None,
         }
     }
 
+    /// Where `pm.require` finds packages.
+    pub fn with_packages(mut self, roots: PackageRoots) -> Self {
+        self.packages = Some(roots);
+        self
+    }
+
     fn engine(&mut self) -> Result<&mut ScriptRuntime, String> {
         if self.engine.is_none() {
-            self.engine = Some(ScriptRuntime::new(self.limits).map_err(|e| e.to_string())?);
+            let mut engine = ScriptRuntime::new(self.limits).map_err(|e| e.to_string())?;
+            if let Some(roots) = self.packages.clone() {
+                engine = engine.with_packages(roots).map_err(|e| e.to_string())?;
+            }
+            self.engine = Some(engine);
         }
         self.engine
             .as_mut()

@@ -14,14 +14,20 @@ pub(crate) const SCRIPT_FILE: &str = "script";
 
 /// Text put before the user's code on its first line. Evaluating the wrapper only creates the
 /// outer function; calling it hands back the user's function without running any of its code.
-pub(crate) const WRAP_PREFIX: &str = "(function(){return function(){";
+/// Padded to the length of [`ASYNC_WRAP_PREFIX`], so error columns on line 1 shift alike.
+pub(crate) const WRAP_PREFIX: &str = "(function(){return       function(){";
+
+/// The wrapper's first text for a script that uses top-level `await` (as the Postman app
+/// allows): its body becomes an async function.
+pub(crate) const ASYNC_WRAP_PREFIX: &str = "(function(){return async function(){";
 
 /// Text put after the user's code, on a line of its own so a trailing `//` comment ends there.
 pub(crate) const WRAP_SUFFIX: &str = "\n}})";
 
 /// What `toString()` of the user's function must be when the code did not escape the wrapper.
-pub(crate) fn expected_function_text(source: &str) -> String {
-    format!("function(){{{source}\n}}")
+pub(crate) fn expected_function_text(source: &str, is_async: bool) -> String {
+    let kind = if is_async { "async " } else { "" };
+    format!("{kind}function(){{{source}\n}}")
 }
 
 /// The response as the prelude reads it (for `pm.sendRequest`; a script's own response body is
@@ -290,6 +296,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn both_wrappers_shift_columns_alike() {
+        assert_eq!(WRAP_PREFIX.len(), ASYNC_WRAP_PREFIX.len());
+    }
+
+    #[test]
     fn finds_the_first_user_frame() {
         let stack = "    at <anonymous> (<input>:12:4)\n    at <anonymous> (script:3:7)\n";
         assert_eq!(user_position(stack), Some((3, 7)));
@@ -297,7 +308,10 @@ mod tests {
 
     #[test]
     fn shifts_columns_on_the_first_line() {
-        assert_eq!(user_position("    at script:1:40\n"), Some((1, 11)));
+        // QuickJS's 0-based column of the user's 10th character on the wrapped first line.
+        let column = WRAP_PREFIX.len() + 9;
+        let stack = format!("    at script:1:{column}\n");
+        assert_eq!(user_position(&stack), Some((1, 10)));
     }
 
     #[test]

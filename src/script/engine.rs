@@ -40,8 +40,10 @@ use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runt
 use crate::runner::summary::ScriptError;
 use crate::script::api::{ScriptInput, ScriptIo, ScriptLimits, ScriptOutput};
 use crate::script::bridge::{
-    self, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
+    self, ASYNC_WRAP_PREFIX, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
 };
+use crate::script::packages::{self, PackageRoots};
+use crate::script::web;
 
 /// The prelude, evaluated in this order when a runtime starts.
 const PRELUDE: [(&str, &str); 6] = [
@@ -65,6 +67,22 @@ fn vendored(name: &str) -> Option<&'static str> {
         "crypto-js" => include_str!("vendor/crypto-js/crypto-js.js"),
         "tv4" => include_str!("vendor/tv4/tv4.js"),
         "ajv" => include_str!("vendor/ajv/ajv.min.js"),
+        "web" => include_str!("js/web.js"),
+        // Node's modules as Postman's sandbox bundles them (browserify's shims; see vendor/README).
+        "buffer" => include_str!("vendor/node/buffer.js"),
+        "events" => include_str!("vendor/node/events.js"),
+        "os" => include_str!("vendor/node/os.js"),
+        "path" => include_str!("vendor/node/path.js"),
+        "punycode" => include_str!("vendor/node/punycode.js"),
+        "querystring" => include_str!("vendor/node/querystring.js"),
+        "stream" => include_str!("vendor/node/stream.js"),
+        "string_decoder" => include_str!("vendor/node/string_decoder.js"),
+        "timers" => include_str!("vendor/node/timers.js"),
+        "url" => include_str!("vendor/node/url.js"),
+        "util" => include_str!("vendor/node/util.js"),
+        "cheerio" => include_str!("vendor/node/cheerio.js"),
+        "csv-parse/lib/sync" => include_str!("vendor/node/csv-parse.js"),
+        "postman-collection" => include_str!("vendor/node/postman-collection.js"),
         _ => return None,
     })
 }
@@ -147,6 +165,8 @@ impl ScriptRuntime {
                 }
             })?;
             ctx.globals().set("__snapman_clock", clock)?;
+            web::register(&ctx)?;
+            packages::register(&ctx, PackageRoots::default())?;
             for (file, code) in PRELUDE.iter().chain(std::iter::once(&PM)) {
                 let mut opts = EvalOptions::default();
                 opts.filename = Some((*file).to_owned());
@@ -171,6 +191,15 @@ impl ScriptRuntime {
         })
     }
 
+    /// Lets `pm.require` load packages from `roots` (without it, `pm.require` says where
+    /// packages would have been looked for).
+    pub fn with_packages(self, roots: PackageRoots) -> Result<Self, EngineError> {
+        self.context
+            .with(|ctx| packages::register(&ctx, roots))
+            .map_err(EngineError::Init)?;
+        Ok(self)
+    }
+
     /// Runs one script and returns what it did. Never fails: syntax errors, exceptions and
     /// timeouts are reported in [`ScriptOutput::error`], and the runtime stays usable.
     ///
@@ -191,11 +220,12 @@ impl ScriptRuntime {
                     Ok(f) => f,
                     Err(e) => return Ok(Some(e)),
                 };
-                Ok(function
-                    .call::<_, ()>(())
-                    .catch(&ctx)
-                    .err()
-                    .map(|e| caught(e, listen)))
+                match function.call::<_, Value>(()).catch(&ctx) {
+                    // A script with top-level `await` returns a promise: its rejection is the
+                    // script's error, read once everything has settled.
+                    Ok(result) => call_sm::<()>(&ctx, "watch", (result,)).map(|()| None),
+                    Err(e) => Ok(Some(caught(e, listen))),
+                }
             });
         let mut error = match begin {
             Ok(e) => e,
@@ -203,6 +233,14 @@ impl ScriptRuntime {
         };
         if error.is_none() {
             error = self.settle(listen, io).await;
+        }
+        if error.is_none() && !self.interrupted() {
+            error = self.context.with(|ctx| {
+                call_sm::<Value>(&ctx, "takeRejection", ()).map_or_else(
+                    |message| Some(internal(listen, message)),
+                    |v| (!v.is_undefined()).then(|| from_value(&v, listen)),
+                )
+            });
         }
         if self.interrupted() {
             error = Some(self.timeout_error(listen));
@@ -399,14 +437,36 @@ fn cached<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'j
 }
 
 /// Compiles the user's code into a function of its own, so `const`/`let` declarations do not leak
-/// between scripts. Code that closes the wrapper early (`}); x(); (function(){`) is caught by
-/// comparing the function's source text with the script, and reported as a syntax error.
+/// between scripts. A script that does not compile as a plain function but uses `await` is
+/// compiled again as an async function (top-level `await`); plain scripts never pay for that.
 fn compile<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'js>, ScriptError> {
+    match compile_as(ctx, source, listen, false) {
+        Err(e) if e.name == "SyntaxError" && source.contains("await") => {
+            compile_as(ctx, source, listen, true)
+        }
+        done => done,
+    }
+}
+
+/// Compiles `source` as a plain or an async function. Code that closes the wrapper early
+/// (`}); x(); (function(){`) is caught by comparing the function's source text with the script,
+/// and reported as a syntax error.
+fn compile_as<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    listen: &str,
+    is_async: bool,
+) -> Result<Function<'js>, ScriptError> {
     let mut opts = EvalOptions::default();
     opts.strict = false;
     opts.filename = Some(SCRIPT_FILE.to_owned());
+    let prefix = if is_async {
+        ASYNC_WRAP_PREFIX
+    } else {
+        WRAP_PREFIX
+    };
     let outer = ctx
-        .eval_with_options::<Function, _>(format!("{WRAP_PREFIX}{source}{WRAP_SUFFIX}"), opts)
+        .eval_with_options::<Function, _>(format!("{prefix}{source}{WRAP_SUFFIX}"), opts)
         .catch(ctx)
         .map_err(|e| clamp(caught(e, listen), source))?;
     let escaped = || ScriptError {
@@ -423,7 +483,7 @@ fn compile<'js>(ctx: &Ctx<'js>, source: &str, listen: &str) -> Result<Function<'
         .get::<rquickjs::Coerced<String>>()
         .map_err(|_| escaped())?
         .0;
-    if text != bridge::expected_function_text(source) {
+    if text != bridge::expected_function_text(source, is_async) {
         return Err(escaped());
     }
     Ok(inner)
@@ -499,6 +559,25 @@ mod tests {
     fn every_requireable_library_is_vendored() {
         for name in ["chai", "lodash", "moment", "crypto-js", "tv4", "ajv"] {
             assert!(vendored(name).is_some_and(|s| s.len() > 10_000), "{name}");
+        }
+        for name in [
+            "buffer",
+            "events",
+            "os",
+            "path",
+            "punycode",
+            "querystring",
+            "stream",
+            "string_decoder",
+            "timers",
+            "url",
+            "util",
+            "web",
+            "cheerio",
+            "csv-parse/lib/sync",
+            "postman-collection",
+        ] {
+            assert!(vendored(name).is_some_and(|s| s.len() > 500), "{name}");
         }
         assert!(vendored("fs").is_none());
     }

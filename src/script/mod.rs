@@ -3,9 +3,12 @@
 pub mod api;
 mod bridge;
 pub mod engine;
+pub mod packages;
+mod web;
 
 pub use api::{
     JarCall, Listen, NewCookie, ScriptInput, ScriptIo, ScriptLimits, ScriptOutput, ScriptResponse,
     ScriptScopes,
 };
 pub use engine::{EngineError, ScriptRuntime};
+pub use packages::PackageRoots;

@@ -95,6 +95,22 @@ impl RunResult {
     }
 }
 
+/// `(name, error message)` of every assertion in a JSON report, in order (`None` when it passed).
+pub fn assertions(report: &Value) -> Vec<(String, Option<String>)> {
+    report["run"]["executions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["assertions"].as_array().cloned().unwrap_or_default())
+        .map(|a| {
+            (
+                a["assertion"].as_str().unwrap_or_default().to_string(),
+                a["error"]["message"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
 /// Runs `collection` against the emulator (its base URL in `{{base}}`), with extra arguments.
 pub fn run_collection(emu: &EmulatorHandle, collection: &Value, extra: &[&str]) -> RunResult {
     let dir = tempfile::tempdir().unwrap();

@@ -17,8 +17,8 @@
         // Loading a library is snapman's cost, not the script's: the time limit pauses meanwhile.
         g.__snapman_clock(false);
         try {
-            var fn = new Function('module', 'exports', 'define', 'global', 'self', 'window', src);
-            fn.call(g, module, module.exports, undefined, g, g, undefined);
+            var fn = new Function('module', 'exports', 'define', 'global', 'self', 'window', 'require', 'process', src);
+            fn.call(g, module, module.exports, undefined, g, g, undefined, g.require, processShim);
         } finally {
             g.__snapman_clock(true);
             delete loading[name];
@@ -28,6 +28,16 @@
         return module.exports;
     }
     sm.loadLib = loadLib;
+
+    // The `process` browserify gives the modules it bundles (never a global of the sandbox).
+    var processShim = {
+        env: {}, argv: [], version: '', versions: {}, platform: 'browser', browser: true, title: 'browser',
+        cwd: function () { return '/'; },
+        nextTick: function (fn) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            Promise.resolve().then(function () { fn.apply(null, args); });
+        }
+    };
 
     var compiled = new Map();
     sm.compiledScript = function (source) { return compiled.get(source); };
@@ -44,35 +54,47 @@
         uuid: function () { return sm.uuidModule; },
         xml2js: function () { return sm.xml2js; },
         atob: function () { return g.atob; },
-        buffer: function () { return sm.bufferModule; },
-        btoa: function () { return g.btoa; }
+        btoa: function () { return g.btoa; },
+        // Newman's sandbox answers `fs` with an empty object (browserify's stand-in).
+        fs: function () { return emptyModule; }
     };
+    var emptyModule = {};
+    ['buffer', 'events', 'os', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util',
+        'cheerio', 'csv-parse/lib/sync', 'postman-collection'].forEach(function (name) {
+        modules[name] = function () { return loadLib(name); };
+    });
 
     g.require = function require(name) {
-        var key = String(name);
+        // `require('string_decoder/')` (as readable-stream writes it) is the module itself.
+        var key = String(name).replace(/^([a-z_]+)\/$/, '$1');
         if (!Object.prototype.hasOwnProperty.call(modules, key)) {
             throw new Error('Cannot find module \'' + key + '\'');
         }
         return modules[key]();
     };
 
-    // Postman's legacy pre-loaded libraries, materialised on first access.
-    [['_', 'lodash'], ['CryptoJS', 'crypto-js'], ['tv4', 'tv4']].forEach(function (pair) {
-        Object.defineProperty(g, pair[0], {
+    // Globals materialised on first access, so a script that never touches one never pays for it.
+    function lazyGlobal(name, make) {
+        function settle(value) {
+            Object.defineProperty(g, name, { value: value, writable: true, configurable: true });
+            return value;
+        }
+        Object.defineProperty(g, name, {
             configurable: true,
             enumerable: false,
             get: function () {
-                // lodash reads `root._` while it initialises itself.
-                if (loading[pair[1]]) { return undefined; }
-                var value = loadLib(pair[1]);
-                Object.defineProperty(g, pair[0], { value: value, writable: true, configurable: true });
-                return value;
+                var value = make();
+                return value === undefined ? value : settle(value);
             },
-            set: function (value) {
-                Object.defineProperty(g, pair[0], { value: value, writable: true, configurable: true });
-            }
+            set: settle
         });
+    }
+    // Postman's legacy pre-loaded libraries (lodash reads `root._` while it initialises itself).
+    [['_', 'lodash'], ['CryptoJS', 'crypto-js'], ['tv4', 'tv4']].forEach(function (pair) {
+        lazyGlobal(pair[0], function () { return loading[pair[1]] ? undefined : loadLib(pair[1]); });
     });
+    lazyGlobal('Buffer', function () { return loadLib('buffer').Buffer; });
+    lazyGlobal('cheerio', function () { return loadLib('cheerio'); });
 
     // A one-line rendering close to Node's util.inspect, which Newman's console output uses.
     function inspect(value, depth, seen) {
@@ -150,6 +172,20 @@
         sm.guard(function () { if (typeof first.fn === 'function') { first.fn.apply(g, first.args); } });
     };
     sm.clearTimers = function () { timers = []; };
+
+    // The promise a script with top-level `await` returns: its rejection fails the script.
+    var rejection;
+    sm.watch = function (result) {
+        rejection = undefined;
+        if (result instanceof Promise) {
+            result.then(null, function (e) { rejection = e === undefined || e === null ? new Error(String(e)) : e; });
+        }
+    };
+    sm.takeRejection = function () {
+        var e = rejection;
+        rejection = undefined;
+        return e;
+    };
 
     // An exception thrown from a timer or `pm.sendRequest` callback is dropped, as in Newman:
     // the script body has finished by then, and the run goes on without an error.
@@ -269,12 +305,8 @@
         return out;
     };
 
-    // Not cryptographically secure: QuickJS has no entropy source; enough for ids and nonces in tests.
-    g.crypto = {
-        getRandomValues: function (arr) {
-            for (var i = 0; i < arr.length; i++) { arr[i] = Math.floor(Math.random() * 4294967296); }
-            return arr;
-        },
-        randomUUID: function () { return sm.uuidModule.v4(); }
-    };
+    // Web APIs (js/web.js).
+    ['TextEncoder', 'TextDecoder', 'crypto'].forEach(function (name) {
+        lazyGlobal(name, function () { return loadLib('web')[name]; });
+    });
 }(globalThis));

@@ -98,51 +98,6 @@
     uuid.v1 = v1;
     sm.uuidModule = uuid;
 
-    // A small `Buffer` (Postman's sandbox has Node's): from/alloc/concat/isBuffer/byteLength and
-    // toString in utf8, base64, hex, latin1/binary and ascii.
-    function toBytes(value, encoding) {
-        var enc = String(encoding || 'utf8').toLowerCase();
-        var bin;
-        if (enc === 'base64') { bin = g.atob(String(value).replace(/-/g, '+').replace(/_/g, '/')); }
-        else if (enc === 'hex') {
-            var out = [];
-            for (var i = 0; i + 1 < value.length; i += 2) { out.push(parseInt(value.substr(i, 2), 16)); }
-            return out;
-        }
-        else if (enc === 'latin1' || enc === 'binary' || enc === 'ascii') { bin = String(value); }
-        else { bin = unescape(encodeURIComponent(String(value))); }
-        var bytes = new Array(bin.length);
-        for (var j = 0; j < bin.length; j++) { bytes[j] = bin.charCodeAt(j) & 255; }
-        return bytes;
-    }
-    function Buffer(arg, encoding) { return Buffer.from(arg, encoding); }
-    Buffer.from = function (value, encoding) {
-        var bytes = typeof value === 'string' ? toBytes(value, encoding) : Array.from(value || []);
-        var b = new Uint8Array(bytes);
-        Object.setPrototypeOf(b, Buffer.prototype);
-        return b;
-    };
-    Buffer.alloc = function (n, fill) { return Buffer.from(new Array(n).fill(fill || 0)); };
-    Buffer.isBuffer = function (b) { return b instanceof Buffer; };
-    Buffer.byteLength = function (s, enc) { return typeof s === 'string' ? toBytes(s, enc).length : s.length; };
-    Buffer.concat = function (list) {
-        return Buffer.from(list.reduce(function (acc, b) { return acc.concat(Array.from(b)); }, []));
-    };
-    Buffer.prototype = Object.create(Uint8Array.prototype);
-    Buffer.prototype.constructor = Buffer;
-    Buffer.prototype.toString = function (encoding) {
-        var enc = String(encoding || 'utf8').toLowerCase();
-        var bin = '';
-        for (var i = 0; i < this.length; i++) { bin += String.fromCharCode(this[i]); }
-        if (enc === 'base64') { return g.btoa(bin); }
-        if (enc === 'hex') { return Array.from(this).map(function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join(''); }
-        if (enc === 'latin1' || enc === 'binary' || enc === 'ascii') { return bin; }
-        try { return decodeURIComponent(escape(bin)); } catch (e) { return bin; }
-    };
-    Buffer.prototype.toJSON = function () { return { type: 'Buffer', data: Array.from(this) }; };
-    g.Buffer = Buffer;
-    sm.bufferModule = { Buffer: Buffer };
-
     var ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
     function decode(s) {
         return s.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, function (m, e) {

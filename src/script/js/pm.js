@@ -136,10 +136,50 @@
         clear: jarMethod('clear', 2, function () { return { op: 'clear' }; })
     };
 
+    // `pm.require`: packages from `--package-dir` or node_modules (src/script/packages.rs), each
+    // evaluated once per script, with `require` for the sandbox's modules and its own files.
+    var packageCache = {};
+    function located(answer) {
+        var r = JSON.parse(answer);
+        if (r.error !== undefined) { throw new Error(r.error); }
+        return r.path;
+    }
+    function loadPackageFile(path, name) {
+        if (packageCache[path]) { return packageCache[path].exports; }
+        var source = g.__snapman_packages.read(path);
+        var module = { id: path, exports: {} };
+        packageCache[path] = module;
+        if (/\.json$/.test(path)) {
+            module.exports = JSON.parse(source);
+            return module.exports;
+        }
+        var localRequire = function (request) {
+            var req = String(request);
+            if (!/^\.\.?\//.test(req)) {
+                try { return g.require(req); } catch (e) { /* not a sandbox module: look on disk */ }
+            }
+            return loadPackageFile(located(g.__snapman_packages.resolveFrom(path, req)), name);
+        };
+        try {
+            new Function('module', 'exports', 'require', source).call(module.exports, module, module.exports, localRequire);
+        } catch (e) {
+            delete packageCache[path];
+            var err = new Error('Error in package \'' + name + '\': ' + (e && e.message !== undefined ? e.message : e));
+            err.name = e && e.name ? e.name : 'Error';
+            throw err;
+        }
+        return module.exports;
+    }
+    function pmRequire(name) {
+        var id = String(name);
+        return loadPackageFile(located(g.__snapman_packages.resolve(id)), id);
+    }
+
     function Pm(input) { this._in = input; }
     Pm.prototype = {
         test: test,
         sendRequest: sendRequest,
+        require: pmRequire,
         visualizer: { set: function () {}, clear: function () {} }
     };
     function lazy(name, make) {
@@ -304,6 +344,7 @@
                 return resObj;
             }
         };
+        packageCache = {};
         st.pm = new Pm(i);
         g.pm = st.pm;
         g.tests = {};
