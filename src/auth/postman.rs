@@ -313,7 +313,12 @@ mod tests {
     #[test]
     fn unsupported_type_is_an_error_and_inheritance_stops_at_noauth() {
         let mut s = RequestSpec::default();
-        let err = apply(&mut s, &auth(json!({"type": "kerberos"}))).unwrap_err();
+        // The loader refuses unknown types; a block built in code still gets a clear error.
+        let kerberos = Auth {
+            kind: "kerberos".into(),
+            params: serde_json::Map::new(),
+        };
+        let err = apply(&mut s, &kerberos).unwrap_err();
         assert!(err.to_string().contains("`kerberos`"));
         let noauth = auth(json!({"type": "noauth"}));
         let basic = auth(json!({"type": "basic"}));
