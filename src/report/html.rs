@@ -620,9 +620,11 @@ fn histogram_svg(summary: &RunSummary) -> String {
     }
     let highest = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let (width, height, bar) = (600.0_f64, 160.0_f64, 60.0_f64);
+    // Room above the tallest bar for its count.
+    const TOP: f64 = 14.0;
     let mut svg = format!(
         r#"<svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {}" width="{width}" role="img" aria-label="Response time histogram">"#,
-        height + 36.0
+        TOP + height + 24.0
     );
     for (i, count) in counts.iter().enumerate() {
         let h = *count as f64 / highest * height;
@@ -637,22 +639,22 @@ fn histogram_svg(summary: &RunSummary) -> String {
         svg.push_str(&format!(
             r#"<rect class="bin" x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{label}</title></rect>"#,
             x + 4.0,
-            height - h,
+            TOP + height - h,
             bar - 8.0
         ));
         if *count > 0 {
             svg.push_str(&format!(
                 r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="axis">{count}</text>"#,
                 x + bar / 2.0,
-                (height - h - 3.0).max(10.0)
+                TOP + height - h - 3.0
             ));
         }
     }
     svg.push_str(&format!(
         r#"<text x="0" y="{:.1}" class="axis">{}</text><text x="{width}" y="{:.1}" class="axis" text-anchor="end">{}</text></svg>"#,
-        height + 16.0,
+        TOP + height + 16.0,
         escape(&format_ms(min)),
-        height + 16.0,
+        TOP + height + 16.0,
         escape(&format_ms(max))
     ));
     svg
