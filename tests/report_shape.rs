@@ -396,9 +396,12 @@ fn snapman_test_reports_the_true_duration() {
     let out = test_in(
         dir.path(),
         emu.base_url(),
-        &["--delay-request", "400", "--update", "always"],
+        &["--delay-request", "400", "--update", "always", "--verbose"],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // --verbose: each trial prints its request and response as `snapman run --verbose` does.
+    assert!(stdout.contains("    > GET http://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("    < 200 OK"), "{stdout}");
     let seconds: f64 = stdout
         .split("finished in ")
         .nth(1)

@@ -23,20 +23,20 @@ pub struct Cli {
     pub version: Option<bool>,
 }
 
-/// The `--reporter-<name>-<option>` flags snapman implements; any other is accepted with a
-/// warning and ignored (Newman passes them to reporters snapman does not have).
-const REPORTER_OPTIONS: [&str; 10] = [
-    "json-export",
-    "junit-export",
-    "html-export",
-    "cli-no-summary",
-    "cli-no-failures",
-    "cli-no-assertions",
-    "cli-no-success-assertions",
-    "cli-no-console",
-    "cli-no-banner",
-    "cli-show-timestamps",
-];
+/// The `--reporter-<name>-<option>` flags snapman implements (read from the clap definition,
+/// so a new flag is known here at once); any other is accepted with a warning and ignored
+/// (Newman passes them to reporters snapman does not have).
+fn reporter_options() -> std::collections::BTreeSet<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments())
+        .filter_map(|arg| arg.get_long())
+        .filter_map(|long| long.strip_prefix("reporter-"))
+        .map(str::to_string)
+        .collect()
+}
 
 /// Removes `--reporter-<name>-<option> [value]` flags snapman does not implement from the
 /// command line, with a warning for each (a CI line written for Newman's reporters keeps
@@ -48,6 +48,7 @@ where
 {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
+    let known = reporter_options();
     let mut iter = args.into_iter().peekable();
     while let Some(arg) = iter.next() {
         let text = arg.to_string_lossy().into_owned();
@@ -64,7 +65,7 @@ where
             Some((n, _)) => (n, true),
             None => (option, false),
         };
-        if REPORTER_OPTIONS.contains(&name) {
+        if known.contains(name) {
             out.push(arg);
             continue;
         }

@@ -22,6 +22,7 @@ use crate::http::tls;
 use crate::interrupt::Interrupt;
 use crate::report::cli::{CliReporter, CliReporterOptions};
 use crate::report::context::SnapshotResult;
+use crate::report::progress::Progress;
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
 use crate::runner::summary::Execution;
@@ -73,8 +74,12 @@ pub(super) fn load_inputs(
     ctx: &RunContext,
     mode: EnabledMode,
 ) -> Result<Inputs, Error> {
+    let loaded = load_collection(&ctx.resolve(&args.collection))?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(Inputs {
-        loaded: load_collection(&ctx.resolve(&args.collection))?,
+        loaded,
         environment: load_scope(
             ctx,
             args.environment.as_deref(),
@@ -90,24 +95,42 @@ pub(super) fn load_inputs(
             mode,
         )?,
         data: match &args.iteration_data {
-            Some(p) => load_data_file(&ctx.resolve(p))?,
+            Some(p) => {
+                let path = ctx.resolve(p);
+                let rows = load_data_file(&path)?;
+                for warning in crate::collection::data::ragged_rows(&path) {
+                    eprintln!("warning: {warning}");
+                }
+                rows
+            }
             None => Vec::new(),
         },
     })
 }
 
-/// Prints live progress through the CLI reporter.
+/// Prints live progress: the CLI reporter's lines (when the `cli` reporter is on) and the
+/// progress bar (on a terminal).
 struct CliObserver<W: std::io::Write> {
-    reporter: CliReporter<W>,
+    reporter: Option<CliReporter<W>>,
+    progress: Progress,
 }
 
 impl<W: std::io::Write> RunObserver for CliObserver<W> {
     fn iteration_started(&mut self, iteration: usize, total: usize) {
-        self.reporter.iteration_started(iteration, total);
+        self.progress.iteration(iteration, total);
+        if let Some(r) = &mut self.reporter {
+            let progress = &mut self.progress;
+            progress.lifted(|| r.iteration_started(iteration, total));
+        }
     }
 
     fn execution_finished(&mut self, execution: &Execution) {
-        self.reporter.execution_finished(execution);
+        let reporter = &mut self.reporter;
+        self.progress.request_done(|| {
+            if let Some(r) = reporter {
+                r.execution_finished(execution);
+            }
+        });
     }
 }
 
@@ -443,20 +466,26 @@ fn run_one(
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let iterations = opts
+        .iteration_count
+        .unwrap_or_else(|| opts.data.len().max(1));
+    let requests = crate::runner::run::plan_items(&opts, &loaded.collection, iterations)
+        .map(|items| items.len() * iterations)
+        .unwrap_or(0);
     let mut observer = CliObserver {
-        reporter: CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone())
-            .with_sections(args.cli_reporter),
+        reporter: show_cli.then(|| {
+            CliReporter::new(std::io::stdout().lock(), cli_opts, redactor.clone())
+                .with_sections(args.cli_reporter)
+        }),
+        progress: Progress::new(requests, iterations, !args.silent),
     };
-    if show_cli {
-        observer.reporter.run_started(&loaded.collection.info.name);
+    if let Some(r) = &mut observer.reporter {
+        r.run_started(&loaded.collection.info.name);
     }
-    let outcome = if show_cli {
-        runtime.block_on(run(opts, &mut observer))?
-    } else {
-        runtime.block_on(run(opts, &mut crate::runner::run::NoObserver))?
-    };
-    if show_cli {
-        observer.reporter.run_finished(&outcome.summary);
+    let outcome = runtime.block_on(run(opts, &mut observer))?;
+    observer.progress.finish();
+    if let Some(r) = &mut observer.reporter {
+        r.run_finished(&outcome.summary);
     }
     if let Some(path) = &args.export_cookie_jar {
         let text = serde_json::to_string_pretty(&cookie_log.to_tough_cookie())

@@ -235,35 +235,44 @@ impl Page {
             failed: c.failed,
         };
         let times = ResponseStats::of(summary);
-        let failures = summary
-            .executions
-            .iter()
-            .enumerate()
-            .flat_map(|(index, e)| execution_failures(e).into_iter().map(move |f| (index, f)))
-            .enumerate()
-            .map(|(i, (index, f))| {
+        let mut failures: Vec<FailureRow> = Vec::new();
+        for (index, e) in summary.executions.iter().enumerate() {
+            for f in execution_failures(e) {
                 let message = match f.kind {
                     FailureKind::Assertion(_, a) => format!("{}: {}", a.name, f.message()),
                     _ => f.message(),
                 };
-                FailureRow {
-                    number: i + 1,
+                failures.push(FailureRow {
+                    number: failures.len() + 1,
                     anchor: anchor(index),
                     name: redactor.redact(f.name()),
                     path: redactor.redact(&f.execution.path_display()),
                     iteration: f.execution.iteration + 1,
                     at: f.at(),
                     message: redactor.redact(&message),
-                }
-            })
-            .collect();
+                });
+            }
+            // `snapman test`: a response that differs from its snapshot fails too.
+            if let Some(message) = ctx.snapshot_of(e).and_then(|v| v.message.as_deref()) {
+                failures.push(FailureRow {
+                    number: failures.len() + 1,
+                    anchor: anchor(index),
+                    name: "SnapshotMismatch".into(),
+                    path: redactor.redact(&e.path_display()),
+                    iteration: e.iteration + 1,
+                    at: "snapshot".into(),
+                    message: redactor.redact(message.lines().next().unwrap_or_default()),
+                });
+            }
+        }
+        let snapshot_failed = |e: &Execution| ctx.snapshot_of(e).is_some_and(|v| v.failed());
         Page {
             collection: redactor.redact(&summary.collection_name),
             started: DateTime::<Utc>::from(summary.started)
                 .format("%Y-%m-%d %H:%M:%S UTC")
                 .to_string(),
             duration: format_ms(millis(run_duration(summary))),
-            passed: summary.passed(),
+            passed: summary.passed() && !summary.executions.iter().any(snapshot_failed),
             run_error: summary.run_error.as_deref().map(|m| redactor.redact(m)),
             counts: vec![
                 row("iterations", s.iterations),
@@ -281,7 +290,7 @@ impl Page {
             ),
             received: format_bytes(times.bytes),
             failures,
-            folders: folder_rows(summary, redactor),
+            folders: folder_rows(summary, redactor, &snapshot_failed),
             flaky: summary.executions.iter().filter(|e| e.flaky()).count(),
             timeline: timeline_svg(summary, redactor),
             histogram: histogram_svg(summary),
@@ -457,7 +466,11 @@ fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
 
 /// Requests and failures per folder path (top-level requests under the collection's name), in
 /// the order folders first appear.
-fn folder_rows(summary: &RunSummary, redactor: &Redactor) -> Vec<FolderRow> {
+fn folder_rows(
+    summary: &RunSummary,
+    redactor: &Redactor,
+    snapshot_failed: &dyn Fn(&Execution) -> bool,
+) -> Vec<FolderRow> {
     let mut rows: Vec<FolderRow> = Vec::new();
     for e in &summary.executions {
         let name = if e.folder_path.is_empty() {
@@ -478,7 +491,7 @@ fn folder_rows(summary: &RunSummary, redactor: &Redactor) -> Vec<FolderRow> {
             }
         };
         row.requests += 1;
-        row.failed += usize::from(e.failed());
+        row.failed += usize::from(e.failed() || snapshot_failed(e));
     }
     rows
 }
@@ -620,9 +633,11 @@ fn histogram_svg(summary: &RunSummary) -> String {
     }
     let highest = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let (width, height, bar) = (600.0_f64, 160.0_f64, 60.0_f64);
+    // Room above the tallest bar for its count.
+    const TOP: f64 = 14.0;
     let mut svg = format!(
         r#"<svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {}" width="{width}" role="img" aria-label="Response time histogram">"#,
-        height + 36.0
+        TOP + height + 24.0
     );
     for (i, count) in counts.iter().enumerate() {
         let h = *count as f64 / highest * height;
@@ -637,22 +652,22 @@ fn histogram_svg(summary: &RunSummary) -> String {
         svg.push_str(&format!(
             r#"<rect class="bin" x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{label}</title></rect>"#,
             x + 4.0,
-            height - h,
+            TOP + height - h,
             bar - 8.0
         ));
         if *count > 0 {
             svg.push_str(&format!(
                 r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="axis">{count}</text>"#,
                 x + bar / 2.0,
-                (height - h - 3.0).max(10.0)
+                TOP + height - h - 3.0
             ));
         }
     }
     svg.push_str(&format!(
         r#"<text x="0" y="{:.1}" class="axis">{}</text><text x="{width}" y="{:.1}" class="axis" text-anchor="end">{}</text></svg>"#,
-        height + 16.0,
+        TOP + height + 16.0,
         escape(&format_ms(min)),
-        height + 16.0,
+        TOP + height + 16.0,
         escape(&format_ms(max))
     ));
     svg

@@ -6,6 +6,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod newman;
+pub mod progress;
 
 pub use cli::{CliReporter, CliReporterOptions};
 pub use context::ReportContext;
