@@ -36,6 +36,8 @@ pub enum KeySource {
     File(PathBuf),
     /// The PEM text itself (`SF_JWT_KEY`, how CI secrets arrive).
     Pem(Secret<String>),
+    /// PEM text from a Postman auth block (`jwt`, `asap`, `oauth1`'s `privateKey`).
+    AuthBlock(Secret<String>),
 }
 
 impl KeySource {
@@ -44,6 +46,7 @@ impl KeySource {
         match self {
             KeySource::File(path) => path.display().to_string(),
             KeySource::Pem(_) => "the key text (SF_JWT_KEY)".to_string(),
+            KeySource::AuthBlock(_) => "the auth block's private key".to_string(),
         }
     }
 }
@@ -157,7 +160,7 @@ pub fn load_private_key(
     let origin = src.describe();
     let text = match src {
         KeySource::File(path) => Secret::new(read_file(path)?),
-        KeySource::Pem(pem) => pem.clone(),
+        KeySource::Pem(pem) | KeySource::AuthBlock(pem) => pem.clone(),
     };
     parse_private_key(text.expose(), passphrase, &origin)
 }

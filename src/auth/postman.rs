@@ -206,7 +206,13 @@ pub fn apply(spec: &mut RequestSpec, auth: &Auth) -> Result<Option<Secret<String
                 .map(Some)
                 .map_err(|e| ApplyError::Unsigned(format!("runtime~asap.auth: {e}")));
         }
-        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth)?,
+        // A key Newman cannot sign with leaves the request unsigned, with a warning.
+        "oauth1" => crate::auth::postman_oauth1::apply(spec, auth).map_err(|e| match e {
+            crate::auth::postman_oauth1::OAuth1Error::PrivateKey { .. } => {
+                ApplyError::Unsigned(format!("runtime~oauth1.auth: {e}"))
+            }
+            other => ApplyError::OAuth1(other),
+        })?,
         other => {
             return Err(UnsupportedAuth {
                 kind: other.to_string(),

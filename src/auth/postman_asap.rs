@@ -121,7 +121,8 @@ fn signing_key(private_key: &str, kid: &str) -> Result<EncodingKey, AsapError> {
     } else {
         trimmed.to_string()
     };
-    let key = load_private_key(&KeySource::Pem(Secret::new(pem)), None).map_err(|_| failed())?;
+    let key =
+        load_private_key(&KeySource::AuthBlock(Secret::new(pem)), None).map_err(|_| failed())?;
     let der = key.rsa().to_pkcs1_der().map_err(|_| failed())?;
     Ok(EncodingKey::from_rsa_der(der.as_bytes()))
 }

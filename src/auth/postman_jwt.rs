@@ -117,7 +117,7 @@ fn signing_key(auth: &Auth, name: &str) -> Result<EncodingKey, JwtAuthError> {
     let passphrase = Some(text(auth.param("passphrase")))
         .filter(|p| !p.is_empty())
         .map(Secret::new);
-    let key = load_private_key(&KeySource::Pem(Secret::new(pem)), passphrase.as_ref())
+    let key = load_private_key(&KeySource::AuthBlock(Secret::new(pem)), passphrase.as_ref())
         .map_err(|e| JwtAuthError::Key(e.to_string().replace("SF_JWT_KEY", "privateKey")))?;
     let der = key
         .rsa()

@@ -190,13 +190,12 @@ fn sign(
 fn rsa_base64(method: &str, pem: &str, data: &[u8]) -> Result<String, OAuth1Error> {
     use crate::auth::key::{KeySource, load_private_key};
     use crate::secret::Secret;
-    let key =
-        load_private_key(&KeySource::Pem(Secret::new(pem.to_string())), None).map_err(|e| {
-            OAuth1Error::PrivateKey {
-                method: method.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+    let key = load_private_key(&KeySource::AuthBlock(Secret::new(pem.to_string())), None).map_err(
+        |e| OAuth1Error::PrivateKey {
+            method: method.to_string(),
+            reason: e.to_string(),
+        },
+    )?;
     let (scheme, hashed) = match method {
         "RSA-SHA256" => (
             rsa::Pkcs1v15Sign::new::<Sha256>(),

@@ -192,7 +192,7 @@ pub fn sf_config_with(
                 redactor.add(&text);
             }
         }
-        KeySource::Pem(pem) => redactor.add(pem.expose()),
+        KeySource::Pem(pem) | KeySource::AuthBlock(pem) => redactor.add(pem.expose()),
     }
     let passphrase = ctx
         .var("SF_JWT_KEY_PASSPHRASE")

@@ -41,11 +41,15 @@ static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
 /// and in an AWS Signature V4 `Authorization` header (its time is in `X-Amz-Date`).
 static TIME_DERIVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?P<k>oauth_signature=|oauth_nonce=|\bmac=|Signature=|X-Amz-Signature=|;signature=|Credential=[^/\s]+/)"#,
+        r#"(?P<k>oauth_signature=|oauth_nonce=|\bmac=|Signature=|X-Amz-Signature=|Credential=[^/\s]+/)"#,
         r#"(?P<v>"[^"]*"|[^",&;/\s]+)"#,
     ))
     .expect("valid regex")
 });
+
+/// Akamai EdgeGrid's signature: base64, so it may hold `/` and `+`.
+static EDGEGRID_DERIVED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?P<k>;signature=)(?P<v>[^;"\s]+)"#).expect("valid regex"));
 
 /// Digest auth's client nonce and the response computed from it.
 static DIGEST_DERIVED: LazyLock<Regex> = LazyLock::new(|| {
@@ -62,6 +66,9 @@ fn mask(text: &str) -> String {
     let mut text = TIMESTAMP.replace_all(&text, "<timestamp>").into_owned();
     if text.contains("<timestamp>") || text.contains("AWS4-HMAC-SHA256 Credential=") {
         text = TIME_DERIVED
+            .replace_all(&text, "${k}<derived>")
+            .into_owned();
+        text = EDGEGRID_DERIVED
             .replace_all(&text, "${k}<derived>")
             .into_owned();
     }
@@ -310,6 +317,12 @@ mod checks {
         assert_eq!(
             mask("AWS4-HMAC-SHA256 Credential=key/20261130/eu/s/aws4_request, Signature=9e28"),
             "AWS4-HMAC-SHA256 Credential=key/<derived>/eu/s/aws4_request, Signature=<derived>"
+        );
+        assert_eq!(
+            mask(
+                "EG1-HMAC-SHA256 client_token=c;timestamp=20261130T09:55:24+0000;signature=a/b+c="
+            ),
+            "EG1-HMAC-SHA256 client_token=c;timestamp=<timestamp>;signature=<derived>"
         );
         // A fixed timestamp and nonce leave the signature to compare.
         let fixed = r#"OAuth oauth_timestamp="ts",oauth_signature="x""#;

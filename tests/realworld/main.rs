@@ -203,15 +203,27 @@ fn each_collection<T: Send>(ids: &[String], work: impl Fn(&str) -> T + Sync) -> 
 }
 
 /// A collection as the export comparison sees it: a `{"collection": {...}}` envelope (the
-/// Postman API's format) opened, since the export is the collection itself, and without the
-/// collection variables when the run's scripts set them.
+/// Postman API's format) opened, since the export is the collection itself, without Newman's
+/// export stamps, and without the collection variables when the run's scripts set them.
 fn export_view(collection: &Value, scripts_set_variables: bool) -> Value {
     let mut view = match collection.get("collection") {
         Some(inner) if collection.get("info").is_none() => inner.clone(),
         _ => collection.clone(),
     };
-    if scripts_set_variables && let Some(object) = view.as_object_mut() {
-        object.remove("variable");
+    if let Some(object) = view.as_object_mut() {
+        // The stamps Newman adds to every export (a top-level `name`, the scope, when and by
+        // what it was exported) are not the collection's content.
+        for stamp in [
+            "name",
+            "_postman_variable_scope",
+            "_postman_exported_at",
+            "_postman_exported_using",
+        ] {
+            object.remove(stamp);
+        }
+        if scripts_set_variables {
+            object.remove("variable");
+        }
     }
     view
 }
