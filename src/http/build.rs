@@ -373,8 +373,14 @@ fn form_parts(
             "Form param `{}`, file load error: missing file source",
             p.key
         ));
+        // The part's own contentType, when it names one, is sent with it (as Newman does).
+        let mut head =
+            format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"\"\r\n");
+        if let Some(ct) = p.content_type.as_deref().filter(|c| !c.is_empty()) {
+            head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
         return vec![Part {
-            head: format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"\"\r\n"),
+            head,
             content: Vec::new(),
         }];
     }
