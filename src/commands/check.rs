@@ -32,21 +32,24 @@ fn names_set_by_scripts(items: &[PlannedItem]) -> BTreeSet<String> {
     {
         for marker in markers {
             for (at, _) in script.match_indices(marker) {
-                let rest = script[at + marker.len()..].trim_start();
-                let Some(quote) = rest
-                    .chars()
-                    .next()
-                    .filter(|c| matches!(c, '"' | '\'' | '`'))
-                else {
-                    continue;
-                };
-                if let Some(end) = rest[1..].find(quote) {
-                    names.insert(rest[1..1 + end].to_string());
+                if let Some(name) = leading_string_literal(&script[at + marker.len()..]) {
+                    names.insert(name.to_string());
                 }
             }
         }
     }
     names
+}
+
+/// The contents of the string literal (`'...'`, `"..."` or `` `...` ``) that `text` starts with,
+/// after white space.
+fn leading_string_literal(text: &str) -> Option<&str> {
+    let rest = text.trim_start();
+    let quote = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    rest[1..].find(quote).map(|end| &rest[1..1 + end])
 }
 
 fn strings(value: &Value, out: &mut Vec<String>) {
@@ -104,16 +107,8 @@ fn required_modules(source: &str) -> Vec<String> {
         if source[..at].ends_with('.') {
             continue;
         }
-        let rest = source[at + "require(".len()..].trim_start();
-        let Some(quote) = rest
-            .chars()
-            .next()
-            .filter(|c| matches!(c, '"' | '\'' | '`'))
-        else {
-            continue;
-        };
-        if let Some(end) = rest[1..].find(quote) {
-            out.push(rest[1..1 + end].to_string());
+        if let Some(name) = leading_string_literal(&source[at + "require(".len()..]) {
+            out.push(name.to_string());
         }
     }
     out

@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::http::url;
 use crate::runner::plan;
+/// A UUID-shaped id derived from a seed, so a report is the same each time it is built.
+pub use crate::runner::plan::stable_id;
 
 /// The normalised collection, with an index of its request items by id.
 #[derive(Debug, Clone, Default)]
@@ -45,23 +47,6 @@ impl SdkItem {
             event["script"]["_lastExecutionId"].clone(),
         ))
     }
-}
-
-/// A UUID-shaped id derived from `seed` (MD5), so a report is the same each time it is built.
-pub fn stable_id(seed: &str) -> String {
-    use md5::{Digest, Md5};
-    let hex: String = Md5::digest(seed.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 fn new_id(seed: &str) -> Value {

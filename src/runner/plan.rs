@@ -80,13 +80,18 @@ struct Inherited {
 /// The id of an item that has none in the export, from its place in the tree (indices from
 /// the collection down): the same in every run and in every report of the collection.
 pub fn generated_id(trail: &[usize]) -> String {
-    use md5::{Digest, Md5};
     let seed = trail
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(".");
-    let hex: String = Md5::digest(format!("snapman item {seed}").as_bytes())
+    stable_id(&format!("snapman item {seed}"))
+}
+
+/// A UUID-shaped id derived from `seed` (MD5): the same text gives the same id in every run.
+pub fn stable_id(seed: &str) -> String {
+    use md5::{Digest, Md5};
+    let hex: String = Md5::digest(seed.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
