@@ -108,16 +108,9 @@ fn signing_key(private_key: &str, kid: &str) -> Result<EncodingKey, AsapError> {
             ));
         }
         let der = STANDARD.decode(der.trim()).map_err(|_| failed())?;
-        let body = STANDARD.encode(der);
-        let lines: Vec<&str> = body
-            .as_bytes()
-            .chunks(64)
-            .filter_map(|c| std::str::from_utf8(c).ok())
-            .collect();
-        format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            lines.join("\n")
-        )
+        // PKCS#8 DER wrapped as PEM, the form the key loader reads.
+        pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::LineEnding::LF, &der)
+            .map_err(|_| failed())?
     } else {
         trimmed.to_string()
     };

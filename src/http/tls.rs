@@ -71,7 +71,7 @@ pub fn client_identity(
         return Err(invalid(cert, "no PEM certificate in the file".into()));
     }
     let key_text = String::from_utf8_lossy(&read(key)?).into_owned();
-    let key_pem = if key_text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+    let key_pem = if key_text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
         let Some(pass) = passphrase else {
             return Err(invalid(
                 key,
