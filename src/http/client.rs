@@ -11,6 +11,7 @@ use reqwest::{Method, Url};
 use crate::http::call::{ReceivedResponse, RequestError, SentRequest};
 use crate::http::cookie_log::CookieLog;
 use crate::http::cookies::CookieJar;
+use crate::http::raw_host;
 use crate::http::route::RouteResolver;
 use crate::http::spec::RequestSpec;
 use crate::http::tls::{ClientIdentity, HostIdentity, url_matches};
@@ -217,6 +218,20 @@ impl HttpClient {
         }
     }
 
+    /// Keeps `Set-Cookie` values received outside reqwest (see [`raw_host`]) in the jar and
+    /// the cookie log, as reqwest's cookie provider does for its own responses.
+    fn store_cookies<'a>(&self, values: impl Iterator<Item = &'a str>, url: &Url) {
+        let values: Vec<HeaderValue> = values
+            .filter_map(|v| {
+                self.cookie_log.record(v, url);
+                HeaderValue::from_str(v).ok()
+            })
+            .collect();
+        if !values.is_empty() {
+            self.jar.set_cookies(&mut values.iter(), url);
+        }
+    }
+
     fn client_for(&self, spec: &RequestSpec) -> &reqwest::Client {
         let clients = self
             .by_pattern
@@ -288,6 +303,21 @@ impl HttpClient {
             code: "EINVALIDMETHOD".into(),
             message: format!("invalid method {}: {e}", spec.method),
         })?;
+        // A plain-`http` host hyper refuses (`{{baseUrl}}`) still goes to an HTTP proxy, as in
+        // Newman; without one it fails in reqwest as before.
+        if let Some(route) = raw_host::route(&url) {
+            let response = raw_host::send(spec, &url, &route, self.timeout, started).await?;
+            if !spec.settings.disable_cookies {
+                self.store_cookies(
+                    response
+                        .headers
+                        .iter()
+                        .filter_map(|(k, v)| (k == "set-cookie").then_some(v.as_str())),
+                    &url,
+                );
+            }
+            return Ok(response);
+        }
         let mut builder = self.client_for(spec).request(method, url);
         for (k, v) in &spec.headers {
             let name = HeaderName::from_bytes(k.as_bytes());
@@ -523,6 +553,17 @@ mod tests {
         assert_eq!(n.method, "POST");
         assert!(n.body.is_some());
         assert!(!n.has_header("authorization"));
+    }
+
+    #[test]
+    fn cookies_from_an_unresolved_host_are_kept() {
+        let client = HttpClient::new(&ClientOptions::default()).expect("client");
+        let url = Url::parse("http://{{h}}/p").expect("the url crate accepts it");
+        client.store_cookies(["a=1; Path=/", "bad\u{7f}"].into_iter(), &url);
+        assert_eq!(
+            client.cookies_for("http://{{h}}/p"),
+            vec![("a".to_string(), "1".to_string())]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod call;
 pub mod client;
 pub mod cookie_log;
 pub mod cookies;
+pub mod raw_host;
 pub mod route;
 pub mod spec;
 pub mod tls;
