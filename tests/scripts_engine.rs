@@ -1035,7 +1035,12 @@ fn web_crypto_digest_hmac_and_rsa() {
          const pub = await crypto.subtle.importKey('spki', bin(pm.environment.get('spki')), {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, true, ['verify']);\n\
          pm.test('rsa verify', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('payload'))).to.be.true);\n\
          pm.test('rsa verify wrong data', async () => pm.expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', pub, sig, enc.encode('other'))).to.be.false);\n\
-         await crypto.subtle.importKey('raw', enc.encode('k'), {name: 'Ed25519'}, false, ['sign']).catch(e => pm.test('unsupported', () => pm.expect(e.name).to.equal('NotSupportedError')));",
+         const ed = await crypto.subtle.importKey('jwk', {kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'}, {name: 'Ed25519'}, false, ['sign']);\n\
+         const edSig = await crypto.subtle.sign('Ed25519', ed, new Uint8Array(0));\n\
+         pm.test('ed25519 rfc 8032', () => pm.expect(hex(edSig)).to.equal('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'));\n\
+         const edPub = await crypto.subtle.importKey('jwk', {kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'}, 'Ed25519', true, ['verify']);\n\
+         pm.test('ed25519 verify', async () => pm.expect(await crypto.subtle.verify('Ed25519', edPub, edSig, new Uint8Array(0))).to.be.true);\n\
+         await crypto.subtle.importKey('raw', enc.encode('k'), {name: 'ECDSA'}, false, ['sign']).catch(e => pm.test('unsupported', () => pm.expect(e.name).to.equal('NotSupportedError')));",
     );
     inp.variables.environment = vec![
         ("pkcs8".to_owned(), json!(b64.encode(pkcs8.as_bytes()))),
@@ -1056,6 +1061,8 @@ fn web_crypto_digest_hmac_and_rsa() {
         names,
         [
             "digest",
+            "ed25519 rfc 8032",
+            "ed25519 verify",
             "hmac",
             "hmac verify",
             "rsa verify",

@@ -1,7 +1,8 @@
 //! Native halves of the sandbox's Web Crypto subset (`crypto.getRandomValues`,
-//! `crypto.subtle.digest/sign/verify` for SHA digests, HMAC and RSASSA-PKCS1-v1_5), exposed to
-//! the prelude as `__snapman_crypto`. Keys arrive as bytes the JavaScript side already decoded
-//! (raw HMAC secrets, PKCS #8 or SPKI DER); results go back as `ArrayBuffer`s.
+//! `crypto.subtle.digest/sign/verify` for SHA digests, HMAC, RSASSA-PKCS1-v1_5 and Ed25519),
+//! exposed to the prelude as `__snapman_crypto`. Keys arrive as bytes the JavaScript side already
+//! decoded (raw HMAC secrets, PKCS #8 or SPKI DER, Ed25519 seeds and raw public keys); results go
+//! back as `ArrayBuffer`s.
 
 use hmac::{Hmac, Mac};
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, TypedArray};
@@ -159,6 +160,55 @@ fn rsa_sign<'js>(
     signed(ctx, &hash, &key, &data, Hash::rsa_sign)
 }
 
+/// An Ed25519 signature of `data` with a private key given as PKCS #8 DER (`format` `pkcs8`) or
+/// as its 32-byte seed (`seed`, from a JWK's `d`).
+fn ed25519_signature(format: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, String> {
+    use ring::signature::Ed25519KeyPair;
+    let pair = match format {
+        "pkcs8" => Ed25519KeyPair::from_pkcs8_maybe_unchecked(key)
+            .map_err(|e| format!("invalid PKCS #8 Ed25519 key: {e}"))?,
+        _ => Ed25519KeyPair::from_seed_unchecked(key)
+            .map_err(|e| format!("invalid Ed25519 private key: {e}"))?,
+    };
+    Ok(pair.sign(data).as_ref().to_vec())
+}
+
+/// Whether `signature` is an Ed25519 signature of `data` by the public key given raw (32 bytes)
+/// or as SPKI DER (whose last 32 bytes are the key).
+fn ed25519_valid(key: &[u8], signature: &[u8], data: &[u8]) -> bool {
+    use ring::signature::{ED25519, UnparsedPublicKey};
+    let raw = key.get(key.len().saturating_sub(32)..).unwrap_or(key);
+    UnparsedPublicKey::new(&ED25519, raw)
+        .verify(data, signature)
+        .is_ok()
+}
+
+/// `ed25519Sign(format, key, data)`.
+fn ed25519_sign<'js>(
+    ctx: Ctx<'js>,
+    format: String,
+    key: TypedArray<'js, u8>,
+    data: TypedArray<'js, u8>,
+) -> rquickjs::Result<ArrayBuffer<'js>> {
+    let out = ed25519_signature(&format, bytes(&ctx, &key)?, bytes(&ctx, &data)?)
+        .map_err(|e| throw(&ctx, &e))?;
+    ArrayBuffer::new(ctx, out)
+}
+
+/// `ed25519Verify(key, signature, data)`.
+fn ed25519_verify<'js>(
+    ctx: Ctx<'js>,
+    key: TypedArray<'js, u8>,
+    signature: TypedArray<'js, u8>,
+    data: TypedArray<'js, u8>,
+) -> rquickjs::Result<bool> {
+    Ok(ed25519_valid(
+        bytes(&ctx, &key)?,
+        bytes(&ctx, &signature)?,
+        bytes(&ctx, &data)?,
+    ))
+}
+
 /// `rsaVerify(hash, spki, signature, data)`.
 fn rsa_verify<'js>(
     ctx: Ctx<'js>,
@@ -177,7 +227,8 @@ fn rsa_verify<'js>(
         .map_err(|e| throw(&ctx, &e))
 }
 
-/// Defines `__snapman_crypto` with `random`, `digest`, `hmac`, `rsaSign` and `rsaVerify`.
+/// Defines `__snapman_crypto` with `random`, `digest`, `hmac`, `rsaSign`, `rsaVerify`,
+/// `ed25519Sign` and `ed25519Verify`.
 pub(crate) fn register(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     let native = Object::new(ctx.clone())?;
     native.set("random", Function::new(ctx.clone(), random)?)?;
@@ -185,6 +236,8 @@ pub(crate) fn register(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     native.set("hmac", Function::new(ctx.clone(), hmac_sign)?)?;
     native.set("rsaSign", Function::new(ctx.clone(), rsa_sign)?)?;
     native.set("rsaVerify", Function::new(ctx.clone(), rsa_verify)?)?;
+    native.set("ed25519Sign", Function::new(ctx.clone(), ed25519_sign)?)?;
+    native.set("ed25519Verify", Function::new(ctx.clone(), ed25519_verify)?)?;
     ctx.globals().set("__snapman_crypto", native)
 }
 
@@ -219,5 +272,25 @@ mod tests {
             hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn ed25519_matches_rfc_8032_test_1() {
+        let unhex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
+                .collect()
+        };
+        let seed = unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let public = unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        let signature = ed25519_signature("seed", &seed, b"").expect("sign");
+        assert_eq!(
+            hex(&signature),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        assert!(ed25519_valid(&public, &signature, b""));
+        assert!(!ed25519_valid(&public, &signature, b"other"));
+        assert!(ed25519_signature("pkcs8", b"not a key", b"").is_err());
     }
 }

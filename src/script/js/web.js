@@ -1,6 +1,6 @@
 // Web platform APIs of the Postman app's sandbox, loaded on first use: TextEncoder and
 // TextDecoder (UTF-8), and `crypto` with getRandomValues, randomUUID and the Web Crypto subset
-// collections sign with (`subtle.digest`, `importKey`, `sign`, `verify` for SHA digests, HMAC and
+// collections sign with (`subtle.digest`, `importKey`, `sign`, `verify` for SHA digests, HMAC, Ed25519 and
 // RSASSA-PKCS1-v1_5). The cryptography itself runs in Rust (`__snapman_crypto`).
 'use strict';
 
@@ -140,8 +140,10 @@ function algorithmOf(alg, needHash) {
     var name = String(alg && typeof alg === 'object' ? alg.name : alg);
     var upper = name.toUpperCase();
     var out;
-    if (upper === 'HMAC') { out = { name: 'HMAC' }; } else if (upper === 'RSASSA-PKCS1-V1_5') { out = { name: 'RSASSA-PKCS1-v1_5' }; } else {
-        throw domError('NotSupportedError', 'Unsupported algorithm: ' + name + ' (snapman supports HMAC and RSASSA-PKCS1-v1_5)');
+    if (upper === 'HMAC') { out = { name: 'HMAC' }; } else if (upper === 'RSASSA-PKCS1-V1_5') { out = { name: 'RSASSA-PKCS1-v1_5' }; } else if (upper === 'ED25519') {
+        return { name: 'Ed25519' };
+    } else {
+        throw domError('NotSupportedError', 'Unsupported algorithm: ' + name + ' (snapman supports HMAC, RSASSA-PKCS1-v1_5 and Ed25519)');
     }
     if (needHash) { out.hash = { name: hashName(alg.hash) }; }
     return out;
@@ -173,9 +175,30 @@ function importKey(format, keyData, algorithm, extractable, usages) {
         alg.length = raw.length * 8;
         return new CryptoKey('secret', alg, extractable, usages, raw);
     }
+    if (alg.name === 'Ed25519') { return importEd25519(format, keyData, alg, extractable, usages); }
     if (format === 'pkcs8') { return new CryptoKey('private', alg, extractable, usages, bytesOf(keyData, 'keyData')); }
     if (format === 'spki') { return new CryptoKey('public', alg, extractable, usages, bytesOf(keyData, 'keyData')); }
     throw domError('NotSupportedError', 'RSA keys import from pkcs8 or spki, not ' + format);
+}
+
+// Ed25519 keys: private from pkcs8 or a jwk with `d` (its seed); public from raw, spki or a jwk
+// with `x`. `_format` tells the native side how to read a private key.
+function importEd25519(format, keyData, alg, extractable, usages) {
+    var key;
+    if (format === 'pkcs8') {
+        key = new CryptoKey('private', alg, extractable, usages, bytesOf(keyData, 'keyData'));
+        Object.defineProperty(key, '_format', { value: 'pkcs8' });
+    } else if (format === 'jwk' && keyData && keyData.kty === 'OKP' && keyData.d) {
+        key = new CryptoKey('private', alg, extractable, usages, base64url(keyData.d));
+        Object.defineProperty(key, '_format', { value: 'seed' });
+    } else if (format === 'jwk' && keyData && keyData.kty === 'OKP' && keyData.x) {
+        key = new CryptoKey('public', alg, extractable, usages, base64url(keyData.x));
+    } else if (format === 'raw' || format === 'spki') {
+        key = new CryptoKey('public', alg, extractable, usages, bytesOf(keyData, 'keyData'));
+    } else {
+        throw domError('NotSupportedError', 'Ed25519 keys import from pkcs8, raw, spki or jwk (OKP), not ' + format);
+    }
+    return key;
 }
 
 function checkKey(key, alg, type) {
@@ -191,6 +214,7 @@ function sign(algorithm, key, data) {
         return native.hmac(key.algorithm.hash.name, key._bytes, bytesOf(data));
     }
     checkKey(key, alg, 'private');
+    if (alg.name === 'Ed25519') { return native.ed25519Sign(key._format, key._bytes, bytesOf(data)); }
     return native.rsaSign(key.algorithm.hash.name, key._bytes, bytesOf(data));
 }
 
@@ -205,6 +229,7 @@ function verify(algorithm, key, signature, data) {
         return diff === 0;
     }
     checkKey(key, alg, 'public');
+    if (alg.name === 'Ed25519') { return native.ed25519Verify(key._bytes, sig, bytesOf(data)); }
     return native.rsaVerify(key.algorithm.hash.name, key._bytes, sig, bytesOf(data));
 }
 
