@@ -227,28 +227,32 @@ pub fn emulator_command(args: &EmulatorArgs, ctx: &RunContext) -> Result<u8, Err
     if args.open {
         text.push_str(&open_instructions(&base));
     }
+    // Ctrl-C or SIGTERM (a CI cancel, `kill`) stop it, and the ephemeral key is deleted. The
+    // handlers are installed before anything is printed, so a caller that signals as soon as it
+    // has read the key file's name still gets a clean stop.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
+    let signals = runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::terminate())
+            .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+    });
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Error::Usage(format!("failed to write to stdout: {e}")))?;
     drop(out);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("failed to start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        // Ctrl-C or SIGTERM (a CI cancel, `kill`) stop it, and the ephemeral key is deleted.
-        // An error means no signal handler could be installed: stop right away then.
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    });
+    // Without signal handlers there is no clean way to stop later: stop right away then.
+    if let Ok((mut term, mut int)) = signals {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        });
+    }
     drop(handle);
     drop(ephemeral);
     Ok(EXIT_OK)
