@@ -6,6 +6,12 @@
 //! first by construction (a token cannot contain braces); the string is re-scanned until a
 //! pass finds no token or 19 passes have run. Unresolved tokens stay as written, and values are
 //! inserted raw (no escaping).
+//!
+//! A value that refers to itself more than once (`a = {{a}}{{a}}`) would double the string on
+//! every pass (4 references: 4^19 copies), so the passes after the first may add at most
+//! [`GROWTH_LIMIT`] bytes in all: the pass that would go past it is dropped and the string is
+//! returned as the previous pass left it, tokens still literal. (`run` warns about such cycles
+//! before it starts.)
 
 use serde_json::{Map, Value};
 
@@ -15,6 +21,9 @@ use crate::vars::scope::VariableScope;
 
 /// How many passes one string gets (`Substitutor.VARS_SUBREPLACE_LIMIT`).
 const PASS_LIMIT: usize = 19;
+
+/// How many bytes the passes after the first may add to a string, in all (see the module doc).
+pub const GROWTH_LIMIT: usize = 64 * 1024 * 1024;
 
 /// All scopes of a run, precedence: local > data > environment > collection > globals > dynamic.
 #[derive(Debug, Clone, Default)]
@@ -100,20 +109,29 @@ impl Scopes {
     /// Postman substitution of every `{{...}}` in `input` (nested, re-scanned, 19 passes max, dynamic vars, unresolved left literal, no escaping).
     pub fn resolve(&self, input: &str) -> String {
         let mut current = input.to_owned();
+        // The first pass is never cut short: its size is what the scopes hold.
+        let mut budget = usize::MAX;
         for _ in 0..PASS_LIMIT {
-            let (next, tokens) = self.pass(&current);
+            let Some((next, tokens)) = self.pass(&current, budget) else {
+                // Self-multiplying references: keep what the last whole pass gave.
+                return current;
+            };
             // With no token, or no change, later passes would give the same string again.
             if tokens == 0 || next == current {
                 return next;
+            }
+            if budget == usize::MAX {
+                budget = next.len().saturating_add(GROWTH_LIMIT);
             }
             current = next;
         }
         current
     }
 
-    /// One substitution pass; returns the new string and how many tokens it saw.
-    fn pass(&self, input: &str) -> (String, usize) {
-        let mut out = String::with_capacity(input.len());
+    /// One substitution pass; returns the new string and how many tokens it saw, or None when
+    /// the new string would be longer than `budget` bytes.
+    fn pass(&self, input: &str, budget: usize) -> Option<(String, usize)> {
+        let mut out = String::with_capacity(input.len().min(budget));
         let mut rest = 0;
         let mut count = 0;
         for (start, end) in tokens(input) {
@@ -121,13 +139,21 @@ impl Scopes {
             out.push_str(&input[rest..start]);
             let name = &input[start + 2..end - 2];
             match self.find(name) {
-                Found::Text(text) => out.push_str(&text),
+                Found::Text(text) => {
+                    if out.len().saturating_add(text.len()) > budget {
+                        return None;
+                    }
+                    out.push_str(&text);
+                }
                 Found::Literal | Found::Missing => out.push_str(&input[start..end]),
             }
             rest = end;
         }
         out.push_str(&input[rest..]);
-        (out, count)
+        if out.len() > budget {
+            return None;
+        }
+        Some((out, count))
     }
 
     /// Names of `{{...}}` tokens in `input` that no scope defines and that are not dynamic variables (for `snapman check`).
@@ -324,6 +350,63 @@ mod tests {
             chain(19)
         );
         assert_eq!(scopes.resolve(&mixed), "{{19}}{{xyz}}{{22}}");
+    }
+
+    /// Scopes from the fuzz target's input: the first line is the template, the rest
+    /// `name=value` environment lines.
+    fn fuzz_input(text: &str) -> (String, Scopes) {
+        let mut lines = text.lines();
+        let template = lines.next().unwrap_or_default().to_owned();
+        let mut environment = VariableScope::default();
+        for line in lines {
+            if let Some((k, v)) = line.split_once('=') {
+                environment.set(k, Value::String(v.to_string()));
+            }
+        }
+        let scopes = Scopes {
+            environment,
+            ..Scopes::default()
+        };
+        (template, scopes)
+    }
+
+    /// Found by `cargo fuzz run template` (out of memory): `host` holds three `{{host}}`, so
+    /// 19 passes would make 3^19 copies. Kept in fuzz/corpus/template/.
+    #[test]
+    fn self_multiplying_reference_stays_bounded() {
+        let input = include_bytes!("../../fuzz/corpus/template/seed-oom-self-multiplying");
+        let (template, scopes) = fuzz_input(&String::from_utf8_lossy(input));
+        let out = scopes.resolve(&template);
+        assert!(out.len() <= 2 * GROWTH_LIMIT, "{} bytes", out.len());
+        assert!(out.contains("{{host}}"), "the cut-off tokens stay literal");
+
+        let (template, scopes) = fuzz_input("{{a}}\na=<{{a}}{{a}}{{a}}{{a}}>");
+        let out = scopes.resolve(&template);
+        assert!(out.len() <= 2 * GROWTH_LIMIT, "{} bytes", out.len());
+        assert!(out.starts_with("<<<"), "{}", &out[..20]);
+        // A value that refers to itself once grows linearly and still gets all 19 passes.
+        let (template, scopes) = fuzz_input("{{a}}\na=x{{a}}");
+        assert_eq!(
+            scopes.resolve(&template),
+            format!("{}{{{{a}}}}", "x".repeat(19))
+        );
+    }
+
+    /// Nested references to large values resolve whole; only runaway growth is cut.
+    #[test]
+    fn large_nested_values_resolve_whole() {
+        let big = "v".repeat(1024 * 1024);
+        let mut environment = VariableScope::default();
+        environment.set("big", Value::String(big.clone()));
+        environment.set("two", Value::String("{{big}}{{big}}".into()));
+        let scopes = Scopes {
+            environment,
+            ..Scopes::default()
+        };
+        assert_eq!(
+            scopes.resolve("{{two}}-{{two}}"),
+            format!("{big}{big}-{big}{big}")
+        );
     }
 
     #[test]
