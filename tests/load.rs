@@ -434,7 +434,6 @@ fn round_trip_losses_are_exactly_these() {
     assert_eq!(
         diffs,
         [
-            "added .item[0].name = \"\"",
             "added .item[0].request.header[0].key = \"\"",
             "changed .item[0].event: {\"listen\":\"test\",\"script\":{\"exec\":\"x\"}} -> [{\"listen\":\"test\",\"script\":{\"exec\":\"x\"}}]",
             "lost .info.description = null",

@@ -65,8 +65,8 @@ pub struct Item {
     /// Item id (used by `--folder` and `setNextRequest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Item name.
-    #[serde(default)]
+    /// Item name (an item without one is written back without one, as the Postman SDK does).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Children; present means this item is a folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
