@@ -662,6 +662,22 @@ mod tests {
         (proxy, server)
     }
 
+    /// A GET of `target` (whose host is `{{h}}`) routed through `proxy`.
+    fn get_through(proxy: HttpProxy, target: &str) -> (Url, RawHostRoute, RequestSpec) {
+        let u = url(target);
+        let route = RawHostRoute {
+            target: target.into(),
+            host: "{{h}}".into(),
+            proxy,
+        };
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: u.to_string(),
+            ..Default::default()
+        };
+        (u, route, spec)
+    }
+
     #[tokio::test]
     async fn interim_answers_chunked_gzip_bodies_and_cookies_are_read() {
         use std::io::Write as _;
@@ -679,17 +695,7 @@ mod tests {
         }
         answer.extend_from_slice(b"0\r\n\r\n");
         let (proxy, server) = one_shot_proxy(answer).await;
-        let u = url("http://{{h}}/p");
-        let route = RawHostRoute {
-            target: "http://{{h}}/p".into(),
-            host: "{{h}}".into(),
-            proxy,
-        };
-        let spec = RequestSpec {
-            method: "GET".into(),
-            url: u.to_string(),
-            ..Default::default()
-        };
+        let (u, route, spec) = get_through(proxy, "http://{{h}}/p");
         let response = send(
             &spec,
             &u,
@@ -714,17 +720,7 @@ mod tests {
     async fn a_body_cut_short_and_a_silent_proxy_are_request_errors() {
         let (proxy, _server) =
             one_shot_proxy(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()).await;
-        let u = url("http://{{h}}/");
-        let mut route = RawHostRoute {
-            target: "http://{{h}}/".into(),
-            host: "{{h}}".into(),
-            proxy,
-        };
-        let spec = RequestSpec {
-            method: "GET".into(),
-            url: u.to_string(),
-            ..Default::default()
-        };
+        let (u, mut route, spec) = get_through(proxy, "http://{{h}}/");
         let err = send(&spec, &u, &route, None, Instant::now())
             .await
             .expect_err("cut short");
