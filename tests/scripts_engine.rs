@@ -1078,3 +1078,12 @@ fn web_crypto_digest_hmac_and_rsa() {
         .map(|(_, v)| v.clone());
     assert_eq!(signature, Some(json!(b64.encode(expected))));
 }
+
+#[test]
+fn fast_expect_paths_agree_with_chai_on_every_chain() {
+    let out = test(include_str!("fixtures/scripts/expect_parity.js"));
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let failures: Vec<_> = results(&out).into_iter().filter(|r| r.1.is_some()).collect();
+    assert_eq!(out.assertions.len(), 3);
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -46,11 +46,12 @@ use crate::script::packages::{self, PackageRoots};
 use crate::script::web;
 
 /// The prelude, evaluated in this order when a runtime starts.
-const PRELUDE: [(&str, &str); 6] = [
+const PRELUDE: [(&str, &str); 7] = [
     ("core.js", include_str!("js/core.js")),
     ("scopes.js", include_str!("js/scopes.js")),
     ("request.js", include_str!("js/request.js")),
     ("response.js", include_str!("js/response.js")),
+    ("expect.js", include_str!("js/expect.js")),
     ("modules.js", include_str!("js/modules.js")),
     ("sugar.js", include_str!("js/sugar.js")),
 ];

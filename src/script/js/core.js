@@ -45,7 +45,7 @@
 
     var modules = {
         lodash: function () { return loadLib('lodash'); },
-        chai: function () { return sm.chai(); },
+        chai: function () { sm.chaiTaken = true; return sm.chai(); },
         moment: function () { return loadLib('moment'); },
         'crypto-js': function () { return loadLib('crypto-js'); },
         tv4: function () { return loadLib('tv4'); },

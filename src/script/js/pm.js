@@ -192,7 +192,7 @@
             }
         });
     }
-    lazy('expect', function () { return sm.chai().expect; });
+    lazy('expect', function () { return sm.expect; });
     lazy('environment', function () { return st.scopes.environment; });
     lazy('collectionVariables', function () { return st.scopes.collection; });
     lazy('globals', function () { return st.scopes.globals; });

@@ -322,6 +322,6 @@
             return JSON.stringify(core) === this._before ? null : Object.assign({}, this._src, core);
         }
     };
-    Object.defineProperty(Request.prototype, 'to', { get: function () { return sm.chai().expect(this).to; } });
+    Object.defineProperty(Request.prototype, 'to', { get: function () { return sm.expect(this).to; } });
     sm.Request = Request;
 }(globalThis));

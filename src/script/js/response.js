@@ -41,7 +41,7 @@
             return { code: this.code, status: this.status, header: this.headers.toJSON(), responseTime: this.responseTime, responseSize: this.responseSize, body: this._text };
         }
     };
-    Object.defineProperty(Response.prototype, 'to', { get: function () { return sm.chai().expect(this).to; } });
+    Object.defineProperty(Response.prototype, 'to', { get: function () { return sm.expect(this).to; } });
     sm.Response = Response;
 
     var chai;
