@@ -8,7 +8,7 @@
 //! whose sizes double (see [`Matcher`]), so learning a secret per request stays cheap.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -95,11 +95,23 @@ fn normalise_name(name: &str) -> String {
 struct State {
     /// Every secret registered, for duplicate checks.
     seen: HashSet<String>,
+    /// Every value given to [`Redactor::add`], whose forms are all in `seen`.
+    added: HashSet<String>,
     /// Secrets registered since the matcher was last built.
     pending: Vec<String>,
     /// The current matcher; rebuilt (from `pending` and its levels) when `pending` is not empty.
     matcher: Option<Arc<Matcher>>,
 }
+
+/// Secrets kept out of automata until there are this many: a handful of substring searches costs
+/// less than building an automaton after every request.
+const TAIL_LIMIT: usize = 16;
+
+/// Levels with fewer secrets than this use the NFA that is cheapest to build.
+const SMALL_LEVEL: usize = 256;
+
+/// Names whose verdict [`Redactor::is_secret_name`] remembers; past it the memory starts afresh.
+const NAME_CACHE_LIMIT: usize = 4096;
 
 /// One automaton over a batch of secrets.
 struct Level {
@@ -111,11 +123,16 @@ impl Level {
     fn new(patterns: Vec<String>) -> Option<Level> {
         // Standard matching reports overlapping matches, so that the union of every secret's
         // occurrences is masked (a secret that contains or overlaps another is masked whole).
-        // A contiguous NFA: a DFA searches a little faster but costs far more to build, and
-        // levels are built often.
+        // NFAs: a DFA searches a little faster but costs far more to build, and levels are
+        // built often; small levels, built most often, skip the contiguous layout too.
+        let kind = if patterns.len() < SMALL_LEVEL {
+            AhoCorasickKind::NoncontiguousNFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .kind(Some(kind))
             .build(&patterns)
             .ok()?;
         Some(Level {
@@ -125,20 +142,32 @@ impl Level {
     }
 }
 
-/// Every known secret, in automata whose sizes at least double from the newest to the oldest
-/// (as a binary counter merges its digits). A run that learns a token per iteration adds secrets
-/// between outputs all the time: rebuilding one automaton over every secret each time was
-/// quadratic (half of a 1,000-iteration run's CPU), while a secret here is rebuilt into a new
-/// automaton only O(log n) times, and a search visits O(log n) automata.
+/// Every known secret: the newest few in a list searched one by one, the rest in automata whose
+/// sizes at least double from the newest to the oldest (as a binary counter merges its digits).
+/// A run that learns a token per iteration adds secrets between outputs all the time: rebuilding
+/// one automaton over every secret each time was quadratic (half of a 1,000-iteration run's
+/// CPU), while a secret here is built into a new automaton only O(log n) times, and a search
+/// visits O(log n) automata.
+#[derive(Default)]
 struct Matcher {
     levels: Vec<Arc<Level>>,
+    /// Fewer than [`TAIL_LIMIT`] secrets not yet in an automaton.
+    tail: Arc<Vec<String>>,
 }
 
 impl Matcher {
-    /// This matcher with `fresh` secrets added, merging levels of comparable size.
+    /// This matcher with `fresh` secrets added: to the tail, which becomes an automaton when
+    /// full, merging levels of comparable size.
     fn with(&self, fresh: Vec<String>) -> Matcher {
+        let mut tail: Vec<String> = self.tail.iter().cloned().chain(fresh).collect();
+        if tail.len() < TAIL_LIMIT {
+            return Matcher {
+                levels: self.levels.clone(),
+                tail: Arc::new(tail),
+            };
+        }
         let mut levels = self.levels.clone();
-        let mut patterns = fresh;
+        let mut patterns = std::mem::take(&mut tail);
         while levels
             .last()
             .is_some_and(|last| last.patterns.len() <= patterns.len())
@@ -152,11 +181,28 @@ impl Matcher {
         if let Some(level) = Level::new(patterns) {
             levels.push(Arc::new(level));
         }
-        Matcher { levels }
+        Matcher {
+            levels,
+            tail: Arc::default(),
+        }
     }
 
     fn is_match(&self, text: &str) -> bool {
-        self.levels.iter().any(|l| l.automaton.is_match(text))
+        self.tail.iter().any(|s| text.contains(s.as_str()))
+            || self.levels.iter().any(|l| l.automaton.is_match(text))
+    }
+
+    /// Every occurrence of the tail's secrets, overlapping ones included.
+    fn tail_matches<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.tail.iter().flat_map(move |secret| {
+            let finder = memchr::memmem::Finder::new(secret.as_bytes());
+            let mut from = 0;
+            std::iter::from_fn(move || {
+                let at = from + finder.find(text.as_bytes().get(from..)?)?;
+                from = at + 1;
+                Some((at, at + secret.len()))
+            })
+        })
     }
 
     /// The byte ranges of `text` to mask: every match at least `min_len` long, overlapping
@@ -166,8 +212,9 @@ impl Matcher {
             .levels
             .iter()
             .flat_map(|l| l.automaton.find_overlapping_iter(text))
-            .filter(|m| m.len() >= min_len)
             .map(|m| (m.start(), m.end()))
+            .chain(self.tail_matches(text))
+            .filter(|(start, end)| end - start >= min_len)
             .collect();
         found.sort_unstable();
         let mut joined: Vec<(usize, usize)> = Vec::with_capacity(found.len());
@@ -208,6 +255,9 @@ struct Inner {
     masking: AtomicBool,
     /// Credentials snapman minted or exchanged itself (kept out of exports).
     minted: RwLock<HashSet<String>>,
+    /// [`Redactor::is_secret_name`]'s verdicts: the same header, field and variable names are
+    /// asked about after every request.
+    name_verdicts: RwLock<HashMap<String, bool>>,
 }
 
 impl Default for Inner {
@@ -217,6 +267,7 @@ impl Default for Inner {
             names: RwLock::default(),
             masking: AtomicBool::new(true),
             minted: RwLock::default(),
+            name_verdicts: RwLock::default(),
         }
     }
 }
@@ -269,10 +320,30 @@ impl Redactor {
                 list.push(n);
             }
         }
+        self.inner
+            .name_verdicts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Whether a field, parameter, header or variable called `name` holds a secret.
     pub fn is_secret_name(&self, name: &str) -> bool {
+        let verdicts = &self.inner.name_verdicts;
+        if let Some(&known) = verdicts.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return known;
+        }
+        let verdict = self.judge_name(name);
+        let mut cache = verdicts.write().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= NAME_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(name.to_owned(), verdict);
+        verdict
+    }
+
+    /// [`Redactor::is_secret_name`], worked out.
+    fn judge_name(&self, name: &str) -> bool {
         let n = normalise_name(name);
         let extra = self.inner.names.read().unwrap_or_else(|e| e.into_inner());
         if extra.iter().any(|e| n.contains(e.as_str())) {
@@ -286,6 +357,11 @@ impl Redactor {
     /// Registers a secret value (and each line of a multi-line one, such as a PEM key), with
     /// the forms it takes once encoded in a URL, a JSON string or HTML/XML text.
     pub fn add(&self, secret: &str) {
+        // A value added before was registered with all its forms (learning sees the same token
+        // after every request).
+        if self.read_state().added.contains(secret) {
+            return;
+        }
         let mut forms = Vec::new();
         let mut push = |s: &str| {
             let s = s.trim();
@@ -303,6 +379,7 @@ impl Redactor {
         let encoded: Vec<String> = forms.iter().flat_map(|s| encodings(s)).collect();
         forms.extend(encoded);
         let mut state = self.write_state();
+        state.added.insert(secret.to_owned());
         for f in forms {
             if state.seen.insert(f.clone()) {
                 state.pending.push(f);
@@ -344,7 +421,7 @@ impl Redactor {
             let fresh = std::mem::take(&mut state.pending);
             let extended = match &state.matcher {
                 Some(m) => m.with(fresh),
-                None => Matcher { levels: Vec::new() }.with(fresh),
+                None => Matcher::default().with(fresh),
             };
             state.matcher = Some(Arc::new(extended));
         }
@@ -788,12 +865,23 @@ mod tests {
         // Overlapping secrets are masked as one span.
         r.add("xy-overlap-ab");
         r.add("ab-overlap-cd-tail");
-        assert_eq!(
-            r.redact("<xy-overlap-ab-overlap-cd-tail>"),
-            "<[redacted]>"
-        );
+        assert_eq!(r.redact("<xy-overlap-ab-overlap-cd-tail>"), "<[redacted]>");
         let levels = r.matcher().map_or(0, |m| m.levels.len());
-        assert!(levels <= 10, "{levels} automata for 1,500 secrets");
+        assert!(
+            (1..=10).contains(&levels),
+            "{levels} automata for 1,500 secrets"
+        );
+    }
+
+    #[test]
+    fn overlapping_occurrences_of_one_secret_are_masked_whole() {
+        let r = Redactor::new();
+        r.add("abab");
+        assert_eq!(r.redact("xababab y"), "x[redacted] y");
+        for i in 0..TAIL_LIMIT {
+            r.add(&format!("filler-{i:03}"));
+        }
+        assert_eq!(r.redact("xababab filler-007"), "x[redacted] [redacted]");
     }
 
     #[test]

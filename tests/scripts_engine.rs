@@ -289,6 +289,42 @@ fn scopes_set_unset_clear_and_precedence() {
     assert_eq!(v.data.get("d2"), None, "data changes are the script's own");
 }
 
+/// Scopes come back as their changes in order, or whole after many changes; either way the result
+/// is the JavaScript `Map`'s: a key set again keeps its place, a key unset and set again goes last.
+#[test]
+fn scope_changes_keep_map_order_few_or_many() {
+    let few = test(
+        "pm.environment.set('shared', 'S'); pm.environment.unset('e'); pm.environment.set('e', 'E2');\n\
+         pm.environment.set('n', undefined); pm.globals.clear(); pm.globals.set('g2', 1);",
+    );
+    let many = test(
+        "for (let i = 0; i < 40; i++) { pm.environment.set('k' + (i % 3), i); }\n\
+         pm.environment.unset('k1'); pm.environment.set('shared', 'S');",
+    );
+    assert_eq!(
+        few.variables.environment,
+        vec![
+            ("shared".to_owned(), json!("S")),
+            ("e".to_owned(), json!("E2")),
+            ("n".to_owned(), Value::Null)
+        ]
+    );
+    assert_eq!(few.variables.globals, vec![("g2".to_owned(), json!(1))]);
+    assert_eq!(
+        few.variables.collection,
+        input(Listen::Test, "").variables.collection
+    );
+    assert_eq!(
+        many.variables.environment,
+        vec![
+            ("e".to_owned(), json!("E")),
+            ("shared".to_owned(), json!("S")),
+            ("k0".to_owned(), json!(39)),
+            ("k2".to_owned(), json!(38))
+        ]
+    );
+}
+
 #[test]
 fn info_and_execution() {
     let mut pre = input(Listen::Prerequest, "");
@@ -1083,7 +1119,10 @@ fn web_crypto_digest_hmac_and_rsa() {
 fn fast_expect_paths_agree_with_chai_on_every_chain() {
     let out = test(include_str!("fixtures/scripts/expect_parity.js"));
     assert!(out.error.is_none(), "{:?}", out.error);
-    let failures: Vec<_> = results(&out).into_iter().filter(|r| r.1.is_some()).collect();
+    let failures: Vec<_> = results(&out)
+        .into_iter()
+        .filter(|r| r.1.is_some())
+        .collect();
     assert_eq!(out.assertions.len(), 3);
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::runner::summary::{Assertion, AssertionError, ConsoleLine, ScriptError};
 use crate::script::api::{JarCall, ScriptInput, ScriptResponse, ScriptScopes};
@@ -69,26 +69,25 @@ struct InputJson<'a> {
     iteration_count: usize,
     collection_name: &'a str,
     environment_name: Option<&'a str>,
-    request: &'a Value,
     response: Option<ResponseJson<'a>>,
-    variables: ScopesJson<'a>,
     cookies: &'a [(String, String)],
 }
 
-/// Scopes as `[key, value]` pairs.
-#[derive(Serialize)]
-struct ScopesJson<'a> {
-    globals: &'a [(String, Value)],
-    collection: &'a [(String, Value)],
-    environment: &'a [(String, Value)],
-    data: &'a Map<String, Value>,
-    local: &'a [(String, Value)],
-}
-
-/// The argument of `__sm.begin`.
-pub(crate) fn input_json(input: &ScriptInput) -> Result<String, String> {
+/// The arguments of `__sm.begin` besides the response body: the input without its request and
+/// scopes, then the request, then the scopes (globals, collection, environment, data, local:
+/// `[key, value]` pairs, the data row an object), each its own JSON text. The prelude parses the
+/// request and each scope only when a script reads them: QuickJS's `JSON.parse` was a third of
+/// the fixed cost of a script.
+pub(crate) fn input_json(input: &ScriptInput) -> Result<(String, String, Vec<String>), String> {
     let v = &input.variables;
-    serde_json::to_string(&InputJson {
+    let scopes = vec![
+        to_json(&v.globals)?,
+        to_json(&v.collection)?,
+        to_json(&v.environment)?,
+        to_json(&v.data)?,
+        to_json(&v.local)?,
+    ];
+    let head = serde_json::to_string(&InputJson {
         listen: input.listen.as_str(),
         item_id: &input.item_id,
         item_name: &input.item_name,
@@ -97,21 +96,18 @@ pub(crate) fn input_json(input: &ScriptInput) -> Result<String, String> {
         iteration_count: input.iteration_count,
         collection_name: &input.collection_name,
         environment_name: input.environment_name.as_deref(),
-        request: &input.request,
         response: input.response.as_ref().map(|r| ResponseJson {
             body: None,
             ..ResponseJson::from(r)
         }),
-        variables: ScopesJson {
-            globals: &v.globals,
-            collection: &v.collection,
-            environment: &v.environment,
-            data: &v.data,
-            local: &v.local,
-        },
         cookies: &input.cookies,
     })
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    Ok((head, to_json(&input.request)?, scopes))
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
 }
 
 /// What `__sm.end` returns.
@@ -128,10 +124,55 @@ pub(crate) struct RawOutput {
 /// Scopes as `[key, value]` pairs; `None` for a scope the script did not change.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawScopes {
-    globals: Option<Vec<(String, Value)>>,
-    collection: Option<Vec<(String, Value)>>,
-    environment: Option<Vec<(String, Value)>>,
-    local: Option<Vec<(String, Value)>>,
+    globals: Option<ScopeChange>,
+    collection: Option<ScopeChange>,
+    environment: Option<ScopeChange>,
+    local: Option<ScopeChange>,
+}
+
+/// How a script changed a scope: its changes in order, or (after many) every entry.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ScopeChange {
+    /// `["s", key, value]`, `["u", key]` or `["c"]`, in the order the script made them.
+    Ops { ops: Vec<Vec<Value>> },
+    /// The scope's entries after the script.
+    Entries { entries: Vec<(String, Value)> },
+}
+
+impl ScopeChange {
+    /// `before` with the change applied, as a JavaScript `Map` would have it (a key set again
+    /// keeps its place; a new key goes last).
+    fn apply(self, before: &[(String, Value)]) -> Vec<(String, Value)> {
+        let ops = match self {
+            ScopeChange::Entries { entries } => return entries,
+            ScopeChange::Ops { ops } => ops,
+        };
+        let mut scope = before.to_vec();
+        for op in ops {
+            let mut op = op.into_iter();
+            let (kind, key) = (op.next(), op.next());
+            let key = key.as_ref().and_then(Value::as_str);
+            match (kind.as_ref().and_then(Value::as_str), key) {
+                (Some("s"), Some(key)) => {
+                    let value = op.next().unwrap_or(Value::Null);
+                    match scope.iter_mut().find(|(k, _)| k == key) {
+                        Some(entry) => entry.1 = value,
+                        None => scope.push((key.to_owned(), value)),
+                    }
+                }
+                (Some("u"), Some(key)) => scope.retain(|(k, _)| k != key),
+                (Some("c"), _) => scope.clear(),
+                _ => {}
+            }
+        }
+        scope
+    }
+}
+
+/// A scope after the script: `before` with its change applied, or as it came in.
+fn after(change: Option<ScopeChange>, before: &[(String, Value)]) -> Vec<(String, Value)> {
+    change.map_or_else(|| before.to_vec(), |c| c.apply(before))
 }
 
 impl RawScopes {
@@ -139,13 +180,11 @@ impl RawScopes {
     /// whose changes last for the script only) as they came in.
     pub fn merge(self, before: &ScriptScopes) -> ScriptScopes {
         ScriptScopes {
-            globals: self.globals.unwrap_or_else(|| before.globals.clone()),
-            collection: self.collection.unwrap_or_else(|| before.collection.clone()),
-            environment: self
-                .environment
-                .unwrap_or_else(|| before.environment.clone()),
+            globals: after(self.globals, &before.globals),
+            collection: after(self.collection, &before.collection),
+            environment: after(self.environment, &before.environment),
             data: before.data.clone(),
-            local: self.local.unwrap_or_else(|| before.local.clone()),
+            local: after(self.local, &before.local),
         }
     }
 }

@@ -216,7 +216,8 @@ impl ScriptRuntime {
                     .response
                     .as_ref()
                     .map(|r| String::from_utf8_lossy(&r.body));
-                call_sm::<()>(&ctx, "begin", (bridge::input_json(input)?, body.as_deref()))?;
+                let (head, request, scopes) = bridge::input_json(input)?;
+                call_sm::<()>(&ctx, "begin", (head, body.as_deref(), request, scopes))?;
                 let function = match cached(&ctx, &input.source, listen) {
                     Ok(f) => f,
                     Err(e) => return Ok(Some(e)),

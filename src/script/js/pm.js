@@ -314,10 +314,62 @@
     }
     Object.keys(legacyGlobals).forEach(defineLegacy);
 
-    sm.begin = function (json, body) {
+    // The input's request and scopes, each parsed from its JSON text when first read.
+    function LazyInput(requestJson, scopeJson) {
+        this._requestJson = requestJson;
+        this._scopeJson = scopeJson;
+        this._parsed = {};
+    }
+    function parsedOnce(name, index) {
+        return function () {
+            var p = this._parsed;
+            if (!Object.prototype.hasOwnProperty.call(p, name)) {
+                p[name] = JSON.parse(index < 0 ? this._requestJson : this._scopeJson[index]);
+            }
+            return p[name];
+        };
+    }
+    ['globals', 'collection', 'environment', 'data', 'local'].forEach(function (name, index) {
+        Object.defineProperty(LazyInput.prototype, name, { get: parsedOnce(name, index), enumerable: true });
+    });
+    Object.defineProperty(LazyInput.prototype, 'request', {
+        get: parsedOnce('request', -1),
+        set: function (v) { this._parsed.request = v; },
+        enumerable: true
+    });
+
+    // The scopes of a script, each made when first used: a scope never made is unchanged.
+    function Scopes(input) {
+        this._vars = input;
+        this._made = {};
+    }
+    function scopeOnce(name, make) {
+        return function () { return this._made[name] || (this._made[name] = make(this._vars[name], this._vars)); };
+    }
+    var makeScope = function (entries) { return new sm.Scope(entries); };
+    Scopes.prototype = {
+        // What the script changed in scope `name`, or null.
+        changed: function (name) { return this._made[name] ? this._made[name].changed() : null; }
+    };
+    [['globals', makeScope], ['collection', makeScope], ['local', makeScope],
+        ['environment', function (entries, vars) { return new sm.Scope(entries, vars.environmentName === null ? undefined : vars.environmentName); }],
+        ['data', function (row) { return new sm.Scope(Object.keys(row).map(function (k) { return [k, row[k]]; })); }]
+    ].forEach(function (s) {
+        Object.defineProperty(Scopes.prototype, s[0], { get: scopeOnce(s[0], s[1]) });
+    });
+
+    sm.begin = function (json, body, requestJson, scopeJson) {
         var i = JSON.parse(json);
         if (i.response) { i.response.body = body; }
-        var v = i.variables;
+        var lazy = new LazyInput(requestJson, scopeJson);
+        lazy.environmentName = i.environmentName;
+        Object.defineProperty(i, 'request', {
+            get: function () { return lazy.request; },
+            set: function (v) { lazy.request = v; },
+            enumerable: true,
+            configurable: true
+        });
+        i.variables = lazy;
         var reqObj;
         var resObj;
         st = {
@@ -327,13 +379,7 @@
             testCount: 0,
             next: undefined,
             skip: false,
-            scopes: {
-                globals: new sm.Scope(v.globals),
-                collection: new sm.Scope(v.collection),
-                environment: new sm.Scope(v.environment, i.environmentName === null ? undefined : i.environmentName),
-                data: new sm.Scope(Object.keys(v.data).map(function (k) { return [k, v.data[k]]; })),
-                local: new sm.Scope(v.local)
-            },
+            scopes: new Scopes(lazy),
             request: function () { return reqObj || (reqObj = new sm.Request(i.request)); },
             changedRequest: function () { return reqObj ? reqObj.changed() : null; },
             // After a request error a test script still gets a Response, an empty one (its code
@@ -361,8 +407,8 @@
         var out = {
             variables: {
                 // `pm.iterationData` changes last for the current script only, as in Newman.
-                globals: s.globals.changed(), collection: s.collection.changed(), environment: s.environment.changed(),
-                local: s.local.changed()
+                globals: s.changed('globals'), collection: s.changed('collection'), environment: s.changed('environment'),
+                local: s.changed('local')
             },
             request: st.changedRequest(),
             assertions: st.assertions,

@@ -76,18 +76,34 @@
         set: function (key, value) {
             if (key !== null && typeof key === 'object') {
                 var self = this;
-                Object.keys(key).forEach(function (k) { self._map.set(k, key[k]); });
+                Object.keys(key).forEach(function (k) { self._map.set(k, key[k]); self._log(['s', k, key[k]]); });
                 this._dirty = true;
                 return;
             }
             this._map.set(String(key), value);
+            this._log(['s', String(key), value]);
             this._dirty = true;
         },
         has: function (key) { return this._map.has(key); },
-        unset: function (key) { this._dirty = this._map.delete(key) || this._dirty; },
+        unset: function (key) {
+            if (this._map.delete(key)) {
+                this._log(['u', key]);
+                this._dirty = true;
+            }
+        },
         clear: function () {
-            this._dirty = this._dirty || this._map.size > 0;
+            if (this._map.size > 0) {
+                this._log(['c']);
+                this._dirty = true;
+            }
             this._map.clear();
+        },
+        // Records a change, until there are more changes than entries (then `changed` sends all).
+        _log: function (op) {
+            if (!this._ops) { this._ops = []; }
+            if (this._ops === 'all') { return; }
+            this._ops.push(op);
+            if (this._ops.length > 32 && this._ops.length > this._map.size) { this._ops = 'all'; }
         },
         toObject: function () {
             var o = {};
@@ -99,8 +115,15 @@
             return substitute(text, function (k) { return self._map.get(k); });
         },
         toJSON: function () { return { values: this.values.all() }; },
-        // The entries when a script changed the scope, else null (the caller keeps its own copy).
-        changed: function () { return this._dirty ? this.entries() : null; },
+        // What a script changed, else null (the caller keeps its own copy): the changes in order
+        // (`['s', key, value]`, `['u', key]`, `['c']`), or every entry after many changes.
+        changed: function () {
+            if (!this._dirty) { return null; }
+            if (this._ops === 'all') { return { entries: this.entries() }; }
+            return {
+                ops: this._ops.map(function (op) { return op.length === 3 && op[2] === undefined ? [op[0], op[1], null] : op; })
+            };
+        },
         entries: function () {
             var out = [];
             this._map.forEach(function (v, k) { out.push([k, v === undefined ? null : v]); });
