@@ -788,10 +788,7 @@ mod tests {
         // Overlapping secrets are masked as one span.
         r.add("xy-overlap-ab");
         r.add("ab-overlap-cd-tail");
-        assert_eq!(
-            r.redact("<xy-overlap-ab-overlap-cd-tail>"),
-            "<[redacted]>"
-        );
+        assert_eq!(r.redact("<xy-overlap-ab-overlap-cd-tail>"), "<[redacted]>");
         let levels = r.matcher().map_or(0, |m| m.levels.len());
         assert!(levels <= 10, "{levels} automata for 1,500 secrets");
     }
