@@ -423,7 +423,9 @@ pub(crate) fn resolve_value(scopes: &Scopes, value: &mut Value) {
     }
 }
 
-fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
+/// A copy of `input` (a request, an auth block) with every `{{var}}` in its string values
+/// resolved, as it is sent; `input` unchanged when it does not round-trip through JSON.
+pub fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
     scopes: &Scopes,
     input: &T,
 ) -> T {
