@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{collection, emulator, snapman, write_json};
+use common::{collection, emulator, run_collection, snapman, write_json};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> PathBuf {
@@ -150,7 +150,7 @@ fn json_report_has_the_shape_of_newmans() {
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).expect("the echoed body is JSON");
     assert_eq!(body["args"]["q"], "hello world");
-    // Form bodies are decoded as Newman lists them.
+    // Form bodies are listed as Newman lists them.
     let urlencoded = &ours["run"]["executions"][3]["request"]["body"];
     assert_eq!(
         urlencoded,
@@ -190,6 +190,91 @@ fn omit_bodies_empties_streams_and_drops_request_bodies() {
         assert!(e["request"].get("body").is_none(), "{}", e["request"]);
     }
     assert_eq!(report["run"]["snapman"]["bodiesOmitted"], true);
+}
+
+/// A urlencoded and a formdata POST whose field keys and values use variables, with one
+/// disabled field each.
+fn form_collection() -> Value {
+    let post = |name: &str, mode: &str, fields: Value| {
+        json!({"name": name, "request": {"method": "POST", "url": "{{base}}/post",
+            "body": {"mode": mode, mode: fields}}})
+    };
+    collection(json!([
+        post(
+            "urlencoded",
+            "urlencoded",
+            json!([
+                {"key": "user", "value": "{{user}}", "type": "text"},
+                {"key": "{{field}}", "value": "{{greeting}} world"},
+                {"key": "skipped", "value": "{{user}}", "disabled": true}
+            ])
+        ),
+        post(
+            "formdata",
+            "formdata",
+            json!([
+                {"key": "user", "value": "{{user}}", "type": "text"},
+                {"key": "{{field}}", "value": "{{greeting}}", "type": "text"},
+                {"key": "off", "value": "{{user}}", "type": "text", "disabled": true}
+            ])
+        )
+    ]))
+}
+
+/// Newman writes `executions[].request` as sent: form fields with their variables resolved
+/// (keys too, disabled fields listed as defined; a urlencoded field without the app's `type`,
+/// which the SDK drops), while `executions[].item` keeps the collection's text.
+/// `run.timings.firstByte*` are measured.
+#[test]
+fn form_bodies_are_reported_as_sent_with_variables_resolved() {
+    let emu = emulator();
+    let env_dir = tempfile::tempdir().expect("tempdir");
+    let environment = write_json(
+        env_dir.path(),
+        "forms.postman_environment.json",
+        &json!({"name": "forms", "values": [
+            {"key": "user", "value": "ann", "enabled": true},
+            {"key": "greeting", "value": "hello", "enabled": true},
+            {"key": "field", "value": "note", "enabled": true}
+        ]}),
+    );
+    let defined = form_collection();
+    let run = run_collection(&emu, &defined, &["-e", &environment.to_string_lossy()]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let executions = run.executions();
+    assert_eq!(
+        executions[0]["request"]["body"],
+        json!({"mode": "urlencoded", "urlencoded": [
+            {"key": "user", "value": "ann"},
+            {"key": "note", "value": "hello world"},
+            {"key": "skipped", "value": "ann", "disabled": true}
+        ]})
+    );
+    assert_eq!(
+        executions[1]["request"]["body"],
+        json!({"mode": "formdata", "formdata": [
+            {"key": "user", "value": "ann", "type": "text"},
+            {"key": "note", "value": "hello", "type": "text"},
+            {"key": "off", "value": "ann", "type": "text", "disabled": true}
+        ]})
+    );
+    for (i, note) in [(0, "hello world"), (1, "hello")] {
+        assert_eq!(
+            executions[i]["item"]["request"]["body"], defined["item"][i]["request"]["body"],
+            "the item stays as written"
+        );
+        // What arrived is what the report says was sent.
+        assert_eq!(run.echoed(i)["form"], json!({"user": "ann", "note": note}));
+    }
+    let timings = &run.report["run"]["timings"];
+    let ms = |key: &str| timings[key].as_f64().unwrap_or(-1.0);
+    assert!(
+        0.0 < ms("firstByteMin")
+            && ms("firstByteMin") <= ms("firstByteMax")
+            && ms("firstByteMax") <= ms("responseMax"),
+        "{timings}"
+    );
+    assert_eq!(ms("dnsAverage"), 0.0, "DNS is not timed");
 }
 
 /// `(tests, failures, errors)` of an element.

@@ -42,6 +42,7 @@ fn get(url: &str) -> SentRequest {
         url: url.into(),
         headers: vec![("Accept".into(), "*/*".into())],
         body: None,
+        definition: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn ok(code: u16, status: &str, body: &str, ms: u64) -> ReceivedResponse {
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
         response_time: Duration::from_millis(ms),
+        first_byte: Duration::from_millis(ms / 2),
         response_size: body.len() + 40,
     }
 }
@@ -89,6 +91,7 @@ fn iteration(i: usize) -> Vec<Execution> {
             ("Content-Type".into(), "application/json".into()),
         ],
         body: Some(format!("{{\"password\":\"{SECRET}\"}}").into_bytes()),
+        definition: None,
     });
     login.response = Some(ok(200, "OK", &format!("{{\"token\":\"{SECRET}\"}}"), 20));
     login.assertions = vec![pass("Status is 200")];

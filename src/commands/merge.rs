@@ -3,7 +3,8 @@
 //!
 //! - JSON (Newman's shape): executions and failures of every shard, ordered by iteration (shard
 //!   order within one iteration); `stats` summed (`iterations` is the run's count, the largest
-//!   a shard saw); response timings recomputed over every execution; `started` the earliest,
+//!   a shard saw); response timings recomputed over every execution, first-byte timings
+//!   combined from the shards' (each weighted by its responses); `started` the earliest,
 //!   `completed` the latest; the collection, environment and globals of the first shard.
 //! - JUnit: every shard's `<testsuite>` elements copied as they are under one `<testsuites>`
 //!   whose `tests`, `failures`, `errors` and `time` are the sums.
@@ -18,6 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::cli::MergeArgs;
 use crate::context::RunContext;
 use crate::error::{EXIT_OK, Error};
+use crate::report::context::Spread;
 
 /// Runs `snapman merge-reports`.
 pub fn merge_command(args: &MergeArgs, ctx: &RunContext) -> Result<u8, Error> {
@@ -193,14 +195,17 @@ fn merge_timings(all: &[&Value], executions: &[Value]) -> Value {
         .iter()
         .filter_map(|e| e["response"]["responseTime"].as_f64())
         .collect();
-    if !times.is_empty() {
-        let n = times.len() as f64;
-        let average = times.iter().sum::<f64>() / n;
-        let sd = (times.iter().map(|t| (t - average).powi(2)).sum::<f64>() / n).sqrt();
-        timings["responseAverage"] = json!(average);
-        timings["responseMin"] = json!(times.iter().copied().fold(f64::INFINITY, f64::min));
-        timings["responseMax"] = json!(times.iter().copied().fold(0.0, f64::max));
-        timings["responseSd"] = json!(sd);
+    let spreads = [
+        ("response", (!times.is_empty()).then(|| Spread::of(&times))),
+        ("firstByte", merged_first_byte(all)),
+    ];
+    for (name, spread) in spreads {
+        if let Some(s) = spread {
+            timings[format!("{name}Average")] = json!(s.average);
+            timings[format!("{name}Min")] = json!(s.min);
+            timings[format!("{name}Max")] = json!(s.max);
+            timings[format!("{name}Sd")] = json!(s.sd);
+        }
     }
     let started = all
         .iter()
@@ -217,6 +222,55 @@ fn merge_timings(all: &[&Value], executions: &[Value]) -> Value {
         timings["completed"] = json!(c);
     }
     timings
+}
+
+/// The shards' first-byte timings combined, each weighted by its number of responses (a
+/// snapman shard times every response); shards without them (none measured, or a Newman report
+/// run without `--verbose`) are left out. `None` when no shard has them.
+fn merged_first_byte(all: &[&Value]) -> Option<Spread> {
+    let shards: Vec<Spread> = all
+        .iter()
+        .filter_map(|r| {
+            let t = &r["run"]["timings"];
+            let count = r["run"]["executions"]
+                .as_array()?
+                .iter()
+                .filter(|e| e.get("response").is_some())
+                .count();
+            let average = t["firstByteAverage"].as_f64().filter(|a| *a > 0.0)?;
+            Some(Spread {
+                count,
+                average,
+                min: t["firstByteMin"].as_f64()?,
+                max: t["firstByteMax"].as_f64()?,
+                sd: t["firstByteSd"].as_f64()?,
+            })
+        })
+        .filter(|s| s.count > 0)
+        .collect();
+    let count: usize = shards.iter().map(|s| s.count).sum();
+    if count == 0 {
+        return None;
+    }
+    let n = count as f64;
+    let average = shards
+        .iter()
+        .map(|s| s.count as f64 * s.average)
+        .sum::<f64>()
+        / n;
+    // The pooled variance: each shard's own plus its mean's distance from the whole mean.
+    let variance = shards
+        .iter()
+        .map(|s| s.count as f64 * (s.sd.powi(2) + (s.average - average).powi(2)))
+        .sum::<f64>()
+        / n;
+    Some(Spread {
+        count,
+        average,
+        min: shards.iter().map(|s| s.min).fold(f64::INFINITY, f64::min),
+        max: shards.iter().map(|s| s.max).fold(0.0, f64::max),
+        sd: variance.sqrt(),
+    })
 }
 
 /// Joins JUnit files: every `<testsuite>` under one `<testsuites>` with summed counts.
@@ -321,6 +375,40 @@ mod tests {
         assert_eq!(run["timings"]["completed"], 201);
         assert_eq!(run["transfers"]["responseTotal"], 20);
         assert_eq!(run["snapman"]["mergedFrom"], 2);
+    }
+
+    #[test]
+    fn first_byte_timings_are_pooled_over_the_shards_responses() {
+        // Shard a: one response at 4 ms. Shard b: two, at 8 and 12 ms. A Newman shard without
+        // timings counts for nothing.
+        let mut a = report(0, 0, 10);
+        a["run"]["timings"]["firstByteAverage"] = json!(4.0);
+        a["run"]["timings"]["firstByteMin"] = json!(4.0);
+        a["run"]["timings"]["firstByteMax"] = json!(4.0);
+        a["run"]["timings"]["firstByteSd"] = json!(0.0);
+        let mut b = report(1, 0, 30);
+        if let Some(executions) = b["run"]["executions"].as_array_mut() {
+            executions.push(json!({"cursor": {"iteration": 1}, "response": {"responseTime": 30}}));
+        }
+        b["run"]["timings"]["firstByteAverage"] = json!(10.0);
+        b["run"]["timings"]["firstByteMin"] = json!(8.0);
+        b["run"]["timings"]["firstByteMax"] = json!(12.0);
+        b["run"]["timings"]["firstByteSd"] = json!(2.0);
+        let mut newman = report(2, 0, 50);
+        newman["run"]["timings"]["firstByteAverage"] = json!(0);
+        let merged = merge_json(vec![a, b, newman]);
+        let t = &merged["run"]["timings"];
+        assert_eq!(
+            (
+                &t["firstByteAverage"],
+                &t["firstByteMin"],
+                &t["firstByteMax"]
+            ),
+            (&json!(8.0), &json!(4.0), &json!(12.0))
+        );
+        let sd = t["firstByteSd"].as_f64().unwrap_or_default();
+        assert!((sd - (32.0_f64 / 3.0).sqrt()).abs() < 1e-9, "{sd}");
+        assert_eq!(t["responseAverage"], 30.0);
     }
 
     #[test]

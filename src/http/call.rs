@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::collection::model::Body;
+
 /// A request as it went on the wire (after variables, auth and encoding).
 #[derive(Debug, Clone, Default)]
 pub struct SentRequest {
@@ -13,6 +15,10 @@ pub struct SentRequest {
     pub headers: Vec<(String, String)>,
     /// Body bytes, when any.
     pub body: Option<Vec<u8>>,
+    /// The body as the request defined it when it was sent, variables resolved (`raw` text left
+    /// out: it is in `body`), so reports can show form fields as Newman does; `None` when the
+    /// request was not built by a run.
+    pub definition: Option<Body>,
 }
 
 /// A response as received (body decompressed).
@@ -28,6 +34,9 @@ pub struct ReceivedResponse {
     pub body: Vec<u8>,
     /// Time from sending to the end of the body.
     pub response_time: Duration,
+    /// Time from sending the last hop (after redirects) to its response headers; zero when
+    /// not measured.
+    pub first_byte: Duration,
     /// Body size plus header size, as Newman counts `responseSize`.
     pub response_size: usize,
 }

@@ -260,6 +260,7 @@ impl HttpClient {
                 url: current.url.clone(),
                 headers: current.headers.clone(),
                 body: current.body.clone(),
+                definition: None,
             };
             let result = self.send_once(&current, started).await;
             let response = match result {
@@ -345,7 +346,9 @@ impl HttpClient {
         if let Some(t) = self.timeout {
             builder = builder.timeout(t);
         }
+        let hop_started = Instant::now();
         let resp = builder.send().await.map_err(request_error)?;
+        let first_byte = hop_started.elapsed();
         if !spec.settings.disable_cookies {
             for value in resp.headers().get_all(reqwest::header::SET_COOKIE) {
                 if let Ok(text) = value.to_str() {
@@ -377,6 +380,7 @@ impl HttpClient {
             response_size: body.len(),
             body,
             response_time: started.elapsed(),
+            first_byte,
         })
     }
 }

@@ -298,6 +298,7 @@ async fn exchange(
     head: Vec<u8>,
     started: Instant,
 ) -> Result<ReceivedResponse, RequestError> {
+    let hop_started = Instant::now();
     let proxy = &route.proxy;
     let stream = TcpStream::connect((proxy.host.as_str(), proxy.port))
         .await
@@ -325,6 +326,7 @@ async fn exchange(
             break (code, headers);
         }
     };
+    let first_byte = hop_started.elapsed();
     let header = |name: &str| {
         headers
             .iter()
@@ -366,6 +368,7 @@ async fn exchange(
         response_size: body.len(),
         body,
         response_time: started.elapsed(),
+        first_byte,
     })
 }
 

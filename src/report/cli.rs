@@ -396,10 +396,10 @@ impl<W: Write> CliReporter<W> {
             ),
             format!(
                 "average response time: {} [min: {}, max: {}, s.d.: {}]",
-                format_ms(times.average),
-                format_ms(times.min),
-                format_ms(times.max),
-                format_ms(times.sd)
+                format_ms(times.response.average),
+                format_ms(times.response.min),
+                format_ms(times.response.max),
+                format_ms(times.response.sd)
             ),
         ];
         let inner = full_rows

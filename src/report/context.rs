@@ -164,19 +164,48 @@ pub fn run_failures(summary: &RunSummary) -> Vec<Failure<'_>> {
         .collect()
 }
 
-/// Response time statistics in milliseconds, plus bytes received.
+/// Mean, extremes and population standard deviation of some times, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ResponseStats {
-    /// Responses counted.
+pub struct Spread {
+    /// Times counted.
     pub count: usize,
-    /// Mean response time.
+    /// Mean.
     pub average: f64,
-    /// Shortest response time.
+    /// Shortest.
     pub min: f64,
-    /// Longest response time.
+    /// Longest.
     pub max: f64,
     /// Population standard deviation.
     pub sd: f64,
+}
+
+impl Spread {
+    /// The spread of `times` (all zero when there is none).
+    pub fn of(times: &[f64]) -> Self {
+        if times.is_empty() {
+            return Self::default();
+        }
+        let n = times.len() as f64;
+        let average = times.iter().sum::<f64>() / n;
+        let variance = times.iter().map(|t| (t - average).powi(2)).sum::<f64>() / n;
+        Self {
+            count: times.len(),
+            average,
+            min: times.iter().copied().fold(f64::INFINITY, f64::min),
+            max: times.iter().copied().fold(0.0, f64::max),
+            sd: variance.sqrt(),
+        }
+    }
+}
+
+/// Response timings in milliseconds, plus bytes received.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResponseStats {
+    /// Response times (sending to the end of the body), over every response.
+    pub response: Spread,
+    /// Times to the response headers, over the responses where it was measured (as Newman
+    /// leaves out the phases it did not time).
+    pub first_byte: Spread,
     /// Sum of response body sizes (what Newman's `transfers.responseTotal` ends up counting).
     pub bytes: usize,
 }
@@ -189,19 +218,15 @@ impl ResponseStats {
             .iter()
             .filter_map(|e| e.response.as_ref())
             .collect();
-        if responses.is_empty() {
-            return Self::default();
-        }
         let times: Vec<f64> = responses.iter().map(|r| millis(r.response_time)).collect();
-        let n = times.len() as f64;
-        let average = times.iter().sum::<f64>() / n;
-        let variance = times.iter().map(|t| (t - average).powi(2)).sum::<f64>() / n;
+        let first_bytes: Vec<f64> = responses
+            .iter()
+            .filter(|r| !r.first_byte.is_zero())
+            .map(|r| millis(r.first_byte))
+            .collect();
         Self {
-            count: times.len(),
-            average,
-            min: times.iter().copied().fold(f64::INFINITY, f64::min),
-            max: times.iter().copied().fold(0.0, f64::max),
-            sd: variance.sqrt(),
+            response: Spread::of(&times),
+            first_byte: Spread::of(&first_bytes),
             bytes: responses.iter().map(|r| r.body.len()).sum(),
         }
     }
@@ -232,7 +257,7 @@ mod tests {
 
     use crate::http::call::ReceivedResponse;
 
-    fn execution(ms: u64, body: &str) -> Execution {
+    fn execution(ms: u64, first_byte_ms: u64, body: &str) -> Execution {
         Execution {
             id: String::new(),
             item_id: String::new(),
@@ -243,6 +268,7 @@ mod tests {
             request: None,
             response: Some(ReceivedResponse {
                 response_time: Duration::from_millis(ms),
+                first_byte: Duration::from_millis(first_byte_ms),
                 body: body.as_bytes().to_vec(),
                 ..ReceivedResponse::default()
             }),
@@ -265,13 +291,25 @@ mod tests {
             started: UNIX_EPOCH,
             completed: UNIX_EPOCH,
             iterations: 1,
-            executions: vec![execution(10, "ab"), execution(30, "cde")],
+            executions: vec![
+                execution(10, 4, "ab"),
+                execution(30, 0, "cde"),
+                execution(20, 8, ""),
+            ],
             run_error: None,
         };
         let s = ResponseStats::of(&summary);
+        let r = s.response;
         assert_eq!(
-            (s.count, s.min, s.max, s.average, s.sd, s.bytes),
-            (2, 10.0, 30.0, 20.0, 10.0, 5)
+            (r.count, r.min, r.max, r.average, s.bytes),
+            (3, 10.0, 30.0, 20.0, 5)
+        );
+        assert!((r.sd - (200.0_f64 / 3.0).sqrt()).abs() < 1e-9, "{}", r.sd);
+        // The unmeasured (zero) first byte is left out.
+        let f = s.first_byte;
+        assert_eq!(
+            (f.count, f.min, f.max, f.average, f.sd),
+            (2, 4.0, 8.0, 6.0, 2.0)
         );
     }
 }

@@ -283,10 +283,10 @@ impl Page {
             ],
             average: format!(
                 "{} [min: {}, max: {}, s.d.: {}]",
-                format_ms(times.average),
-                format_ms(times.min),
-                format_ms(times.max),
-                format_ms(times.sd)
+                format_ms(times.response.average),
+                format_ms(times.response.min),
+                format_ms(times.response.max),
+                format_ms(times.response.sd)
             ),
             received: format_bytes(times.bytes),
             failures,
@@ -727,6 +727,7 @@ mod tests {
             url: format!("http://127.0.0.1:3000/login?key={SECRET}"),
             headers: vec![("Authorization".into(), format!("Bearer {SECRET}"))],
             body: Some(format!("{{\"password\":\"{SECRET}\"}}").into_bytes()),
+            definition: None,
         });
         login.response = Some(ReceivedResponse {
             code: 200,
@@ -735,6 +736,7 @@ mod tests {
             body: format!("<script>alert('{SECRET}')</script>").into_bytes(),
             response_time: Duration::from_millis(20),
             response_size: 120,
+            ..ReceivedResponse::default()
         });
         login.assertions = vec![assertion("Status is 200", false, None)];
         login.console = vec![ConsoleLine {
@@ -748,6 +750,7 @@ mod tests {
             url: "http://127.0.0.1:3000/users/1".into(),
             headers: vec![],
             body: None,
+            definition: None,
         });
         user.response = Some(ReceivedResponse {
             code: 404,
@@ -768,6 +771,7 @@ mod tests {
             url: "http://127.0.0.1:1/orders".into(),
             headers: vec![("Accept".into(), "*/*".into())],
             body: None,
+            definition: None,
         });
         orders.request_error = Some(RequestError {
             code: "ECONNREFUSED".into(),

@@ -16,8 +16,9 @@
 //!   `--reporter-json-omit-bodies` leaves `data` empty and drops request bodies (and says so
 //!   in `run.snapman.bodiesOmitted`).
 //! - `request.header` lists the headers as sent, those the item did not set marked
-//!   `system: true`, and the item's disabled headers with `disabled: true`; `request.body` keeps
-//!   the item's mode (`raw`, `urlencoded` decoded from what was sent, `formdata` as defined).
+//!   `system: true`, and the item's disabled headers with `disabled: true`; `request.body` is
+//!   the body as sent: `raw` text as sent, other modes (`urlencoded`, `formdata`, ...) as defined
+//!   at send time, variables resolved in keys and values, disabled fields listed as defined.
 //! - `failures[].error` carries `id`, `timestamp`, `checksum` (MD5 of name and message),
 //!   `stacktrace`, and `type: "Error"` for script errors; `at` is `assertion:N in test-script`,
 //!   `test-script`, `prerequest-script` or `request`.
@@ -29,7 +30,11 @@
 //! - `request.auth` is the effective auth block as written in the collection (variables not
 //!   resolved); its secrets are masked like every string.
 //! - `requestError` is `{code, message}` (Node's `errno`/`syscall` are not known here).
-//! - `dns*`/`firstByte*` timings are 0.
+//! - `run.timings.firstByte*` are filled on every run (Newman fills them only under
+//!   `--verbose`), from the time between handing a request to the HTTP client and its response
+//!   headers: on a new connection that includes DNS, TCP and TLS set-up, which Newman's phase
+//!   leaves out (reqwest does not time them apart). `dns*` stay 0, as Newman writes them when it
+//!   has no timings.
 //! - snapman's own facts live under `snapman` keys: `run.snapman` (`failedItems`, `flakyItems`,
 //!   `bodiesOmitted`, `redacted`), `executions[].snapman.snapshot` (what `snapman test` found
 //!   comparing the response with its snapshot or saved example) and
@@ -163,14 +168,21 @@ fn stats(summary: &RunSummary) -> Value {
 }
 
 fn timings(summary: &RunSummary) -> Value {
-    let r = ResponseStats::of(summary);
+    let stats = ResponseStats::of(summary);
+    let (r, f) = (stats.response, stats.first_byte);
+    // Nothing measured: Newman's initial `0`.
+    let first_byte = |ms: f64| if f.count == 0 { json!(0) } else { json!(ms) };
     json!({
         "responseAverage": r.average,
         "responseMin": r.min,
         "responseMax": r.max,
         "responseSd": r.sd,
+        // Not measured: reqwest does not time name resolution. Newman's initial zeros stay.
         "dnsAverage": 0, "dnsMin": 0, "dnsMax": 0, "dnsSd": 0,
-        "firstByteAverage": 0, "firstByteMin": 0, "firstByteMax": 0, "firstByteSd": 0,
+        "firstByteAverage": first_byte(f.average),
+        "firstByteMin": first_byte(f.min),
+        "firstByteMax": first_byte(f.max),
+        "firstByteSd": first_byte(f.sd),
         "started": epoch_millis(summary.started),
         "completed": epoch_millis(summary.completed),
     })
@@ -341,7 +353,7 @@ impl Built<'_> {
         out.insert("header".into(), json!(header));
         out.insert("method".into(), json!(r.method));
         if !self.ctx.omit_bodies
-            && let Some(body) = request_body(defined.map(|d| &d["body"]), r.body.as_deref())
+            && let Some(body) = request_body(r)
         {
             out.insert("body".into(), body);
         }
@@ -557,34 +569,33 @@ impl Built<'_> {
     }
 }
 
-/// The request body in the item's mode: `raw` text as sent (with the item's `options`),
-/// `urlencoded` pairs decoded from what was sent, other modes as defined.
-fn request_body(defined: Option<&Value>, sent: Option<&[u8]>) -> Option<Value> {
-    let defined = defined.filter(|d| d.is_object());
-    let mode = defined.and_then(|d| d["mode"].as_str());
-    match (mode, sent) {
-        // Nothing was sent (a GET's body is dropped).
-        (_, None) => None,
-        (Some("urlencoded"), Some(bytes)) => {
-            let pairs: Vec<Value> = ::url::form_urlencoded::parse(bytes)
-                .map(|(k, v)| json!({ "key": k, "value": v }))
-                .collect();
-            Some(json!({ "mode": "urlencoded", "urlencoded": pairs }))
-        }
-        (Some("raw") | None, Some(bytes)) => {
+/// The request body as Newman shows the request it sent: `raw` text as sent (with the
+/// definition's `options`), other modes as defined at send time (variables resolved, every form
+/// field listed, disabled ones too). A request without a definition (not built by a run) shows
+/// its bytes as `raw`.
+fn request_body(sent: &SentRequest) -> Option<Value> {
+    // Nothing was sent (a GET's body is dropped).
+    let bytes = sent.body.as_deref()?;
+    let defined = sent
+        .definition
+        .as_ref()
+        .and_then(|d| serde_json::to_value(d).ok());
+    match defined.as_ref().and_then(|d| d["mode"].as_str()) {
+        Some("raw") | None => {
             let (text, base64) = body_text(bytes);
             let mut b = json!({ "mode": "raw", "raw": text });
             if base64 {
                 b["rawEncoding"] = json!("base64");
             }
-            if let Some(options) = defined.and_then(|d| d.get("options")) {
+            if let Some(options) = defined.as_ref().and_then(|d| d.get("options")) {
                 b["options"] = options.clone();
             }
             Some(b)
         }
-        (Some(_), Some(_)) => defined.cloned(),
+        Some(_) => defined,
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,21 +614,34 @@ mod tests {
         assert!(v.get("raw").is_none(), "the SDK drops raw");
     }
 
+    /// A request sent with `bytes` and `definition` (a body as JSON).
+    fn sent(definition: Option<Value>, bytes: Option<&[u8]>) -> SentRequest {
+        SentRequest {
+            body: bytes.map(<[u8]>::to_vec),
+            definition: definition.and_then(|d| serde_json::from_value(d).ok()),
+            ..SentRequest::default()
+        }
+    }
+
     #[test]
-    fn urlencoded_bodies_are_decoded_and_raw_keeps_options() {
-        let defined = json!({"mode": "urlencoded", "urlencoded": []});
+    fn form_bodies_show_their_fields_and_raw_the_bytes_sent() {
+        let form = json!({"mode": "urlencoded", "urlencoded": [
+            {"key": "a", "value": "1"}, {"key": "b", "value": "x", "disabled": true}]});
         assert_eq!(
-            request_body(Some(&defined), Some(b"a=1&b=hello+world")),
-            Some(json!({"mode": "urlencoded", "urlencoded": [
-                {"key": "a", "value": "1"}, {"key": "b", "value": "hello world"}]}))
+            request_body(&sent(Some(form.clone()), Some(b"a=1"))),
+            Some(form)
         );
-        let defined =
-            json!({"mode": "raw", "raw": "{{x}}", "options": {"raw": {"language": "json"}}});
+        let raw = json!({"mode": "raw", "options": {"raw": {"language": "json"}}});
         assert_eq!(
-            request_body(Some(&defined), Some(b"{}")),
+            request_body(&sent(Some(raw), Some(b"{}"))),
             Some(json!({"mode": "raw", "raw": "{}", "options": {"raw": {"language": "json"}}}))
         );
-        assert_eq!(request_body(None, None), None);
+        assert_eq!(
+            request_body(&sent(None, Some(b"a=1"))),
+            Some(json!({"mode": "raw", "raw": "a=1"}))
+        );
+        let pruned = json!({"mode": "formdata", "formdata": [{"key": "a", "value": "1"}]});
+        assert_eq!(request_body(&sent(Some(pruned), None)), None);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use crate::auth::SfSession;
 use crate::auth::postman as postman_auth;
 use crate::auth::postman_digest::DigestSessions;
 use crate::auth::postman_oauth2::OAuth2Tokens;
-use crate::collection::model::{Auth, Collection, Header, HeaderList, Request, UrlField};
+use crate::collection::model::{
+    Auth, Body, Collection, FormList, FormParam, Header, HeaderList, Request, UrlField,
+};
 use crate::error::Error;
 use crate::http::call::{RequestError, SentRequest};
 use crate::http::client::{ClientOptions, HttpClient};
@@ -423,7 +425,9 @@ pub(crate) fn resolve_value(scopes: &Scopes, value: &mut Value) {
     }
 }
 
-fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
+/// A copy of `input` (a request, an auth block) with every `{{var}}` in its string values
+/// resolved, as it is sent; `input` unchanged when it does not round-trip through JSON.
+pub fn resolved<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(
     scopes: &Scopes,
     input: &T,
 ) -> T {
@@ -702,12 +706,44 @@ async fn send_item(
             text,
         }));
     }
-    execution.request = Some(outcome.request);
+    execution.request = Some(SentRequest {
+        definition: request.body.as_ref().map(reported_body),
+        ..outcome.request
+    });
     match outcome.response {
         Ok(r) => execution.response = Some(r),
         Err(e) => execution.request_error = Some(e),
     }
     replayed
+}
+
+/// The definition of a sent body that reports show (see [`SentRequest::definition`]): form
+/// fields as the Postman SDK reads them (a urlencoded string as its fields, a urlencoded field
+/// as `key`, `value` and `disabled` only, a formdata string as no fields), without the raw text.
+fn reported_body(body: &Body) -> Body {
+    let query_param = |p: FormParam| FormParam {
+        key: p.key,
+        value: p.value,
+        disabled: p.disabled,
+        ..FormParam::default()
+    };
+    Body {
+        mode: body.mode.clone(),
+        raw: None,
+        urlencoded: body
+            .urlencoded
+            .as_ref()
+            .map(|list| FormList::List(list.params().into_iter().map(query_param).collect())),
+        formdata: body.formdata.as_ref().map(|list| match list {
+            FormList::List(fields) => FormList::List(fields.clone()),
+            FormList::Text(_) => FormList::List(Vec::new()),
+        }),
+        file: body.file.clone(),
+        graphql: body.graphql.clone(),
+        options: body.options.clone(),
+        disabled: body.disabled,
+        extra: body.extra.clone(),
+    }
 }
 
 /// Where the effective auth block lives: the request itself, or the folder (by path) or the
