@@ -43,21 +43,8 @@ use crate::script::bridge::{
     self, ASYNC_WRAP_PREFIX, Pending, PendingCall, RawOutput, SCRIPT_FILE, WRAP_PREFIX, WRAP_SUFFIX,
 };
 use crate::script::packages::{self, PackageRoots};
+use crate::script::prelude;
 use crate::script::web;
-
-/// The prelude, evaluated in this order when a runtime starts.
-const PRELUDE: [(&str, &str); 7] = [
-    ("core.js", include_str!("js/core.js")),
-    ("scopes.js", include_str!("js/scopes.js")),
-    ("request.js", include_str!("js/request.js")),
-    ("response.js", include_str!("js/response.js")),
-    ("expect.js", include_str!("js/expect.js")),
-    ("modules.js", include_str!("js/modules.js")),
-    ("sugar.js", include_str!("js/sugar.js")),
-];
-
-/// The `pm` object, evaluated after the prelude.
-const PM: (&str, &str) = ("pm.js", include_str!("js/pm.js"));
 
 /// Vendored library sources, handed to the prelude's lazy loader by name.
 fn vendored(name: &str) -> Option<&'static str> {
@@ -168,17 +155,7 @@ impl ScriptRuntime {
             ctx.globals().set("__snapman_clock", clock)?;
             web::register(&ctx)?;
             packages::register(&ctx, PackageRoots::default())?;
-            for (file, code) in PRELUDE.iter().chain(std::iter::once(&PM)) {
-                let mut opts = EvalOptions::default();
-                opts.filename = Some((*file).to_owned());
-                ctx.eval_with_options::<(), _>(*code, opts)
-                    .catch(&ctx)
-                    .map_err(|e| EngineError::Prelude {
-                        file,
-                        message: e.to_string(),
-                    })?;
-            }
-            Ok(())
+            prelude::load(&ctx).map_err(|(file, message)| EngineError::Prelude { file, message })
         })?;
         // Set after the prelude so the cap applies to scripts, not to snapman's own setup.
         runtime.set_memory_limit(limits.memory_bytes);

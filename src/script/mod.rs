@@ -4,6 +4,7 @@ pub mod api;
 mod bridge;
 pub mod engine;
 pub mod packages;
+mod prelude;
 mod web;
 
 pub use api::{
