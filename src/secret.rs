@@ -370,6 +370,23 @@ impl Redactor {
         m.mask(text, 0).map_or(Cow::Borrowed(text), Cow::Owned)
     }
 
+    /// Whether outputs are masked (not under `--show-secrets`).
+    pub fn is_masking(&self) -> bool {
+        self.inner.masking.load(Ordering::Relaxed)
+    }
+
+    /// The byte ranges of `text` that hold a secret (overlapping ones joined), in order; none
+    /// when masking is off. For writers that mask text they must first decode (markup).
+    pub fn secret_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        if !self.is_masking() {
+            return Vec::new();
+        }
+        match self.matcher() {
+            Some(m) if m.is_match(text) => m.spans(text, 0),
+            _ => Vec::new(),
+        }
+    }
+
     /// A JSON object key, masked only where a long secret (a token, not a word such as
     /// `password` that happens to be someone's password) appears in it: a key holding a token
     /// would leak it, and a renamed ordinary key would change the document's shape.
@@ -788,10 +805,7 @@ mod tests {
         // Overlapping secrets are masked as one span.
         r.add("xy-overlap-ab");
         r.add("ab-overlap-cd-tail");
-        assert_eq!(
-            r.redact("<xy-overlap-ab-overlap-cd-tail>"),
-            "<[redacted]>"
-        );
+        assert_eq!(r.redact("<xy-overlap-ab-overlap-cd-tail>"), "<[redacted]>");
         let levels = r.matcher().map_or(0, |m| m.levels.len());
         assert!(levels <= 10, "{levels} automata for 1,500 secrets");
     }

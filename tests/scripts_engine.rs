@@ -1083,7 +1083,10 @@ fn web_crypto_digest_hmac_and_rsa() {
 fn fast_expect_paths_agree_with_chai_on_every_chain() {
     let out = test(include_str!("fixtures/scripts/expect_parity.js"));
     assert!(out.error.is_none(), "{:?}", out.error);
-    let failures: Vec<_> = results(&out).into_iter().filter(|r| r.1.is_some()).collect();
+    let failures: Vec<_> = results(&out)
+        .into_iter()
+        .filter(|r| r.1.is_some())
+        .collect();
     assert_eq!(out.assertions.len(), 3);
     assert!(failures.is_empty(), "{failures:#?}");
 }

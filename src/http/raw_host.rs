@@ -364,6 +364,7 @@ async fn exchange(
         status,
         headers,
         response_size: body.len(),
+        truncated_from: None,
         body,
         response_time: started.elapsed(),
     })

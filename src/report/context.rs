@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::http::call::RequestError;
-use crate::runner::summary::{Assertion, Execution, RunSummary, ScriptError};
+use crate::runner::summary::{Assertion, Execution, FAILURES_KEPT, RunSummary, ScriptError};
 use crate::secret::Redactor;
 
 /// What every reporter gets besides the summary.
@@ -155,13 +155,26 @@ pub fn execution_failures(e: &Execution) -> Vec<Failure<'_>> {
         .collect()
 }
 
-/// Every failure of the run, numbered by position (1-based in the CLI).
+/// Every failure of the executions the run kept, in order.
 pub fn run_failures(summary: &RunSummary) -> Vec<Failure<'_>> {
     summary
         .executions
         .iter()
         .flat_map(execution_failures)
         .collect()
+}
+
+/// The first failures of the run (at most [`FAILURES_KEPT`], whatever the retention), and how
+/// many more there were.
+pub fn first_failures(summary: &RunSummary) -> (Vec<Failure<'_>>, usize) {
+    let listed: Vec<Failure<'_>> = summary
+        .failed
+        .iter()
+        .flat_map(execution_failures)
+        .take(FAILURES_KEPT)
+        .collect();
+    let more = summary.tally.failures.saturating_sub(listed.len());
+    (listed, more)
 }
 
 /// Response time statistics in milliseconds, plus bytes received.
@@ -182,27 +195,19 @@ pub struct ResponseStats {
 }
 
 impl ResponseStats {
-    /// Statistics over every execution that got a response.
+    /// Statistics over every execution that got a response (kept or not).
     pub fn of(summary: &RunSummary) -> Self {
-        let responses: Vec<_> = summary
-            .executions
-            .iter()
-            .filter_map(|e| e.response.as_ref())
-            .collect();
-        if responses.is_empty() {
+        let t = &summary.tally;
+        if t.responses == 0 {
             return Self::default();
         }
-        let times: Vec<f64> = responses.iter().map(|r| millis(r.response_time)).collect();
-        let n = times.len() as f64;
-        let average = times.iter().sum::<f64>() / n;
-        let variance = times.iter().map(|t| (t - average).powi(2)).sum::<f64>() / n;
         Self {
-            count: times.len(),
-            average,
-            min: times.iter().copied().fold(f64::INFINITY, f64::min),
-            max: times.iter().copied().fold(0.0, f64::max),
-            sd: variance.sqrt(),
-            bytes: responses.iter().map(|r| r.body.len()).sum(),
+            count: t.responses,
+            average: t.time_mean,
+            min: t.time_min,
+            max: t.time_max,
+            sd: (t.time_m2 / t.responses as f64).max(0.0).sqrt(),
+            bytes: t.bytes,
         }
     }
 }
@@ -259,15 +264,9 @@ mod tests {
 
     #[test]
     fn response_stats_are_population_statistics() {
-        let summary = RunSummary {
-            collection_name: "c".into(),
-            collection_id: None,
-            started: UNIX_EPOCH,
-            completed: UNIX_EPOCH,
-            iterations: 1,
-            executions: vec![execution(10, "ab"), execution(30, "cde")],
-            run_error: None,
-        };
+        let mut summary = RunSummary::new("c", None, UNIX_EPOCH, Default::default());
+        summary.record(execution(10, "ab"));
+        summary.record(execution(30, "cde"));
         let s = ResponseStats::of(&summary);
         assert_eq!(
             (s.count, s.min, s.max, s.average, s.sd, s.bytes),
