@@ -607,7 +607,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// The forms a secret takes inside outputs besides its own: percent-encoded (URLs, form bodies),
-/// JSON-escaped and HTML/XML-escaped, when they differ from it.
+/// JSON-escaped, HTML/XML-escaped, and as JavaScript prints it in single quotes (console lines
+/// and chai's messages: `'it\'s'`), when they differ from it.
 fn encodings(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     /// Everything but RFC 3986's unreserved characters.
@@ -631,7 +632,8 @@ fn encodings(s: &str) -> Vec<String> {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;");
-    for form in [strict, url, json, html] {
+    let quoted = s.replace('\\', "\\\\").replace('\'', "\\'");
+    for form in [strict, url, json, html, quoted] {
         if form != s && !form.is_empty() && !out.contains(&form) {
             out.push(form);
         }
