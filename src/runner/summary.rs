@@ -59,7 +59,7 @@ pub struct Retry {
 }
 
 /// One execution of one request item in one iteration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Execution {
     /// Unique id of this execution.
     pub id: String,
@@ -340,12 +340,7 @@ mod tests {
 
     fn execution(iteration: usize, failed: bool) -> Execution {
         Execution {
-            id: String::new(),
-            item_id: "i".into(),
-            item_name: "r".into(),
-            folder_path: vec![],
             iteration,
-            position: 0,
             request: Some(SentRequest {
                 body: Some(b"sent".to_vec()),
                 ..SentRequest::default()
@@ -354,7 +349,6 @@ mod tests {
                 body: b"received".to_vec(),
                 ..ReceivedResponse::default()
             }),
-            request_error: None,
             assertions: vec![Assertion {
                 name: "a".into(),
                 skipped: false,
@@ -363,12 +357,7 @@ mod tests {
                     message: "no".into(),
                 }),
             }],
-            script_errors: vec![],
-            console: vec![],
-            prerequest_scripts: 0,
-            test_scripts: 1,
-            retries: vec![],
-            started: None,
+            ..Execution::default()
         }
     }
 
