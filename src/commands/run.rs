@@ -320,9 +320,9 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
     })
 }
 
-/// What the file reporters asked for need kept of each execution: nothing with only the CLI
-/// reporter (it prints each execution as it finishes), every execution for JSON, JUnit or HTML,
-/// and their bodies only for HTML and JSON without `--reporter-json-omit-bodies`.
+/// What the summary must keep of each execution for the reporters asked for: none with only the
+/// CLI reporter (it prints each execution as it finishes), every one for JSON, JUnit or HTML,
+/// with bodies only for HTML and for JSON without `--reporter-json-omit-bodies`.
 fn retention(args: &RunArgs) -> Retention {
     let on = |name: &str| args.reporters.iter().any(|r| r == name);
     Retention {
