@@ -15,9 +15,22 @@ use serde_json::{Value, json};
 /// Bytes the local server sends as one response body (60 MiB).
 const BIG: usize = 60 << 20;
 
-/// Serves one `GET` with a `BIG`-byte body on a loopback port, then stops (or gives up after
-/// 60 s without a client). Returns the base URL.
-fn serve_big_body() -> String {
+/// Serves one request with a body of `BIG` bytes (gzip-encoded when `gzip`, a few KiB on the
+/// wire) on a loopback port, whatever the request asks, then stops (or gives up after 60 s
+/// without a client). Returns the base URL.
+fn serve_big_body(gzip: bool) -> String {
+    let body = if gzip {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&vec![b'a'; BIG]).expect("gzip");
+        encoder.finish().expect("gzip")
+    } else {
+        vec![b'a'; BIG]
+    };
+    let encoding = if gzip {
+        "Content-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     listener.set_nonblocking(true).expect("nonblocking");
@@ -37,11 +50,11 @@ fn serve_big_body() -> String {
         let _ = stream.read(&mut head);
         let _ = write!(
             stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {BIG}\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n{encoding}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
         );
-        let chunk = vec![b'a'; 64 << 10];
-        for _ in 0..BIG / chunk.len() {
-            if stream.write_all(&chunk).is_err() {
+        for chunk in body.chunks(64 << 10) {
+            if stream.write_all(chunk).is_err() {
                 return;
             }
         }
@@ -51,7 +64,7 @@ fn serve_big_body() -> String {
 
 #[test]
 fn a_body_above_max_body_size_is_streamed_cut_and_reported() {
-    let base = serve_big_body();
+    let base = serve_big_body(false);
     let dir = tempfile::tempdir().expect("tempdir");
     let c = collection(json!([{
         "name": "big",
@@ -88,6 +101,45 @@ fn a_body_above_max_body_size_is_streamed_cut_and_reported() {
     for file in ["r.xml", "r.html"] {
         let text = std::fs::read_to_string(dir.path().join(file)).expect("report");
         assert!(text.contains(&note), "{file} says the body was cut");
+    }
+}
+
+/// Gzip bodies are cut after decoding, as they arrive; plain-`http` requests to a host hyper
+/// refuses, sent by hand to the `HTTP_PROXY`, are read the same way.
+#[test]
+fn gzip_and_proxied_bodies_are_cut_as_they_arrive() {
+    for (gzip, proxied) in [(true, false), (false, true), (true, true)] {
+        let base = serve_big_body(gzip);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = if proxied {
+            "{{APIURL}}/big".to_string()
+        } else {
+            format!("{base}/big")
+        };
+        let c = collection(json!([{"name": "big", "request": {"method": "GET", "url": url}}]));
+        let path = write_json(dir.path(), "c.postman_collection.json", &c);
+        let out = snapman(dir.path())
+            .env("HTTP_PROXY", &base)
+            .arg("run")
+            .arg(&path)
+            .args(["--max-body-size", "64K", "-r", "json"])
+            .args(["--reporter-json-export", "r.json"])
+            .output()
+            .expect("snapman runs");
+        let case = format!("gzip {gzip}, proxied {proxied}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{case}: {stderr}");
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).expect("report"))
+                .expect("json");
+        let execution = &report["run"]["executions"][0];
+        assert_eq!(
+            execution["snapman"]["responseTruncated"]["size"], BIG,
+            "{case}"
+        );
+        let data = execution["response"]["stream"]["data"].as_array();
+        assert_eq!(data.map(Vec::len), Some(64 << 10), "{case}");
+        assert_eq!(data.and_then(|d| d.first()), Some(&json!(b'a')), "{case}");
     }
 }
 

@@ -314,8 +314,8 @@ impl HttpClient {
         // A plain-`http` host hyper refuses (`{{baseUrl}}`) still goes to an HTTP proxy, as in
         // Newman; without one it fails in reqwest as before.
         if let Some(route) = raw_host::route(&url) {
-            let mut response = raw_host::send(spec, &url, &route, self.timeout, started).await?;
-            cut_body(&mut response, self.max_body);
+            let response =
+                raw_host::send(spec, &url, &route, self.timeout, started, self.max_body).await?;
             if !spec.settings.disable_cookies {
                 self.store_cookies(
                     response
@@ -378,9 +378,13 @@ impl HttpClient {
                 )
             })
             .collect();
-        // Read as a stream: at most `max_body` bytes are kept, the rest only counted.
+        // Read as a stream: at most `max_body` bytes are kept, the rest only counted. An announced
+        // length reserves room at once (up to the limit) rather than growing by doubling.
         let mut resp = resp;
-        let mut body = Vec::new();
+        let announced = resp
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut body = Vec::with_capacity(announced.min(self.max_body));
         let mut size = 0usize;
         while let Some(chunk) = resp.chunk().await.map_err(request_error)? {
             size = size.saturating_add(chunk.len());
@@ -396,15 +400,6 @@ impl HttpClient {
             body,
             response_time: started.elapsed(),
         })
-    }
-}
-
-/// Keeps at most `limit` bytes of a body read whole (the proxy path of [`raw_host`]).
-fn cut_body(response: &mut ReceivedResponse, limit: usize) {
-    if response.body.len() > limit {
-        response.truncated_from = Some(response.body.len());
-        response.body.truncate(limit);
-        response.body.shrink_to_fit();
     }
 }
 
