@@ -588,6 +588,7 @@ fn protocol_error(message: &str) -> RequestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::client::DEFAULT_MAX_BODY;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {
@@ -768,6 +769,7 @@ mod tests {
             &route,
             Some(Duration::from_secs(10)),
             Instant::now(),
+            DEFAULT_MAX_BODY,
         )
         .await
         .expect("answered");
@@ -787,7 +789,7 @@ mod tests {
         let (proxy, _server) =
             one_shot_proxy(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()).await;
         let (u, mut route, spec) = get_through(proxy, "http://{{h}}/");
-        let err = send(&spec, &u, &route, None, Instant::now())
+        let err = send(&spec, &u, &route, None, Instant::now(), DEFAULT_MAX_BODY)
             .await
             .expect_err("cut short");
         assert_eq!(err.code, "ECONNRESET", "{err}");
@@ -802,6 +804,7 @@ mod tests {
             &route,
             Some(Duration::from_millis(200)),
             Instant::now(),
+            DEFAULT_MAX_BODY,
         )
         .await
         .expect_err("times out");
@@ -810,17 +813,30 @@ mod tests {
     }
 
     #[test]
-    fn gzip_bodies_are_decoded_and_their_headers_dropped() {
+    fn gzip_bodies_are_decoded_as_they_arrive_and_kept_up_to_the_limit() {
         use std::io::Write as _;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"hello").expect("compresses");
         let body = gz.finish().expect("compresses");
-        let mut headers = vec![
-            ("content-encoding".to_string(), "gzip".to_string()),
-            ("content-length".to_string(), body.len().to_string()),
-            ("x-kept".to_string(), "1".to_string()),
-        ];
-        assert_eq!(decode_body(body, &mut headers).expect("decodes"), b"hello");
-        assert_eq!(headers, vec![("x-kept".to_string(), "1".to_string())]);
+        let mut sink = BodySink::new(Some(" GZIP"), 3);
+        for piece in body.chunks(4) {
+            sink.write(piece).expect("decodes");
+        }
+        let (kept, decoded) = sink.finish().expect("decodes");
+        assert_eq!(
+            (kept.body.as_slice(), kept.size, decoded),
+            (&b"hel"[..], 5, true)
+        );
+        let (kept, decoded) = BodySink::new(Some("gzip"), 3).finish().expect("empty");
+        assert_eq!(
+            (kept.size, decoded),
+            (0, false),
+            "an empty body is left as it is"
+        );
+        let mut broken = BodySink::new(Some("deflate"), 3);
+        let failed = broken
+            .write(b"not deflate")
+            .and_then(|()| broken.finish().map(drop));
+        assert_eq!(failed.map_err(|e| e.code), Err("EREQUEST".to_string()));
     }
 }
