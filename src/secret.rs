@@ -447,6 +447,23 @@ impl Redactor {
         m.mask(text, 0).map_or(Cow::Borrowed(text), Cow::Owned)
     }
 
+    /// Whether outputs are masked (not under `--show-secrets`).
+    pub fn is_masking(&self) -> bool {
+        self.inner.masking.load(Ordering::Relaxed)
+    }
+
+    /// The byte ranges of `text` that hold a secret (overlapping ones joined), in order; none
+    /// when masking is off. For writers that mask text they must first decode (markup).
+    pub fn secret_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        if !self.is_masking() {
+            return Vec::new();
+        }
+        match self.matcher() {
+            Some(m) if m.is_match(text) => m.spans(text, 0),
+            _ => Vec::new(),
+        }
+    }
+
     /// A JSON object key, masked only where a long secret (a token, not a word such as
     /// `password` that happens to be someone's password) appears in it: a key holding a token
     /// would leak it, and a renamed ordinary key would change the document's shape.
@@ -667,7 +684,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// The forms a secret takes inside outputs besides its own: percent-encoded (URLs, form bodies),
-/// JSON-escaped and HTML/XML-escaped, when they differ from it.
+/// JSON-escaped, HTML/XML-escaped, and as JavaScript prints it in single quotes (console lines
+/// and chai's messages: `'it\'s'`), when they differ from it.
 fn encodings(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     /// Everything but RFC 3986's unreserved characters.
@@ -691,7 +709,8 @@ fn encodings(s: &str) -> Vec<String> {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;");
-    for form in [strict, url, json, html] {
+    let quoted = s.replace('\\', "\\\\").replace('\'', "\\'");
+    for form in [strict, url, json, html, quoted] {
         if form != s && !form.is_empty() && !out.contains(&form) {
             out.push(form);
         }

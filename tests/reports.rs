@@ -6,11 +6,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::{Value, json};
 use snapman::http::call::{ReceivedResponse, RequestError, SentRequest};
 use snapman::report::{
-    CliReporter, CliReporterOptions, ReportContext, html_report, json_report, junit_report,
+    CliReporter, CliReporterOptions, ReportContext, html_report, json_report, junit_xml,
     write_html, write_json, write_junit,
 };
 use snapman::runner::summary::{
-    Assertion, AssertionError, ConsoleLine, Execution, RunSummary, ScriptError,
+    Assertion, AssertionError, ConsoleLine, Execution, Retention, RunSummary, ScriptError,
 };
 use snapman::secret::Redactor;
 
@@ -43,6 +43,7 @@ fn get(url: &str) -> SentRequest {
         headers: vec![("Accept".into(), "*/*".into())],
         body: None,
         definition: None,
+        dropped_body_len: None,
     }
 }
 
@@ -55,6 +56,7 @@ fn ok(code: u16, status: &str, body: &str, ms: u64) -> ReceivedResponse {
         response_time: Duration::from_millis(ms),
         first_byte: Duration::from_millis(ms / 2),
         response_size: body.len() + 40,
+        truncated_from: None,
     }
 }
 
@@ -92,6 +94,7 @@ fn iteration(i: usize) -> Vec<Execution> {
         ],
         body: Some(format!("{{\"password\":\"{SECRET}\"}}").into_bytes()),
         definition: None,
+        dropped_body_len: None,
     });
     login.response = Some(ok(200, "OK", &format!("{{\"token\":\"{SECRET}\"}}"), 20));
     login.assertions = vec![pass("Status is 200")];
@@ -148,15 +151,16 @@ fn iteration(i: usize) -> Vec<Execution> {
 
 fn summary() -> RunSummary {
     let started = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    RunSummary {
-        collection_name: "Shop API".into(),
-        collection_id: Some("col-1".into()),
+    let mut summary = RunSummary::new(
+        "Shop API",
+        Some("col-1".into()),
         started,
-        completed: started + Duration::from_millis(1500),
-        iterations: 2,
-        executions: (0..2).flat_map(iteration).collect(),
-        run_error: None,
-    }
+        Retention::default(),
+    );
+    summary.completed = started + Duration::from_millis(1500);
+    summary.iterations = 2;
+    (0..2).flat_map(iteration).for_each(|e| summary.record(e));
+    summary
 }
 
 fn redactor() -> Redactor {
@@ -207,7 +211,7 @@ fn all_outputs() -> (String, Value, String, String) {
         verbose: true,
         unicode: false,
     };
-    let xml = junit_report(&ctx).to_string().expect("junit serialises");
+    let xml = junit_xml(&ctx).expect("junit serialises");
     let html = html_report(&ctx).expect("html renders");
     (cli_output(&summary, opts), json_report(&ctx), xml, html)
 }

@@ -242,6 +242,45 @@ fn literal_secrets_in_bodies_secret_variables_and_custom_names_never_leak() {
     );
 }
 
+/// The JUnit and HTML reports are masked where they are written, in the escaped form a secret
+/// takes there: a learned password with `'`, `<`, `&`, `>`, `"` and `=` reaches the XML as
+/// `&apos;`/`&quot;`... (quick-xml's escaping, which no registered form of the secret matches)
+/// and the page as `&#x27;`/`&lt;`..., in attribute values and in text.
+#[test]
+fn secrets_in_escaped_markup_are_masked_where_the_reports_are_written() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let password = "Zq9'<&>\"Xv4=";
+    let c = collection(json!([
+        {"name": "login", "event": test_script(&[
+            "const pw = pm.response.json().form.password;",
+            "console.log('echoed ' + pw);",
+            "pm.test('password ' + pw + ' is refused', function () {",
+            "  pm.expect(pw).to.equal('no: ' + pw);",
+            "});"
+        ]), "request": {"method": "POST", "url": "{{base}}/post",
+            "body": {"mode": "urlencoded", "urlencoded": [
+                {"key": "password", "value": password}
+            ]}}}
+    ]));
+    let outputs = outputs_of(&c, &plain_env(), &[], base);
+    assert_no_leak("escaped markup", &outputs, &["Zq9", "Xv4"]);
+    for report in ["report.xml", "report.html"] {
+        let (_, content) = outputs
+            .iter()
+            .find(|(name, _)| name.ends_with(report))
+            .expect("report written");
+        assert!(
+            content.contains("password [redacted] is refused"),
+            "{report} masks the assertion name:\n{content}"
+        );
+        assert!(
+            content.contains("echoed [redacted]"),
+            "{report} masks the console"
+        );
+    }
+}
+
 #[test]
 fn show_secrets_prints_them_and_is_refused_under_ci() {
     let emu = emulator();

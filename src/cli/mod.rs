@@ -158,6 +158,11 @@ pub struct RunArgs {
     /// Limit for each request, in milliseconds.
     #[arg(long = "timeout-request", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_request: Option<u64>,
+    /// Keep at most this much of each response body (bytes, or with a `K`, `M` or `G` suffix,
+    /// powers of 1024; default 50M): the rest is read and counted but not kept, scripts see the
+    /// start, and reports say the body was cut and give its whole size.
+    #[arg(long = "max-body-size", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body_size: Option<usize>,
     /// Limit for each script, in milliseconds.
     #[arg(long = "timeout-script", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_script: Option<u64>,
@@ -415,9 +420,46 @@ pub struct PruneArgs {
     pub collection: PathBuf,
 }
 
+/// A size in bytes: `1048576`, `64K`, `50M`, `1G` (powers of 1024; `KiB`/`MiB`/`GiB` and `B`
+/// are accepted too), at least 1.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown size unit `{other}` (use K, M or G)")),
+    };
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 1048576, 64K, 50M)"))?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes == 0 {
+        return Err("the size must be at least 1 byte".into());
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("50MiB"), Ok(50 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 
     fn dropped(args: &[&str]) -> (Vec<String>, usize) {
         let (out, warnings) = drop_foreign_reporter_options(args.iter().map(Into::into));

@@ -25,7 +25,7 @@ use crate::report::context::SnapshotResult;
 use crate::report::progress::Progress;
 use crate::report::{ReportContext, html, json, junit};
 use crate::runner::run::{RunObserver, RunOptions, run};
-use crate::runner::summary::Execution;
+use crate::runner::summary::{Execution, Retention};
 use crate::secret::{Redactor, Secret};
 use crate::vars::{EnabledMode, Scopes, VariableScope, parse_key_value};
 
@@ -249,6 +249,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         insecure: args.insecure,
         timeout: millis(args.timeout_request),
         auth_timeout: millis(args.sf.login.auth_timeout),
+        max_body_size: args.max_body_size,
         ..ClientOptions::default()
     };
     tls_options(args, ctx, &mut client)?;
@@ -309,6 +310,7 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         retry_backoff: Duration::from_millis(args.retry_backoff),
         parallel: args.parallel.unwrap_or(1),
         partition: args.partition,
+        retention: retention(args),
     };
     Ok(PreparedRun {
         opts,
@@ -316,6 +318,17 @@ pub fn prepare_run(args: &RunArgs, ctx: &RunContext) -> Result<PreparedRun, Erro
         redactor,
         emulator,
     })
+}
+
+/// What the summary must keep of each execution for the reporters asked for: none with only the
+/// CLI reporter (it prints each execution as it finishes), every one for JSON, JUnit or HTML,
+/// with bodies only for HTML and for JSON without `--reporter-json-omit-bodies`.
+fn retention(args: &RunArgs) -> Retention {
+    let on = |name: &str| args.reporters.iter().any(|r| r == name);
+    Retention {
+        executions: on("json") || on("junit") || on("html"),
+        bodies: on("html") || (on("json") && !args.reporter_json_omit_bodies),
+    }
 }
 
 /// One collection's finished run, kept for the reports written at the end.

@@ -19,6 +19,22 @@ pub struct SentRequest {
     /// out: it is in `body`), so reports can show form fields as Newman does; `None` when the
     /// request was not built by a run.
     pub definition: Option<Body>,
+    /// The length of a body sent but no longer kept (see [`SentRequest::drop_body`]).
+    pub dropped_body_len: Option<usize>,
+}
+
+impl SentRequest {
+    /// The length of the body sent, kept or not.
+    pub fn body_len(&self) -> Option<usize> {
+        self.body.as_ref().map(Vec::len).or(self.dropped_body_len)
+    }
+
+    /// Forgets the body, remembering its length.
+    pub fn drop_body(&mut self) {
+        if let Some(body) = self.body.take() {
+            self.dropped_body_len = Some(body.len());
+        }
+    }
 }
 
 /// A response as received (body decompressed).
@@ -39,6 +55,8 @@ pub struct ReceivedResponse {
     pub first_byte: Duration,
     /// Body size plus header size, as Newman counts `responseSize`.
     pub response_size: usize,
+    /// The size of the whole body when `--max-body-size` cut it (`body` holds its start).
+    pub truncated_from: Option<usize>,
 }
 
 impl ReceivedResponse {
@@ -48,6 +66,11 @@ impl ReceivedResponse {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Body bytes received: the body's length, or the whole size when `--max-body-size` cut it.
+    pub fn received_size(&self) -> usize {
+        self.truncated_from.unwrap_or(self.body.len())
     }
 
     /// The body as text (lossy UTF-8).

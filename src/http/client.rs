@@ -44,7 +44,12 @@ pub struct ClientOptions {
     /// The run's cookies for `--cookie-jar`/`--export-cookie-jar`: seeds the jar, and follows
     /// every `Set-Cookie` received.
     pub cookie_log: CookieLog,
+    /// `--max-body-size`: the most of a response body kept; `None` is [`DEFAULT_MAX_BODY`].
+    pub max_body_size: Option<usize>,
 }
+
+/// The most of a response body kept unless `--max-body-size` says otherwise (50 MiB).
+pub const DEFAULT_MAX_BODY: usize = 50 << 20;
 
 /// A plain reqwest client with the run's TLS roots, host routing and timeout, and no cookies or
 /// redirects (for checks outside a run, such as `snapman doctor`).
@@ -116,6 +121,7 @@ pub struct HttpClient {
     /// Per `--ssl-client-cert-list` entry: its URL patterns and clients.
     by_pattern: Vec<(Vec<String>, ClientSet)>,
     timeout: Option<Duration>,
+    max_body: usize,
 }
 
 /// A request that was sent and what happened.
@@ -161,6 +167,7 @@ impl HttpClient {
             jar,
             cookie_log: opts.cookie_log.clone(),
             timeout: opts.timeout,
+            max_body: opts.max_body_size.unwrap_or(DEFAULT_MAX_BODY),
         })
     }
 
@@ -261,6 +268,7 @@ impl HttpClient {
                 headers: current.headers.clone(),
                 body: current.body.clone(),
                 definition: None,
+                dropped_body_len: None,
             };
             let result = self.send_once(&current, started).await;
             let response = match result {
@@ -307,7 +315,8 @@ impl HttpClient {
         // A plain-`http` host hyper refuses (`{{baseUrl}}`) still goes to an HTTP proxy, as in
         // Newman; without one it fails in reqwest as before.
         if let Some(route) = raw_host::route(&url) {
-            let response = raw_host::send(spec, &url, &route, self.timeout, started).await?;
+            let response =
+                raw_host::send(spec, &url, &route, self.timeout, started, self.max_body).await?;
             if !spec.settings.disable_cookies {
                 self.store_cookies(
                     response
@@ -372,12 +381,25 @@ impl HttpClient {
                 )
             })
             .collect();
-        let body = resp.bytes().await.map_err(request_error)?.to_vec();
+        // Read as a stream: at most `max_body` bytes are kept, the rest only counted. An announced
+        // length reserves room at once (up to the limit) rather than growing by doubling.
+        let mut resp = resp;
+        let announced = resp
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut body = Vec::with_capacity(announced.min(self.max_body));
+        let mut size = 0usize;
+        while let Some(chunk) = resp.chunk().await.map_err(request_error)? {
+            size = size.saturating_add(chunk.len());
+            let room = self.max_body.saturating_sub(body.len());
+            body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+        }
         Ok(ReceivedResponse {
             code,
             status,
             headers,
-            response_size: body.len(),
+            response_size: size,
+            truncated_from: (size > body.len()).then_some(size),
             body,
             response_time: started.elapsed(),
             first_byte,

@@ -9,7 +9,8 @@
 //! request is such a case, and [`send`] performs the exchange over a plain TCP connection with
 //! the headers reqwest would have added (`Accept`, `Accept-Encoding`, `Host`, `Content-Length`,
 //! `Proxy-Authorization`), and reads the answer into a [`ReceivedResponse`] the way reqwest's is
-//! built (lower-case header names, canonical reason phrase, gzip and deflate bodies decoded).
+//! built (lower-case header names, canonical reason phrase, gzip and deflate bodies decoded as
+//! they arrive, at most `--max-body-size` of the decoded body kept).
 //!
 //! What stays as it was: without a proxy (or when `NO_PROXY` covers the host, or in a CGI
 //! context where `HTTP_PROXY` is ignored) the request fails as before; `https://` URLs with such
@@ -17,7 +18,7 @@
 //! seen needs it), as are proxies reached over TLS or SOCKS. Brotli bodies are passed on
 //! undecoded, with their `Content-Encoding`.
 
-use std::io::Read as _;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -196,9 +197,10 @@ pub async fn send(
     route: &RawHostRoute,
     timeout: Option<Duration>,
     started: Instant,
+    max_body: usize,
 ) -> Result<ReceivedResponse, RequestError> {
     let head = request_head(spec, url, route)?;
-    let exchange = exchange(spec, route, head, started);
+    let exchange = exchange(spec, route, head, started, max_body);
     match timeout {
         Some(limit) => tokio::time::timeout(limit, exchange)
             .await
@@ -291,12 +293,14 @@ fn title_case(name: &str) -> String {
         .collect()
 }
 
-/// Connects to the proxy, writes the request and reads the response.
+/// Connects to the proxy, writes the request and reads the response, keeping at most
+/// `max_body` bytes of its decoded body.
 async fn exchange(
     spec: &RequestSpec,
     route: &RawHostRoute,
     head: Vec<u8>,
     started: Instant,
+    max_body: usize,
 ) -> Result<ReceivedResponse, RequestError> {
     let hop_started = Instant::now();
     let proxy = &route.proxy;
@@ -333,29 +337,25 @@ async fn exchange(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let body = if spec.method.eq_ignore_ascii_case("HEAD") || code == 204 || code == 304 {
-        Vec::new()
+    let mut sink = BodySink::new(header("content-encoding").as_deref(), max_body);
+    if spec.method.eq_ignore_ascii_case("HEAD") || code == 204 || code == 304 {
     } else if header("transfer-encoding")
         .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"))
     {
-        read_chunked(&mut reader).await?
+        read_chunked(&mut reader, &mut sink).await?;
     } else if let Some(length) = header("content-length") {
         let length: usize = length.trim().parse().map_err(|_| RequestError {
             code: "EREQUEST".into(),
             message: format!("invalid Content-Length `{length}` from the proxy"),
         })?;
-        let mut body = Vec::new();
-        read_exactly(&mut reader, length, &mut body).await?;
-        body
+        read_exactly(&mut reader, length, &mut sink).await?;
     } else {
-        let mut body = Vec::new();
-        reader
-            .read_to_end(&mut body)
-            .await
-            .map_err(|e| io_error(&e, "ECONNRESET", "reading the response body"))?;
-        body
-    };
-    let body = decode_body(body, &mut headers)?;
+        read_exactly(&mut reader, usize::MAX, &mut sink).await?;
+    }
+    let (kept, decoded) = sink.finish()?;
+    if decoded {
+        headers.retain(|(k, _)| k != "content-encoding" && k != "content-length");
+    }
     let status = reqwest::StatusCode::from_u16(code)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -365,8 +365,9 @@ async fn exchange(
         code,
         status,
         headers,
-        response_size: body.len(),
-        body,
+        response_size: kept.size,
+        truncated_from: (kept.size > kept.body.len()).then_some(kept.size),
+        body: kept.body,
         response_time: started.elapsed(),
         first_byte,
     })
@@ -418,10 +419,12 @@ async fn read_head(
     Ok((code, headers))
 }
 
-/// Reads a chunked body up to and including its trailers.
-async fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>, RequestError> {
+/// Reads a chunked body up to and including its trailers into `sink`.
+async fn read_chunked(
+    reader: &mut BufReader<TcpStream>,
+    sink: &mut BodySink,
+) -> Result<(), RequestError> {
     let failed = |e: std::io::Error| io_error(&e, "ECONNRESET", "reading the response body");
-    let mut body = Vec::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).await.map_err(failed)? == 0 {
@@ -435,65 +438,128 @@ async fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>, Requ
                 let mut trailer = String::new();
                 let read = reader.read_line(&mut trailer).await.map_err(failed)?;
                 if read == 0 || trailer.trim().is_empty() {
-                    return Ok(body);
+                    return Ok(());
                 }
             }
         }
-        read_exactly(reader, size, &mut body).await?;
+        read_exactly(reader, size, sink).await?;
         let mut crlf = String::new();
         reader.read_line(&mut crlf).await.map_err(failed)?;
     }
 }
 
-/// Appends exactly `length` more bytes to `body`, growing it as they arrive (an announced length
-/// is never allocated up front).
+/// Passes `length` more bytes to `sink` as they arrive (`usize::MAX`: up to the end of the
+/// stream); fewer is an error unless the length was open.
 async fn read_exactly(
     reader: &mut BufReader<TcpStream>,
     length: usize,
-    body: &mut Vec<u8>,
+    sink: &mut BodySink,
 ) -> Result<(), RequestError> {
-    let limit = u64::try_from(length).unwrap_or(u64::MAX);
-    let read = (&mut *reader)
-        .take(limit)
-        .read_to_end(body)
-        .await
-        .map_err(|e| io_error(&e, "ECONNRESET", "reading the response body"))?;
-    if read < length {
-        return Err(RequestError {
-            code: "ECONNRESET".into(),
-            message: "the proxy closed the connection inside the response body".into(),
-        });
+    let mut left = length;
+    let mut buffer = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let want = left.min(buffer.len());
+        let read = reader
+            .read(&mut buffer[..want])
+            .await
+            .map_err(|e| io_error(&e, "ECONNRESET", "reading the response body"))?;
+        if read == 0 {
+            if length == usize::MAX {
+                return Ok(());
+            }
+            return Err(RequestError {
+                code: "ECONNRESET".into(),
+                message: "the proxy closed the connection inside the response body".into(),
+            });
+        }
+        sink.write(&buffer[..read])?;
+        left -= read;
     }
     Ok(())
 }
 
-/// Decodes a gzip or deflate body as reqwest does, dropping `Content-Encoding` and
-/// `Content-Length` once decoded; other encodings are passed on as received.
-fn decode_body(
+/// The start of a decoded body, at most a limit, and the size of all of it.
+#[derive(Debug, Default)]
+struct Kept {
     body: Vec<u8>,
-    headers: &mut Vec<(String, String)>,
-) -> Result<Vec<u8>, RequestError> {
-    let encoding = headers
-        .iter()
-        .find(|(k, _)| k == "content-encoding")
-        .map(|(_, v)| v.trim().to_ascii_lowercase());
-    let mut decoded = Vec::new();
-    let result = match encoding.as_deref() {
-        _ if body.is_empty() => return Ok(body),
-        Some("gzip" | "x-gzip") => flate2::read::GzDecoder::new(body.as_slice())
-            .read_to_end(&mut decoded)
-            .map(drop),
-        Some("deflate") => flate2::read::ZlibDecoder::new(body.as_slice())
-            .read_to_end(&mut decoded)
-            .map(drop),
-        _ => return Ok(body),
-    };
-    result.map_err(|e| RequestError {
+    size: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Kept {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.size = self.size.saturating_add(buf.len());
+        let room = self.limit.saturating_sub(self.body.len());
+        self.body
+            .extend_from_slice(buf.get(..room.min(buf.len())).unwrap_or_default());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a body goes as it arrives: decoded as reqwest does (gzip, deflate; other encodings
+/// are passed on as received), then kept up to the limit.
+struct BodySink {
+    /// Bytes received (before decoding).
+    received: usize,
+    decoder: Decoder,
+}
+
+/// How a body is decoded on its way into [`Kept`].
+enum Decoder {
+    Plain(Kept),
+    Gzip(flate2::write::GzDecoder<Kept>),
+    Deflate(flate2::write::ZlibDecoder<Kept>),
+}
+
+impl BodySink {
+    fn new(encoding: Option<&str>, limit: usize) -> Self {
+        let kept = Kept {
+            body: Vec::new(),
+            size: 0,
+            limit,
+        };
+        let decoder = match encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
+            Some("gzip" | "x-gzip") => Decoder::Gzip(flate2::write::GzDecoder::new(kept)),
+            Some("deflate") => Decoder::Deflate(flate2::write::ZlibDecoder::new(kept)),
+            _ => Decoder::Plain(kept),
+        };
+        BodySink {
+            received: 0,
+            decoder,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), RequestError> {
+        self.received += bytes.len();
+        match &mut self.decoder {
+            Decoder::Plain(kept) => kept.write_all(bytes),
+            Decoder::Gzip(d) => d.write_all(bytes),
+            Decoder::Deflate(d) => d.write_all(bytes),
+        }
+        .map_err(decode_error)
+    }
+
+    /// What was kept, and whether it was decoded (an empty body is passed on as it is).
+    fn finish(self) -> Result<(Kept, bool), RequestError> {
+        let empty = self.received == 0;
+        match self.decoder {
+            Decoder::Plain(kept) => Ok((kept, false)),
+            Decoder::Gzip(_) | Decoder::Deflate(_) if empty => Ok((Kept::default(), false)),
+            Decoder::Gzip(d) => Ok((d.finish().map_err(decode_error)?, true)),
+            Decoder::Deflate(d) => Ok((d.finish().map_err(decode_error)?, true)),
+        }
+    }
+}
+
+fn decode_error(e: std::io::Error) -> RequestError {
+    RequestError {
         code: "EREQUEST".into(),
         message: format!("error decoding response body: {e}"),
-    })?;
-    headers.retain(|(k, _)| k != "content-encoding" && k != "content-length");
-    Ok(decoded)
+    }
 }
 
 /// A socket error as Newman names it (`ECONNREFUSED`, `ECONNRESET`, ...), `fallback` when its
@@ -525,6 +591,7 @@ fn protocol_error(message: &str) -> RequestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::client::DEFAULT_MAX_BODY;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {
@@ -705,6 +772,7 @@ mod tests {
             &route,
             Some(Duration::from_secs(10)),
             Instant::now(),
+            DEFAULT_MAX_BODY,
         )
         .await
         .expect("answered");
@@ -724,7 +792,7 @@ mod tests {
         let (proxy, _server) =
             one_shot_proxy(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()).await;
         let (u, mut route, spec) = get_through(proxy, "http://{{h}}/");
-        let err = send(&spec, &u, &route, None, Instant::now())
+        let err = send(&spec, &u, &route, None, Instant::now(), DEFAULT_MAX_BODY)
             .await
             .expect_err("cut short");
         assert_eq!(err.code, "ECONNRESET", "{err}");
@@ -739,6 +807,7 @@ mod tests {
             &route,
             Some(Duration::from_millis(200)),
             Instant::now(),
+            DEFAULT_MAX_BODY,
         )
         .await
         .expect_err("times out");
@@ -747,17 +816,30 @@ mod tests {
     }
 
     #[test]
-    fn gzip_bodies_are_decoded_and_their_headers_dropped() {
+    fn gzip_bodies_are_decoded_as_they_arrive_and_kept_up_to_the_limit() {
         use std::io::Write as _;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"hello").expect("compresses");
         let body = gz.finish().expect("compresses");
-        let mut headers = vec![
-            ("content-encoding".to_string(), "gzip".to_string()),
-            ("content-length".to_string(), body.len().to_string()),
-            ("x-kept".to_string(), "1".to_string()),
-        ];
-        assert_eq!(decode_body(body, &mut headers).expect("decodes"), b"hello");
-        assert_eq!(headers, vec![("x-kept".to_string(), "1".to_string())]);
+        let mut sink = BodySink::new(Some(" GZIP"), 3);
+        for piece in body.chunks(4) {
+            sink.write(piece).expect("decodes");
+        }
+        let (kept, decoded) = sink.finish().expect("decodes");
+        assert_eq!(
+            (kept.body.as_slice(), kept.size, decoded),
+            (&b"hel"[..], 5, true)
+        );
+        let (kept, decoded) = BodySink::new(Some("gzip"), 3).finish().expect("empty");
+        assert_eq!(
+            (kept.size, decoded),
+            (0, false),
+            "an empty body is left as it is"
+        );
+        let mut broken = BodySink::new(Some("deflate"), 3);
+        let failed = broken
+            .write(b"not deflate")
+            .and_then(|()| broken.finish().map(drop));
+        assert_eq!(failed.map_err(|e| e.code), Err("EREQUEST".to_string()));
     }
 }

@@ -24,7 +24,7 @@ use anstyle::{AnsiColor, Style};
 use crate::cli::CliReporterArgs;
 use crate::http::call::{ReceivedResponse, SentRequest};
 use crate::report::context::{
-    Failure, FailureKind, ResponseStats, execution_failures, millis, run_duration, run_failures,
+    Failure, FailureKind, ResponseStats, execution_failures, first_failures, millis, run_duration,
 };
 use crate::runner::summary::{Count, Execution, RunSummary};
 use crate::secret::Redactor;
@@ -250,10 +250,18 @@ impl<W: Write> CliReporter<W> {
             self.line("");
             self.summary_table(summary);
         }
-        let failures = run_failures(summary);
+        let (failures, more) = first_failures(summary);
         if !failures.is_empty() && !self.sections.no_failures {
             self.line("");
             self.failure_list(summary, &failures);
+            if more > 0 {
+                self.line("");
+                self.line(&format!(
+                    "{more} more failure(s) not listed here: only the first {} are kept to the \
+                     end of the run; each was printed, numbered, where it happened above",
+                    failures.len()
+                ));
+            }
         }
         if let Some(message) = &summary.run_error {
             let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));

@@ -3,7 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::http::call::RequestError;
-use crate::runner::summary::{Assertion, Execution, RunSummary, ScriptError};
+use crate::runner::summary::{
+    Assertion, Execution, FAILURES_KEPT, RunSummary, ScriptError, TimeTally,
+};
 use crate::secret::Redactor;
 
 /// What every reporter gets besides the summary.
@@ -155,13 +157,26 @@ pub fn execution_failures(e: &Execution) -> Vec<Failure<'_>> {
         .collect()
 }
 
-/// Every failure of the run, numbered by position (1-based in the CLI).
+/// Every failure of the executions the run kept, in order.
 pub fn run_failures(summary: &RunSummary) -> Vec<Failure<'_>> {
     summary
         .executions
         .iter()
         .flat_map(execution_failures)
         .collect()
+}
+
+/// The first failures of the run (at most [`FAILURES_KEPT`], whatever the retention), and how
+/// many more there were.
+pub fn first_failures(summary: &RunSummary) -> (Vec<Failure<'_>>, usize) {
+    let listed: Vec<Failure<'_>> = summary
+        .failed
+        .iter()
+        .flat_map(execution_failures)
+        .take(FAILURES_KEPT)
+        .collect();
+    let more = summary.tally.failures.saturating_sub(listed.len());
+    (listed, more)
 }
 
 /// Mean, extremes and population standard deviation of some times, in milliseconds.
@@ -198,6 +213,21 @@ impl Spread {
     }
 }
 
+impl From<&TimeTally> for Spread {
+    fn from(t: &TimeTally) -> Self {
+        if t.count == 0 {
+            return Self::default();
+        }
+        Self {
+            count: t.count,
+            average: t.mean,
+            min: t.min,
+            max: t.max,
+            sd: (t.m2 / t.count as f64).max(0.0).sqrt(),
+        }
+    }
+}
+
 /// Response timings in milliseconds, plus bytes received.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ResponseStats {
@@ -211,23 +241,13 @@ pub struct ResponseStats {
 }
 
 impl ResponseStats {
-    /// Statistics over every execution that got a response.
+    /// Statistics over every execution that got a response (kept or not).
     pub fn of(summary: &RunSummary) -> Self {
-        let responses: Vec<_> = summary
-            .executions
-            .iter()
-            .filter_map(|e| e.response.as_ref())
-            .collect();
-        let times: Vec<f64> = responses.iter().map(|r| millis(r.response_time)).collect();
-        let first_bytes: Vec<f64> = responses
-            .iter()
-            .filter(|r| !r.first_byte.is_zero())
-            .map(|r| millis(r.first_byte))
-            .collect();
+        let t = &summary.tally;
         Self {
-            response: Spread::of(&times),
-            first_byte: Spread::of(&first_bytes),
-            bytes: responses.iter().map(|r| r.body.len()).sum(),
+            response: Spread::from(&t.response_time),
+            first_byte: Spread::from(&t.first_byte),
+            bytes: t.bytes,
         }
     }
 }
@@ -285,19 +305,10 @@ mod tests {
 
     #[test]
     fn response_stats_are_population_statistics() {
-        let summary = RunSummary {
-            collection_name: "c".into(),
-            collection_id: None,
-            started: UNIX_EPOCH,
-            completed: UNIX_EPOCH,
-            iterations: 1,
-            executions: vec![
-                execution(10, 4, "ab"),
-                execution(30, 0, "cde"),
-                execution(20, 8, ""),
-            ],
-            run_error: None,
-        };
+        let mut summary = RunSummary::new("c", None, UNIX_EPOCH, Default::default());
+        summary.record(execution(10, 4, "ab"));
+        summary.record(execution(30, 0, "cde"));
+        summary.record(execution(20, 8, ""));
         let s = ResponseStats::of(&summary);
         let r = s.response;
         assert_eq!(

@@ -17,9 +17,10 @@
 //! ```
 //!
 //! The page is rendered with handlebars from [`html.hbs`](./html.hbs) in strict mode, with HTML
-//! escaping on for every value. Every string is redacted before it reaches the template, and
-//! bodies are redacted before they are cut at [`BODY_LIMIT`], so a secret straddling the cut
-//! cannot leak half of itself. Bodies that are not UTF-8 are shown as their size.
+//! escaping on for every value, straight into the file through the write edge's masking
+//! ([`crate::report::mask`]): every secret in the page is masked there, in whatever escaped
+//! form it reached the page. Bodies are cut at [`BODY_LIMIT`] before a secret that straddles
+//! the cut, so none is left half-shown. Bodies that are not UTF-8 are shown as their size.
 
 use std::path::Path;
 
@@ -33,6 +34,7 @@ use crate::report::context::{
     FailureKind, ReportContext, ResponseStats, SnapshotResult, execution_failures, millis,
     run_duration,
 };
+use crate::report::mask::{masked_markup, write_masked_markup};
 use crate::runner::summary::{Count, Execution, RunSummary};
 use crate::secret::Redactor;
 
@@ -53,14 +55,29 @@ pub enum HtmlReportError {
     Render(#[from] handlebars::RenderError),
 }
 
-/// The whole page as a string (every string redacted, every value HTML-escaped).
-pub fn html_report(ctx: &ReportContext) -> Result<String, HtmlReportError> {
+/// The page's template, compiled.
+fn template() -> Result<Handlebars<'static>, HtmlReportError> {
     let mut hbs = Handlebars::new();
     hbs.set_strict_mode(true);
     hbs.register_escape_fn(escape);
     hbs.register_template_string("page", TEMPLATE)
         .map_err(Box::new)?;
-    Ok(hbs.render("page", &Page::of(ctx))?)
+    Ok(hbs)
+}
+
+/// Renders the page into `out` (unmasked: callers write through the write edge).
+fn render(ctx: &ReportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let hbs = template().map_err(std::io::Error::other)?;
+    hbs.render_to_write("page", &Page::of(ctx), out)
+        .map_err(std::io::Error::other)
+}
+
+/// The whole page as a string (every value HTML-escaped, every secret masked).
+pub fn html_report(ctx: &ReportContext) -> Result<String, HtmlReportError> {
+    template()?;
+    masked_markup(ctx.redactor, |w| render(ctx, w)).map_err(|e| {
+        HtmlReportError::Render(handlebars::RenderErrorReason::Other(e.to_string()).into())
+    })
 }
 
 /// Escapes text for HTML content and double-quoted attributes. Unlike handlebars' default it
@@ -80,13 +97,9 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Writes [`html_report`] to `path`, atomically.
+/// Writes the page to `path`, atomically, masked as it is written.
 pub fn write_html(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
-    let page = html_report(ctx).map_err(|e| Error::Write {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
-    })?;
-    crate::atomic::write(path, page.as_bytes())
+    write_masked_markup(path, ctx.redactor, |w| render(ctx, w))
 }
 
 /// Everything the template shows.
@@ -227,7 +240,7 @@ struct BodyView {
 
 impl Page {
     fn of(ctx: &ReportContext) -> Self {
-        let (summary, redactor) = (ctx.summary, ctx.redactor);
+        let summary = ctx.summary;
         let s = summary.stats();
         let row = |label, c: Count| CountRow {
             label,
@@ -245,11 +258,11 @@ impl Page {
                 failures.push(FailureRow {
                     number: failures.len() + 1,
                     anchor: anchor(index),
-                    name: redactor.redact(f.name()),
-                    path: redactor.redact(&f.execution.path_display()),
+                    name: f.name().to_string(),
+                    path: f.execution.path_display(),
                     iteration: f.execution.iteration + 1,
                     at: f.at(),
-                    message: redactor.redact(&message),
+                    message,
                 });
             }
             // `snapman test`: a response that differs from its snapshot fails too.
@@ -258,22 +271,22 @@ impl Page {
                     number: failures.len() + 1,
                     anchor: anchor(index),
                     name: "SnapshotMismatch".into(),
-                    path: redactor.redact(&e.path_display()),
+                    path: e.path_display(),
                     iteration: e.iteration + 1,
                     at: "snapshot".into(),
-                    message: redactor.redact(message.lines().next().unwrap_or_default()),
+                    message: message.lines().next().unwrap_or_default().to_string(),
                 });
             }
         }
         let snapshot_failed = |e: &Execution| ctx.snapshot_of(e).is_some_and(|v| v.failed());
         Page {
-            collection: redactor.redact(&summary.collection_name),
+            collection: summary.collection_name.clone(),
             started: DateTime::<Utc>::from(summary.started)
                 .format("%Y-%m-%d %H:%M:%S UTC")
                 .to_string(),
             duration: format_ms(millis(run_duration(summary))),
             passed: summary.passed() && !summary.executions.iter().any(snapshot_failed),
-            run_error: summary.run_error.as_deref().map(|m| redactor.redact(m)),
+            run_error: summary.run_error.clone(),
             counts: vec![
                 row("iterations", s.iterations),
                 row("requests", s.requests),
@@ -290,9 +303,9 @@ impl Page {
             ),
             received: format_bytes(times.bytes),
             failures,
-            folders: folder_rows(summary, redactor, &snapshot_failed),
-            flaky: summary.executions.iter().filter(|e| e.flaky()).count(),
-            timeline: timeline_svg(summary, redactor),
+            folders: folder_rows(summary, &snapshot_failed),
+            flaky: summary.tally.flaky_items,
+            timeline: timeline_svg(summary),
             histogram: histogram_svg(summary),
             iterations: iterations(ctx),
         }
@@ -316,9 +329,9 @@ fn iterations(ctx: &ReportContext) -> Vec<IterationView> {
                 folders: Vec::new(),
             });
         }
-        let folder = redactor.redact(&e.folder_path.join(" › "));
+        let folder = e.folder_path.join(" › ");
         let mut request = request_view(index, e, redactor);
-        request.snapshot = ctx.snapshot_of(e).map(|v| snapshot_view(v, redactor));
+        request.snapshot = ctx.snapshot_of(e).map(snapshot_view);
         request.failed |= request.snapshot.as_ref().is_some_and(|v| v.failed);
         let Some(iteration) = out.last_mut() else {
             continue;
@@ -334,8 +347,8 @@ fn iterations(ctx: &ReportContext) -> Vec<IterationView> {
     out
 }
 
+/// One request's section; `redactor` only keeps body cuts off secrets.
 fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView {
-    let redact = |s: &str| redactor.redact(s);
     let response = e.response.as_ref();
     let search = format!(
         "{} {} {}",
@@ -347,16 +360,16 @@ fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView
     );
     RequestView {
         anchor: anchor(index),
-        name: redact(&e.item_name),
+        name: e.item_name.clone(),
         failed: e.failed(),
-        search: redact(&search).to_lowercase(),
+        search,
         retries: (!e.retries.is_empty()).then(|| {
             let reasons: Vec<&str> = e.retries.iter().map(|r| r.reason.as_str()).collect();
-            redact(&format!(
+            format!(
                 "retried {} time(s) after {}",
                 e.retries.len(),
                 reasons.join(", ")
-            ))
+            )
         }),
         flaky: e.flaky(),
         snapshot: None,
@@ -367,15 +380,15 @@ fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView
         url: e
             .request
             .as_ref()
-            .map_or_else(String::new, |r| redact(&r.url)),
-        status: response.map(|r| redact(&format!("{} {}", r.code, r.status))),
+            .map_or_else(String::new, |r| r.url.clone()),
+        status: response.map(|r| format!("{} {}", r.code, r.status)),
         size: response.map(|r| format_bytes(r.response_size)),
         time: response.map(|r| format_ms(millis(r.response_time))),
         assertions: e
             .assertions
             .iter()
             .map(|a| AssertionView {
-                name: redact(&a.name),
+                name: a.name.clone(),
                 state: match (&a.error, a.skipped) {
                     (Some(_), _) => "failed",
                     (None, true) => "skipped",
@@ -384,21 +397,21 @@ fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView
                 message: a
                     .error
                     .as_ref()
-                    .map(|err| redact(&format!("{}: {}", err.name, err.message))),
+                    .map(|err| format!("{}: {}", err.name, err.message)),
             })
             .collect(),
-        request_error: e.request_error.as_ref().map(|r| redact(&r.to_string())),
+        request_error: e.request_error.as_ref().map(ToString::to_string),
         script_errors: e
             .script_errors
             .iter()
-            .map(|s| redact(&format!("{} in {}-script: {}", s.name, s.listen, s.message)))
+            .map(|s| format!("{} in {}-script: {}", s.name, s.listen, s.message))
             .collect(),
         console: e
             .console
             .iter()
             .map(|c| ConsoleView {
-                level: redact(&c.level),
-                text: redact(&c.text),
+                level: c.level.clone(),
+                text: c.text.clone(),
             })
             .collect(),
         request: e
@@ -409,11 +422,11 @@ fn request_view(index: usize, e: &Execution, redactor: &Redactor) -> RequestView
     }
 }
 
-fn headers(list: &[(String, String)], redactor: &Redactor) -> Vec<HeaderView> {
+fn headers(list: &[(String, String)]) -> Vec<HeaderView> {
     list.iter()
         .map(|(k, v)| HeaderView {
-            key: redactor.redact(k),
-            value: redactor.redact(v),
+            key: k.clone(),
+            value: v.clone(),
         })
         .collect()
 }
@@ -421,13 +434,13 @@ fn headers(list: &[(String, String)], redactor: &Redactor) -> Vec<HeaderView> {
 /// Headers and body, or `None` when there are neither.
 fn message(list: &[(String, String)], bytes: &[u8], redactor: &Redactor) -> Option<MessageView> {
     (!list.is_empty() || !bytes.is_empty()).then(|| MessageView {
-        headers: headers(list, redactor),
+        headers: headers(list),
         body: (!bytes.is_empty()).then(|| body(bytes, redactor)),
     })
 }
 
-/// A body pretty-printed when it is JSON, redacted, then cut at [`BODY_LIMIT`]; binary bodies
-/// become their size.
+/// A body pretty-printed when it is JSON, then cut at [`BODY_LIMIT`] (before a secret the cut
+/// would split); binary bodies become their size.
 fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) if !t.contains('\0') => {
@@ -435,7 +448,7 @@ fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
                 .ok()
                 .filter(|v| v.is_object() || v.is_array())
                 .and_then(|v| serde_json::to_string_pretty(&v).ok());
-            redactor.redact(pretty.as_deref().unwrap_or(t))
+            pretty.unwrap_or_else(|| t.to_string())
         }
         _ => {
             return BodyView {
@@ -454,6 +467,13 @@ fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
+    if let Some(&(start, _)) = redactor
+        .secret_spans(&text)
+        .iter()
+        .find(|(start, end)| *start < cut && cut < *end)
+    {
+        cut = start;
+    }
     BodyView {
         note: Some(format!(
             "first {} of {} shown",
@@ -468,15 +488,14 @@ fn body(bytes: &[u8], redactor: &Redactor) -> BodyView {
 /// the order folders first appear.
 fn folder_rows(
     summary: &RunSummary,
-    redactor: &Redactor,
     snapshot_failed: &dyn Fn(&Execution) -> bool,
 ) -> Vec<FolderRow> {
     let mut rows: Vec<FolderRow> = Vec::new();
     for e in &summary.executions {
         let name = if e.folder_path.is_empty() {
-            redactor.redact(&summary.collection_name)
+            summary.collection_name.clone()
         } else {
-            redactor.redact(&e.folder_path.join(" › "))
+            e.folder_path.join(" › ")
         };
         let row = match rows.iter().position(|r| r.name == name) {
             Some(i) => &mut rows[i],
@@ -496,12 +515,12 @@ fn folder_rows(
     rows
 }
 
-fn snapshot_view(v: &SnapshotResult, redactor: &Redactor) -> SnapshotView {
-    let message = v.message.as_deref().map(|m| redactor.redact(m));
+fn snapshot_view(v: &SnapshotResult) -> SnapshotView {
+    let message = v.message.clone();
     SnapshotView {
         status: v.status,
         failed: v.failed(),
-        file: v.file.as_deref().map(|f| redactor.redact(f)),
+        file: v.file.clone(),
         rows: message.as_deref().map(side_by_side).unwrap_or_default(),
         message,
     }
@@ -569,7 +588,7 @@ const TIMELINE_ROWS: usize = 300;
 
 /// A waterfall of the requests as inline SVG: one bar per execution from when its item started
 /// to when its response ended, on the run's time axis; red for failed requests.
-fn timeline_svg(summary: &RunSummary, redactor: &Redactor) -> String {
+fn timeline_svg(summary: &RunSummary) -> String {
     let start = summary.started;
     let total = millis(run_duration(summary)).max(1.0);
     let (width, row, left) = (1000.0_f64, 14.0_f64, 0.0_f64);
@@ -593,12 +612,12 @@ fn timeline_svg(summary: &RunSummary, redactor: &Redactor) -> String {
         let w = (took / total * width).max(1.5);
         let y = row * i as f64 + 2.0;
         let class = if e.failed() { "bar failed" } else { "bar" };
-        let label = escape(&redactor.redact(&format!(
+        let label = escape(&format!(
             "{} — starts at {}, takes {}",
             e.path_display(),
             format_ms(offset),
             format_ms(took)
-        )));
+        ));
         svg.push_str(&format!(
             r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}"><title>{label}</title></rect>"#,
             row - 4.0
@@ -728,6 +747,7 @@ mod tests {
             headers: vec![("Authorization".into(), format!("Bearer {SECRET}"))],
             body: Some(format!("{{\"password\":\"{SECRET}\"}}").into_bytes()),
             definition: None,
+            dropped_body_len: None,
         });
         login.response = Some(ReceivedResponse {
             code: 200,
@@ -751,6 +771,7 @@ mod tests {
             headers: vec![],
             body: None,
             definition: None,
+            dropped_body_len: None,
         });
         user.response = Some(ReceivedResponse {
             code: 404,
@@ -758,6 +779,7 @@ mod tests {
             body: vec![0xff, 0x00, 0x01],
             response_time: Duration::from_millis(35),
             response_size: 60,
+            truncated_from: None,
             ..ReceivedResponse::default()
         });
         user.assertions = vec![
@@ -772,6 +794,7 @@ mod tests {
             headers: vec![("Accept".into(), "*/*".into())],
             body: None,
             definition: None,
+            dropped_body_len: None,
         });
         orders.request_error = Some(RequestError {
             code: "ECONNREFUSED".into(),
@@ -785,16 +808,16 @@ mod tests {
             column: Some(19),
         }];
 
+        summary_of(vec![login, user, orders])
+    }
+
+    fn summary_of(executions: Vec<Execution>) -> RunSummary {
         let started = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        RunSummary {
-            collection_name: "Shop <API>".into(),
-            collection_id: None,
-            started,
-            completed: started + Duration::from_millis(1500),
-            iterations: 1,
-            executions: vec![login, user, orders],
-            run_error: None,
-        }
+        let mut summary = RunSummary::new("Shop <API>", None, started, Default::default());
+        summary.completed = started + Duration::from_millis(1500);
+        summary.iterations = 1;
+        executions.into_iter().for_each(|e| summary.record(e));
+        summary
     }
 
     fn page(summary: &RunSummary) -> String {
@@ -839,7 +862,7 @@ mod tests {
             r#"<svg class="timeline""#,
             r#"<svg class="histogram""#,
             r#"<input type="checkbox" id="only-failures">"#,
-            r#"data-search="users › get user get http://127.0.0.1:3000/users/1 404 not found""#,
+            r#"data-search="Users › Get user GET http://127.0.0.1:3000/users/1 404 Not Found""#,
         ] {
             assert!(html.contains(piece), "page lacks {piece:?}");
         }
@@ -877,25 +900,21 @@ mod tests {
             (rows[2].left.as_str(), rows[2].right.as_str()),
             ("", "extra")
         );
-        let view = snapshot_view(
-            &SnapshotResult {
-                trial: "A".into(),
-                iteration: 0,
-                position: 0,
-                status: "mismatch",
-                file: Some("s/a.snap".into()),
-                pending: None,
-                message: Some(diff.into()),
-            },
-            &Redactor::new(),
-        );
+        let view = snapshot_view(&SnapshotResult {
+            trial: "A".into(),
+            iteration: 0,
+            position: 0,
+            status: "mismatch",
+            file: Some("s/a.snap".into()),
+            pending: None,
+            message: Some(diff.into()),
+        });
         assert!(view.failed && view.rows.len() == 5);
     }
 
     #[test]
     fn verdict_follows_failures_and_run_error() {
-        let mut passing = summary();
-        passing.executions.truncate(1);
+        let mut passing = summary_of(summary().executions.into_iter().take(1).collect());
         let html = page(&passing);
         assert!(html.contains(r#"<span class="verdict passed">passed</span>"#));
         assert!(!html.contains("<h2>Failures</h2>"));
@@ -930,15 +949,20 @@ mod tests {
     }
 
     #[test]
-    fn bodies_are_redacted_before_they_are_cut() {
+    fn a_cut_never_splits_a_secret() {
         let redactor = Redactor::new();
         redactor.add(SECRET);
         let mut text = "é".repeat(BODY_LIMIT / 2 - 4);
         text.push_str(SECRET);
         let view = body(text.as_bytes(), &redactor);
         let shown = view.text.expect("text body");
-        assert!(shown.len() <= BODY_LIMIT && !shown.contains("tok-"));
-        assert_eq!(view.note.as_deref(), Some("first 16.00kB of 16.00kB shown"));
+        assert_eq!(
+            shown,
+            "é".repeat(BODY_LIMIT / 2 - 4),
+            "cut before the secret"
+        );
+        let unmasked = body(text.as_bytes(), &Redactor::new());
+        assert_eq!(unmasked.text.map(|t| t.len()), Some(BODY_LIMIT));
         let short = body(b"ok", &redactor);
         assert_eq!((short.text.as_deref(), short.note), (Some("ok"), None));
     }

@@ -48,6 +48,7 @@ use std::path::Path;
 
 use base64::Engine;
 use md5::{Digest, Md5};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
@@ -55,45 +56,100 @@ use crate::http::call::{ReceivedResponse, SentRequest};
 use crate::report::context::{
     Failure, FailureKind, ReportContext, ResponseStats, epoch_millis, millis, run_failures,
 };
+use crate::report::mask::{MaskedJson, write_masked_json};
 use crate::report::newman::{
     SdkCollection, SdkItem, query_list, sdk_collection, sdk_url, stable_id,
 };
 use crate::runner::summary::{Count, Execution, RunSummary};
 
-/// The whole report as a JSON value (every string redacted).
+/// The whole report as a JSON value (every string redacted). [`write_json`] writes the same
+/// document without holding it whole.
 pub fn json_report(ctx: &ReportContext) -> Value {
-    let summary = ctx.summary;
     let sdk = sdk_collection(ctx.collection);
-    let built = Built {
-        ctx,
-        sdk: &sdk,
-        timestamp: epoch_millis(summary.completed),
-    };
-    let failed_items = summary.executions.iter().filter(|e| e.failed()).count();
-    let report = json!({
-        "collection": sdk.collection,
-        "environment": scope(ctx.environment, &format!("environment {}", epoch_millis(summary.started))),
-        "globals": scope(ctx.globals, &format!("globals {}", epoch_millis(summary.started))),
-        "run": {
-            "stats": stats(summary),
-            "timings": timings(summary),
-            "executions": summary.executions.iter().map(|e| built.execution(e)).collect::<Vec<_>>(),
-            "transfers": { "responseTotal": ResponseStats::of(summary).bytes },
-            "failures": run_failures(summary).iter().map(|f| built.failure(f)).collect::<Vec<_>>(),
-            "error": summary.run_error.as_ref().map(|m| json!({ "name": "Error", "message": m })),
-            "snapman": {
-                "failedItems": failed_items,
-                "flakyItems": summary.executions.iter().filter(|e| e.flaky()).count(),
-                "bodiesOmitted": ctx.omit_bodies,
-                "redacted": false,
+    serde_json::to_value(Report::new(ctx, &sdk)).unwrap_or(Value::Null)
+}
+
+/// The report, serialised piece by piece: one execution's JSON exists at a time, and each piece
+/// passes through the redactor as it is written.
+struct Report<'a> {
+    built: Built<'a>,
+    mask: MaskedJson<'a>,
+}
+
+impl<'a> Report<'a> {
+    fn new(ctx: &'a ReportContext<'a>, sdk: &'a SdkCollection) -> Self {
+        Report {
+            built: Built {
+                ctx,
+                sdk,
+                timestamp: epoch_millis(ctx.summary.completed),
             },
+            mask: MaskedJson::new(ctx.redactor),
         }
-    });
-    let mut report = report;
-    // Whether any secret was masked anywhere in the report.
-    let masked = ctx.redactor.redact_json(&mut report);
-    report["run"]["snapman"]["redacted"] = json!(masked);
-    report
+    }
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (ctx, mask) = (self.built.ctx, &self.mask);
+        let started = epoch_millis(ctx.summary.started);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("collection", &mask.value(self.built.sdk.collection.clone()))?;
+        map.serialize_entry(
+            "environment",
+            &mask.value(scope(ctx.environment, &format!("environment {started}"))),
+        )?;
+        map.serialize_entry(
+            "globals",
+            &mask.value(scope(ctx.globals, &format!("globals {started}"))),
+        )?;
+        map.serialize_entry("run", &Run(self))?;
+        map.end()
+    }
+}
+
+/// The report's `run` object.
+struct Run<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for Run<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Report { built, mask } = self.0;
+        let (ctx, summary) = (built.ctx, built.ctx.summary);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("stats", &mask.value(stats(summary)))?;
+        map.serialize_entry("timings", &mask.value(timings(summary)))?;
+        map.serialize_entry(
+            "executions",
+            &mask.each(|| summary.executions.iter().map(|e| built.execution(e))),
+        )?;
+        map.serialize_entry(
+            "transfers",
+            &mask.value(json!({ "responseTotal": summary.tally.bytes })),
+        )?;
+        map.serialize_entry(
+            "failures",
+            &mask.each(|| run_failures(summary).into_iter().map(|f| built.failure(&f))),
+        )?;
+        map.serialize_entry(
+            "error",
+            &mask.value(json!(
+                summary
+                    .run_error
+                    .as_ref()
+                    .map(|m| json!({ "name": "Error", "message": m }))
+            )),
+        )?;
+        let mut snapman = mask.value(json!({
+            "failedItems": summary.tally.failed_items,
+            "flakyItems": summary.tally.flaky_items,
+            "bodiesOmitted": ctx.omit_bodies,
+            "redacted": false,
+        }));
+        // Whether any secret was masked anywhere in the report (every piece before this one).
+        snapman["redacted"] = json!(mask.masked());
+        map.serialize_entry("snapman", &snapman)?;
+        map.end()
+    }
 }
 
 /// An environment or globals export in Newman's shape: `{id, name?, values: [{type, value,
@@ -129,13 +185,10 @@ fn scope(export: &Value, seed: &str) -> Value {
     Value::Object(out)
 }
 
-/// Writes [`json_report`] as indented JSON to `path`, atomically.
+/// Writes the report as indented JSON to `path`, atomically, one piece at a time.
 pub fn write_json(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
-    let report = json_report(ctx);
-    crate::atomic::write_with(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &report)?;
-        w.write_all(b"\n")
-    })
+    let sdk = sdk_collection(ctx.collection);
+    write_masked_json(path, &Report::new(ctx, &sdk))
 }
 
 fn count(c: Count) -> Value {
@@ -147,7 +200,7 @@ fn stats(summary: &RunSummary) -> Value {
     // One `prerequest` and one `test` event per execution; Newman fails them (and `items`)
     // only on runtime errors, never on a script's own error.
     let events = Count {
-        total: summary.executions.len(),
+        total: s.items.total,
         failed: 0,
     };
     let scripts = Count {
@@ -188,19 +241,9 @@ fn timings(summary: &RunSummary) -> Value {
     })
 }
 
-/// The run's item list length: the highest position seen plus one.
-fn run_length(summary: &RunSummary) -> usize {
-    summary
-        .executions
-        .iter()
-        .map(|e| e.position + 1)
-        .max()
-        .unwrap_or(0)
-}
-
 /// postman-runtime's cursor, with `ref` = the execution's unique id.
 fn cursor(summary: &RunSummary, e: &Execution) -> Value {
-    let length = run_length(summary);
+    let length = summary.tally.length;
     let cycles = summary.iterations;
     let empty = length == 0 || cycles == 0;
     let last_position = e.position + 1 >= length;
@@ -343,9 +386,9 @@ impl Built<'_> {
         {
             header.push(json!({ "key": "Host", "value": host, "system": true }));
         }
-        if let Some(body) = r.body.as_ref().filter(|_| !has("content-length")) {
+        if let Some(length) = r.body_len().filter(|_| !has("content-length")) {
             header.push(
-                json!({ "key": "Content-Length", "value": body.len().to_string(), "system": true }),
+                json!({ "key": "Content-Length", "value": length.to_string(), "system": true }),
             );
         }
         let mut out = Map::new();
@@ -502,6 +545,9 @@ impl Built<'_> {
                 }),
             );
         }
+        if let Some(size) = e.response.as_ref().and_then(|r| r.truncated_from) {
+            extra.insert("responseTruncated".into(), json!({ "size": size }));
+        }
         if !e.retries.is_empty() {
             let retries: Vec<Value> = e
                 .retries
@@ -546,7 +592,7 @@ impl Built<'_> {
         };
         let mut c = json!({
             "ref": e.id,
-            "length": run_length(summary),
+            "length": summary.tally.length,
             "cycles": summary.iterations,
             "position": e.position,
             "iteration": e.iteration,

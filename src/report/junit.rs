@@ -26,6 +26,8 @@
 //! `<failure type="SnapshotMismatch">`, and its text ends every other failure's. A request sent
 //! again under `--retries` gets one `<flakyFailure>` per retry when it passed in the end (one
 //! `<rerunFailure>` each when it did not), as nextest and Maven Surefire write them.
+//!
+//! The XML is masked as it is written, by the write edge ([`crate::report::mask`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -37,10 +39,11 @@ use crate::error::Error;
 use crate::report::context::{
     Failure, FailureKind, ReportContext, SnapshotResult, execution_failures, run_duration,
 };
+use crate::report::mask::{masked_markup, write_masked_markup};
 use crate::runner::summary::Execution;
 use crate::secret::Redactor;
 
-/// The JUnit report of a run (every string redacted).
+/// The JUnit report of a run, before masking (see [`junit_xml`] and [`write_junit`]).
 pub fn junit_report(ctx: &ReportContext) -> Report {
     junit_report_many(std::slice::from_ref(ctx))
 }
@@ -56,7 +59,7 @@ pub fn junit_report_many(ctxs: &[ReportContext]) -> Report {
         time += run_duration(ctx.summary);
     }
     let name = match ctxs {
-        [one] => one.redactor.redact(&one.summary.collection_name),
+        [one] => one.summary.collection_name.clone(),
         _ => "snapman".to_string(),
     };
     let mut report = Report::new(name.as_str());
@@ -72,28 +75,21 @@ pub fn junit_report_many(ctxs: &[ReportContext]) -> Report {
 /// top-level requests), prefixed with the collection's name when `prefixed`.
 fn collection_suites(ctx: &ReportContext, prefixed: bool) -> Vec<TestSuite> {
     let summary = ctx.summary;
-    let redactor = ctx.redactor;
-    let collection = redactor.redact(&summary.collection_name);
+    let collection = summary.collection_name.clone();
     let started: DateTime<FixedOffset> = DateTime::<Utc>::from(summary.started).into();
 
     let mut suites: Vec<TestSuite> = Vec::new();
     for e in &summary.executions {
         let suite_name = match (e.folder_path.is_empty(), prefixed) {
             (true, _) => collection.clone(),
-            (false, false) => redactor.redact(&e.folder_path.join(" / ")),
-            (false, true) => redactor.redact(&format!(
+            (false, false) => e.folder_path.join(" / "),
+            (false, true) => format!(
                 "{} / {}",
                 summary.collection_name,
                 e.folder_path.join(" / ")
-            )),
+            ),
         };
-        let case = test_case(
-            e,
-            &suite_name,
-            summary.iterations,
-            redactor,
-            ctx.snapshot_of(e),
-        );
+        let case = test_case(e, &suite_name, summary.iterations, ctx.snapshot_of(e));
         let index = match suites.iter().position(|s| s.name.as_str() == suite_name) {
             Some(i) => i,
             None => {
@@ -110,9 +106,7 @@ fn collection_suites(ctx: &ReportContext, prefixed: bool) -> Vec<TestSuite> {
     }
     if let Some(message) = &summary.run_error {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status
-            .set_type("RunError")
-            .set_message(redactor.redact(message));
+        status.set_type("RunError").set_message(message.as_str());
         let mut case = TestCase::new("run", status);
         case.set_classname(collection.as_str());
         let mut suite = TestSuite::new(collection.as_str());
@@ -128,27 +122,41 @@ pub fn write_junit(path: &Path, ctx: &ReportContext) -> Result<(), Error> {
     write_junit_many(path, std::slice::from_ref(ctx))
 }
 
-/// Writes [`junit_report_many`] as XML to `path`, atomically.
+/// The redactor of the runs' reports (they share the process's secrets; the first one's).
+fn redactor_of<'a>(ctxs: &[ReportContext<'a>]) -> &'a Redactor {
+    ctxs.first().map_or(Redactor::global(), |ctx| ctx.redactor)
+}
+
+/// [`junit_report`] as XML, masked.
+pub fn junit_xml(ctx: &ReportContext) -> std::io::Result<String> {
+    let report = junit_report(ctx);
+    masked_markup(ctx.redactor, |w| {
+        report.serialize(w).map_err(std::io::Error::other)
+    })
+}
+
+/// Writes [`junit_report_many`] as XML to `path`, atomically, masked as it is written.
 pub fn write_junit_many(path: &Path, ctxs: &[ReportContext]) -> Result<(), Error> {
     let report = junit_report_many(ctxs);
-    crate::atomic::write_with(path, |w| report.serialize(w).map_err(std::io::Error::other))
+    write_masked_markup(path, redactor_of(ctxs), |w| {
+        report.serialize(w).map_err(std::io::Error::other)
+    })
 }
 
 /// One line per failure: `name: message` then `  at ...`.
-fn failure_text(f: &Failure, redactor: &Redactor) -> String {
+fn failure_text(f: &Failure) -> String {
     let head = match f.kind {
         FailureKind::Assertion(_, a) => format!("{}: {}", a.name, f.message()),
         FailureKind::Script(s) => format!("{} in {}-script: {}", s.name, s.listen, s.message),
         FailureKind::Request(r) => r.to_string(),
     };
-    redactor.redact(&format!("{head}\n  at {}", f.at()))
+    format!("{head}\n  at {}", f.at())
 }
 
 fn test_case(
     e: &Execution,
     classname: &str,
     iterations: usize,
-    redactor: &Redactor,
     snapshot: Option<&SnapshotResult>,
 ) -> TestCase {
     let failures = execution_failures(e);
@@ -167,8 +175,8 @@ fn test_case(
                 let head = text.lines().next().unwrap_or_default();
                 status
                     .set_type("SnapshotMismatch")
-                    .set_message(redactor.redact(head))
-                    .set_description(redactor.redact(text));
+                    .set_message(head)
+                    .set_description(text);
                 status
             }
         },
@@ -190,13 +198,12 @@ fn test_case(
                     r.to_string(),
                 ),
             };
-            let mut text: Vec<String> =
-                failures.iter().map(|f| failure_text(f, redactor)).collect();
-            text.extend(snapshot_failure.map(|t| redactor.redact(t)));
+            let mut text: Vec<String> = failures.iter().map(failure_text).collect();
+            text.extend(snapshot_failure.map(str::to_string));
             let mut status = TestCaseStatus::non_success(kind);
             status
                 .set_type(ty)
-                .set_message(redactor.redact(&message))
+                .set_message(message)
                 .set_description(text.join("\n"));
             status
         }
@@ -206,20 +213,18 @@ fn test_case(
     // end, `<rerunFailure>` when it did not.
     for r in &e.retries {
         let mut rerun = TestRerun::new(NonSuccessKind::Failure);
-        rerun
-            .set_type("Retried")
-            .set_message(redactor.redact(&format!(
-                "{} (retried after {} ms)",
-                r.reason,
-                r.wait.as_millis()
-            )));
+        rerun.set_type("Retried").set_message(format!(
+            "{} (retried after {} ms)",
+            r.reason,
+            r.wait.as_millis()
+        ));
         status.add_rerun(rerun);
     }
     let mut name = e.item_name.clone();
     if iterations > 1 {
         name.push_str(&format!(" [iteration {}]", e.iteration + 1));
     }
-    let mut case = TestCase::new(redactor.redact(&name), status);
+    let mut case = TestCase::new(name, status);
     case.set_classname(classname)
         .set_assertions(e.assertions.len())
         .set_time(
@@ -231,7 +236,7 @@ fn test_case(
         let lines: Vec<String> = e
             .console
             .iter()
-            .map(|c| redactor.redact(&format!("[{}] {}", c.level, c.text)))
+            .map(|c| format!("[{}] {}", c.level, c.text))
             .collect();
         case.set_system_out(lines.join("\n"));
     }

@@ -26,7 +26,7 @@ use crate::runner::learn;
 use crate::runner::partition::Partition;
 use crate::runner::plan::{self, PlannedItem};
 use crate::runner::scripts::{Flow, ScriptContext, ScriptHost};
-use crate::runner::summary::{ConsoleLine, Execution, RunSummary};
+use crate::runner::summary::{ConsoleLine, Execution, Retention, RunSummary};
 use crate::runner::{reauth, retry};
 use crate::script::{Listen, PackageRoots, ScriptLimits};
 use crate::secret::Redactor;
@@ -83,6 +83,8 @@ pub struct RunOptions {
     pub partition: Option<Partition>,
     /// `--no-insecure-file-read`: body and form files only from inside the working directory.
     pub secure_file_read: bool,
+    /// What the summary keeps of each execution after the observer has seen it.
+    pub retention: Retention,
 }
 
 /// Receives run events as they happen (the CLI reporter prints them live).
@@ -132,10 +134,35 @@ enum Stop {
     Interrupted,
 }
 
-/// One iteration's executions, and whether it stopped the run.
-struct IterationOutcome {
-    executions: Vec<Execution>,
-    stop: Option<Stop>,
+/// Where an iteration hands each finished execution: straight to the observer and the summary
+/// (one iteration at a time), or into the iteration's own list (`--parallel`, reported in
+/// iteration order once it is done).
+enum Sink<'a> {
+    /// Report and record at once.
+    Live {
+        observer: &'a mut dyn RunObserver,
+        summary: &'a mut RunSummary,
+    },
+    /// Keep for later, each with whether its request was replayed.
+    Buffered(Vec<(Execution, bool)>),
+}
+
+impl Sink<'_> {
+    /// Hands on a finished execution. Newman's summary lists an item whose request was replayed
+    /// (digest, NTLM) once per request sent, as the same execution object; the observer sees
+    /// it once.
+    fn push(&mut self, execution: Execution, replayed: bool) {
+        match self {
+            Sink::Live { observer, summary } => {
+                observer.execution_finished(&execution);
+                if replayed {
+                    summary.record(execution.clone());
+                }
+                summary.record(execution);
+            }
+            Sink::Buffered(list) => list.push((execution, replayed)),
+        }
+    }
 }
 
 /// Runs the collection: iterations one after the other, or `--parallel N` at a time.
@@ -160,7 +187,13 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     for row in &opts.data {
         learn::learn_row(&opts.redactor, row);
     }
-    let started = SystemTime::now();
+    let mut summary = RunSummary::new(
+        &collection.info.name,
+        collection.info.postman_id.clone(),
+        SystemTime::now(),
+        opts.retention,
+    );
+    summary.iterations = iterations;
     let shared = Shared {
         opts: &opts,
         client: &client,
@@ -176,36 +209,29 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 .is_none_or(|p| p.keeps_iteration(*i, iterations))
         })
         .collect();
-    let mut executions = Vec::new();
     let mut stop = None;
     if opts.parallel > 1 && selected.len() > 1 {
-        stop = run_parallel(&shared, &selected, &mut scopes, observer, &mut executions).await;
+        stop = run_parallel(&shared, &selected, &mut scopes, observer, &mut summary).await;
     } else {
         let mut host = new_host(&opts);
         for &iteration in &selected {
             observer.iteration_started(iteration, iterations);
             scopes.data = data_row(&opts, iteration);
-            let outcome =
-                run_iteration(&shared, iteration, &mut scopes, &mut host, Some(observer)).await;
-            executions.extend(outcome.executions);
-            if outcome.stop.is_some() {
-                stop = outcome.stop;
+            let mut sink = Sink::Live {
+                observer: &mut *observer,
+                summary: &mut summary,
+            };
+            stop = run_iteration(&shared, iteration, &mut scopes, &mut host, &mut sink).await;
+            if stop.is_some() {
                 break;
             }
         }
     }
-    let summary = RunSummary {
-        collection_name: collection.info.name.clone(),
-        collection_id: collection.info.postman_id.clone(),
-        started,
-        completed: SystemTime::now(),
-        iterations,
-        executions,
-        run_error: match stop {
-            Some(Stop::Timeout) => Some(RUN_TIMEOUT_MESSAGE.to_string()),
-            Some(Stop::Interrupted) => opts.interrupt.as_ref().map(|i| i.message()),
-            Some(Stop::Bail) | None => None,
-        },
+    summary.completed = SystemTime::now();
+    summary.run_error = match stop {
+        Some(Stop::Timeout) => Some(RUN_TIMEOUT_MESSAGE.to_string()),
+        Some(Stop::Interrupted) => opts.interrupt.as_ref().map(|i| i.message()),
+        Some(Stop::Bail) | None => None,
     };
     Ok(RunOutcome { summary, scopes })
 }
@@ -253,7 +279,7 @@ async fn run_parallel(
     selected: &[usize],
     scopes: &mut Scopes,
     observer: &mut dyn RunObserver,
-    executions: &mut Vec<Execution>,
+    summary: &mut RunSummary,
 ) -> Option<Stop> {
     use futures_util::StreamExt as _;
 
@@ -274,42 +300,47 @@ async fn run_parallel(
                     .borrow_mut()
                     .pop()
                     .unwrap_or_else(|| new_host(shared.opts));
-                let outcome = run_iteration(shared, iteration, &mut own, &mut host, None).await;
+                let mut sink = Sink::Buffered(Vec::new());
+                let stop = run_iteration(shared, iteration, &mut own, &mut host, &mut sink).await;
                 hosts.borrow_mut().push(host);
-                if outcome.stop.is_some() {
+                if stop.is_some() {
                     stopped.set(true);
                 }
-                (iteration, own, Some(outcome))
+                (iteration, own, Some((sink, stop)))
             }
         })
         .buffered(shared.opts.parallel);
     while let Some((iteration, own, outcome)) = results.next().await {
-        let Some(outcome) = outcome else { break };
+        let Some((Sink::Buffered(executions), stop)) = outcome else {
+            break;
+        };
         observer.iteration_started(iteration, shared.iterations);
-        for e in &outcome.executions {
-            observer.execution_finished(e);
+        let mut live = Sink::Live {
+            observer: &mut *observer,
+            summary: &mut *summary,
+        };
+        for (e, replayed) in executions {
+            live.push(e, replayed);
         }
-        executions.extend(outcome.executions);
         *scopes = own;
-        if outcome.stop.is_some() {
-            return outcome.stop;
+        if stop.is_some() {
+            return stop;
         }
     }
     None
 }
 
-/// Runs the items of one iteration in order (following `setNextRequest`); reports each
-/// execution to `observer` as it finishes, when given.
+/// Runs the items of one iteration in order (following `setNextRequest`), handing each
+/// execution to `sink` as it finishes; returns why the run must stop, if it must.
 async fn run_iteration(
     shared: &Shared<'_>,
     iteration: usize,
     scopes: &mut Scopes,
     host: &mut ScriptHost,
-    mut observer: Option<&mut dyn RunObserver>,
-) -> IterationOutcome {
+    sink: &mut Sink<'_>,
+) -> Option<Stop> {
     let opts = shared.opts;
     let items = shared.items;
-    let mut executions = Vec::new();
     let mut position = 0;
     while let Some(item) = items.get(position) {
         if !opts.delay_request.is_zero() {
@@ -320,19 +351,13 @@ async fn run_iteration(
             .as_ref()
             .is_some_and(|i| i.signal().is_some())
         {
-            return IterationOutcome {
-                executions,
-                stop: Some(Stop::Interrupted),
-            };
+            return Some(Stop::Interrupted);
         }
         let remaining = shared
             .deadline
             .map(|d| d.saturating_duration_since(Instant::now()));
         if remaining == Some(Duration::ZERO) {
-            return IterationOutcome {
-                executions,
-                stop: Some(Stop::Timeout),
-            };
+            return Some(Stop::Timeout);
         }
         let ctx = ScriptContext {
             item,
@@ -368,29 +393,13 @@ async fn run_iteration(
         };
         let (execution, flow, replayed) = match done {
             Ok(done) => done,
-            Err(stop) => {
-                return IterationOutcome {
-                    executions,
-                    stop: Some(stop),
-                };
-            }
+            Err(stop) => return Some(stop),
         };
         learn::learn_execution(&opts.redactor, &execution, scopes);
-        if let Some(o) = observer.as_deref_mut() {
-            o.execution_finished(&execution);
-        }
         let failed = execution.failed();
-        // Newman's summary lists an item whose request was replayed (digest) once per
-        // request sent, as the same execution object.
-        if replayed {
-            executions.push(execution.clone());
-        }
-        executions.push(execution);
+        sink.push(execution, replayed);
         if failed && opts.bail {
-            return IterationOutcome {
-                executions,
-                stop: Some(Stop::Bail),
-            };
+            return Some(Stop::Bail);
         }
         position = match flow.next_request {
             None => position + 1,
@@ -401,10 +410,7 @@ async fn run_iteration(
             },
         };
     }
-    IterationOutcome {
-        executions,
-        stop: None,
-    }
+    None
 }
 
 /// The item `setNextRequest(target)` names: ids first, then names (the last item of that name).
@@ -711,7 +717,19 @@ async fn send_item(
         ..outcome.request
     });
     match outcome.response {
-        Ok(r) => execution.response = Some(r),
+        Ok(r) => {
+            if let Some(size) = r.truncated_from {
+                execution.console.push(ConsoleLine {
+                    level: "warn".into(),
+                    text: format!(
+                        "response body truncated by --max-body-size: {size} bytes received, the \
+                         first {} kept",
+                        r.body.len()
+                    ),
+                });
+            }
+            execution.response = Some(r);
+        }
         Err(e) => execution.request_error = Some(e),
     }
     replayed

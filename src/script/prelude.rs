@@ -9,7 +9,7 @@
 //! never runs (and the test fails until the file is rewritten).
 
 use rquickjs::context::EvalOptions;
-use rquickjs::{CatchResultExt, Ctx, Module, WriteOptions};
+use rquickjs::{CatchResultExt, Ctx, Module};
 use sha2::{Digest, Sha256};
 
 /// The prelude, evaluated in this order when a runtime starts (`pm.js` last).
@@ -97,11 +97,12 @@ pub(crate) fn load(ctx: &Ctx<'_>) -> Result<(), (&'static str, String)> {
 }
 
 /// The prelude compiled to module bytecode, as [`BYTECODE`] holds it.
-pub(crate) fn compile(ctx: &Ctx<'_>) -> Result<Vec<u8>, (&'static str, String)> {
+#[cfg(test)]
+fn compile(ctx: &Ctx<'_>) -> Result<Vec<u8>, (&'static str, String)> {
     let mut out = sources_digest().to_vec();
     for (file, code) in PRELUDE {
         let bytes = Module::declare(ctx.clone(), file, code)
-            .and_then(|m| m.write(WriteOptions::default()))
+            .and_then(|m| m.write(rquickjs::WriteOptions::default()))
             .catch(ctx)
             .map_err(|e| (file, e.to_string()))?;
         let len = u32::try_from(bytes.len()).map_err(|e| (file, e.to_string()))?;
