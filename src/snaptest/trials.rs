@@ -5,6 +5,7 @@
 //! Snapshots are compared inside the trial, so a trial that a filter leaves out never writes a
 //! `.snap` or `.snap.new` file.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use libtest_mimic::{Failed, Trial};
@@ -55,7 +56,11 @@ pub struct LiveRun {
 
 #[derive(Debug, Default)]
 struct LiveState {
-    executions: Vec<Execution>,
+    /// The first execution of each `(iteration, position)`: trials look theirs up by key, so
+    /// waiting stays constant-time however long the run.
+    executions: HashMap<(usize, usize), Execution>,
+    /// The latest iteration an execution came from.
+    latest_iteration: Option<usize>,
     finished: bool,
     run_error: Option<String>,
     scopes: Option<Scopes>,
@@ -73,7 +78,13 @@ impl LiveRun {
 
     /// Records a finished execution and wakes the waiting trial.
     pub fn push(&self, execution: Execution) {
-        self.state().executions.push(execution);
+        let mut state = self.state();
+        state.latest_iteration = state.latest_iteration.max(Some(execution.iteration));
+        state
+            .executions
+            .entry((execution.iteration, execution.position))
+            .or_insert(execution);
+        drop(state);
         self.changed.notify_all();
     }
 
@@ -108,14 +119,10 @@ impl LiveRun {
     fn wait_for(&self, iteration: usize, position: usize) -> Result<Execution, String> {
         let mut state = self.state();
         loop {
-            if let Some(e) = state
-                .executions
-                .iter()
-                .find(|e| e.iteration == iteration && e.position == position)
-            {
+            if let Some(e) = state.executions.get(&(iteration, position)) {
                 return Ok(e.clone());
             }
-            let moved_on = state.executions.iter().any(|e| e.iteration > iteration);
+            let moved_on = state.latest_iteration.is_some_and(|i| i > iteration);
             if state.finished || moved_on {
                 let why = match (&state.run_error, moved_on) {
                     (Some(error), false) => error.clone(),
