@@ -1126,3 +1126,38 @@ fn fast_expect_paths_agree_with_chai_on_every_chain() {
     assert_eq!(out.assertions.len(), 3);
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The common chains pass without loading chai (what makes scripts cheap); a failing one loads
+/// chai, whose message it reports.
+#[test]
+fn passing_common_chains_never_load_chai() {
+    let out = test(
+        "var loaded = [], load = __sm.loadLib;\n\
+         __sm.loadLib = function (name) { loaded.push(name); return load(name); };\n\
+         const body = pm.response.json();\n\
+         pm.test('common', () => {\n\
+           pm.response.to.have.status(200);\n\
+           pm.response.to.have.header('X-Id', '42');\n\
+           pm.expect(body.name).to.be.a('string').and.not.empty;\n\
+           pm.expect(body).to.have.property('id', 42);\n\
+           pm.expect(body.tags).to.include('a').and.have.lengthOf(2);\n\
+           pm.expect(body.nested).to.eql({x: 1});\n\
+           pm.expect(body.id).to.be.above(1).and.below(100);\n\
+         });\n\
+         pm.test('no chai yet', () => { if (loaded.length) { throw new Error(loaded.join()); } });\n\
+         pm.test('fails', () => pm.expect(body.id).to.equal(43));\n\
+         pm.test('chai now', () => { if (loaded.join() !== 'chai') { throw new Error(loaded.join()); } });",
+    );
+    assert_eq!(
+        results(&out),
+        vec![
+            ("common".to_owned(), None),
+            ("no chai yet".to_owned(), None),
+            (
+                "fails".to_owned(),
+                Some("expected 42 to equal 43".to_owned())
+            ),
+            ("chai now".to_owned(), None),
+        ]
+    );
+}
