@@ -44,7 +44,8 @@ fn input() -> ScriptInput {
             "header": [{"key": "Accept", "value": "application/json"}],
             "url": {"raw": "https://api.example.com/widgets/42", "protocol": "https",
                     "host": ["api", "example", "com"], "path": ["widgets", "42"]}
-        }),
+        })
+        .to_string(),
         response: Some(ScriptResponse {
             code: 200,
             status: "OK".to_owned(),

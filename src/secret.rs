@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use memchr::memmem::Finder;
 use serde_json::Value;
 
 /// The text that replaces a secret in any output.
@@ -151,21 +152,32 @@ impl Level {
 #[derive(Default)]
 struct Matcher {
     levels: Vec<Arc<Level>>,
-    /// Fewer than [`TAIL_LIMIT`] secrets not yet in an automaton.
-    tail: Arc<Vec<String>>,
+    /// Fewer than [`TAIL_LIMIT`] secrets not yet in an automaton, each with its searcher.
+    tail: Arc<Vec<Finder<'static>>>,
 }
 
 impl Matcher {
     /// This matcher with `fresh` secrets added: to the tail, which becomes an automaton when
     /// full, merging levels of comparable size.
     fn with(&self, fresh: Vec<String>) -> Matcher {
-        let mut tail: Vec<String> = self.tail.iter().cloned().chain(fresh).collect();
-        if tail.len() < TAIL_LIMIT {
+        if self.tail.len() + fresh.len() < TAIL_LIMIT {
+            let tail = self
+                .tail
+                .iter()
+                .cloned()
+                .chain(fresh.iter().map(|s| Finder::new(s.as_bytes()).into_owned()))
+                .collect();
             return Matcher {
                 levels: self.levels.clone(),
                 tail: Arc::new(tail),
             };
         }
+        let mut tail: Vec<String> = self
+            .tail
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+            .chain(fresh)
+            .collect();
         let mut levels = self.levels.clone();
         let mut patterns = std::mem::take(&mut tail);
         while levels
@@ -188,19 +200,18 @@ impl Matcher {
     }
 
     fn is_match(&self, text: &str) -> bool {
-        self.tail.iter().any(|s| text.contains(s.as_str()))
+        self.tail.iter().any(|f| f.find(text.as_bytes()).is_some())
             || self.levels.iter().any(|l| l.automaton.is_match(text))
     }
 
     /// Every occurrence of the tail's secrets, overlapping ones included.
     fn tail_matches<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
-        self.tail.iter().flat_map(move |secret| {
-            let finder = memchr::memmem::Finder::new(secret.as_bytes());
+        self.tail.iter().flat_map(move |finder| {
             let mut from = 0;
             std::iter::from_fn(move || {
                 let at = from + finder.find(text.as_bytes().get(from..)?)?;
                 from = at + 1;
-                Some((at, at + secret.len()))
+                Some((at, at + finder.needle().len()))
             })
         })
     }

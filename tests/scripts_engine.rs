@@ -49,7 +49,8 @@ fn input(listen: Listen, source: &str) -> ScriptInput {
                     "query": [{"key": "limit", "value": "10"}, {"key": "q", "value": "x"}]},
             "body": {"mode": "raw", "raw": "{\"a\":1}"},
             "auth": {"type": "oauth2", "oauth2": [{"key": "accessToken", "value": "tok", "type": "string"}]}
-        }),
+        })
+        .to_string(),
         response: Some(ScriptResponse {
             code: 200,
             status: "OK".to_owned(),
@@ -377,7 +378,10 @@ fn prerequest_changes_to_the_request_are_returned() {
         &mut no_send,
     );
     assert_eq!(results(&out), vec![("reads".to_owned(), None)]);
-    let r = &out.request;
+    let r = out
+        .request
+        .as_ref()
+        .expect("the script changed the request");
     assert_eq!(r["method"], json!("put"));
     assert_eq!(
         r["header"],
@@ -401,7 +405,7 @@ fn untouched_request_is_returned_as_given() {
         "pm.request.headers.get('x'); pm.request.url.toString();",
     );
     let out = run(&mut runtime(), &inp, &mut no_send);
-    assert_eq!(out.request, inp.request);
+    assert_eq!(out.request, None);
 }
 
 #[test]
@@ -888,7 +892,8 @@ fn url_path_variables_resolve_in_to_string_but_not_in_the_request() {
         "url": {"raw": "https://example.com/items/:pid/x?q=1", "protocol": "https",
                 "host": ["example", "com"], "path": ["items", ":pid", "x"],
                 "query": [{"key": "q", "value": "1"}], "variable": [{"key": "pid", "value": "42"}]}
-    });
+    })
+    .to_string();
     let out = run(&mut runtime(), &inp, &mut no_send);
     assert_eq!(
         results(&out),
@@ -900,7 +905,7 @@ fn url_path_variables_resolve_in_to_string_but_not_in_the_request() {
     );
     // The request the runner sends keeps `:pid` for its own substitution.
     assert_eq!(
-        out.request["url"]["raw"],
+        out.request.as_ref().expect("changed")["url"]["raw"],
         "https://example.com/items/:pid/x?q=1&more=2"
     );
 }
@@ -992,20 +997,21 @@ fn string_urls_header_removal_and_object_auth() {
         "url": "https://{{host}}:8443/v1/items?a=1&b",
         "header": [{"key": "Content-Type", "value": "text/plain"}, {"key": "Accept", "value": "*/*"}],
         "auth": {"type": "bearer", "bearer": {"token": "{{tok}}"}}
-    });
+    })
+        .to_string();
     inp.response = None;
     let out = run(&mut runtime(), &inp, &mut no_send);
     assert_eq!(results(&out), vec![("url".to_owned(), None)]);
     assert_eq!(
-        out.request["header"],
+        out.request.as_ref().expect("changed")["header"],
         json!([{"key": "Accept", "value": "*/*"}])
     );
     assert_eq!(
-        out.request["url"]["raw"],
+        out.request.as_ref().expect("changed")["url"]["raw"],
         json!("https://{{host}}:8443/v1/items?b")
     );
     assert_eq!(
-        out.request["auth"],
+        out.request.as_ref().expect("changed")["auth"],
         json!({"type": "bearer", "bearer": {"token": "{{tok}}"}})
     );
 }
@@ -1159,5 +1165,34 @@ fn passing_common_chains_never_load_chai() {
             ),
             ("chai now".to_owned(), None),
         ]
+    );
+}
+
+#[test]
+fn response_json_skips_a_byte_order_mark_and_reports_bad_json() {
+    let mut inp = input(
+        Listen::Test,
+        "pm.test('bom', () => pm.expect(pm.response.json().id).to.eql(7));\n\
+         pm.test('text keeps it', () => pm.expect(pm.response.text().charCodeAt(0)).to.eql(0xFEFF));",
+    );
+    if let Some(r) = inp.response.as_mut() {
+        r.body = "\u{FEFF}{\"id\":7}".as_bytes().to_vec();
+    }
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    assert_eq!(
+        results(&out),
+        [("bom".to_owned(), None), ("text keeps it".to_owned(), None)]
+    );
+
+    if let Some(r) = inp.response.as_mut() {
+        r.body = b"not json".to_vec();
+    }
+    inp.source = "pm.test('bad', () => pm.response.json());".to_owned();
+    let out = run(&mut runtime(), &inp, &mut no_send);
+    let failures = results(&out);
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].1.as_deref().is_some_and(|m| m.starts_with("Unexpected token")),
+        "{failures:?}"
     );
 }

@@ -114,7 +114,7 @@ impl ScriptHost {
                 iteration_count: ctx.iteration_count,
                 collection_name: ctx.collection_name.to_string(),
                 environment_name: scopes.environment.name.clone(),
-                request: serde_json::to_value(&*request).unwrap_or(Value::Null),
+                request: serde_json::to_string(&*request).unwrap_or_default(),
                 response: script_response.clone(),
                 variables: to_script_scopes(scopes),
                 cookies: ctx.cookies.clone(),
@@ -167,7 +167,8 @@ fn apply(
 ) {
     from_script_scopes(scopes, output.variables);
     if listen == Listen::Prerequest
-        && let Ok(changed) = serde_json::from_value::<Request>(output.request)
+        && let Some(changed) = output.request
+        && let Ok(changed) = serde_json::from_value::<Request>(changed)
     {
         *request = changed;
     }
@@ -231,8 +232,6 @@ pub fn from_script_scopes(scopes: &mut Scopes, out: ScriptScopes) {
 }
 
 fn to_script_response(r: &ReceivedResponse) -> ScriptResponse {
-    // A token a script fetches (pm.sendRequest) is a secret wherever it later appears.
-    crate::secret::Redactor::global().learn_body(&r.body);
     ScriptResponse {
         code: r.code,
         status: r.status.clone(),
@@ -269,7 +268,12 @@ impl ScriptIo for RunIo<'_> {
             crate::auth::postman::apply(&mut spec, auth).map_err(|e| e.to_string())?;
         }
         match self.client.send(&spec).await.response {
-            Ok(r) => Ok(to_script_response(&r)),
+            Ok(r) => {
+                // A token a script fetches is a secret wherever it later appears. (The item's
+                // own response is learnt with its execution, before anything is written.)
+                crate::secret::Redactor::global().learn_body(&r.body);
+                Ok(to_script_response(&r))
+            }
             Err(e) => Err(e.to_string()),
         }
     }

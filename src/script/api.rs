@@ -49,9 +49,9 @@ pub struct ScriptInput {
     pub collection_name: String,
     /// Environment name (`pm.environment.name`), when an environment is loaded.
     pub environment_name: Option<String>,
-    /// Postman request JSON (the collection model's `Request`, serialised). After a pre-request
-    /// script the runner sends the one in [`ScriptOutput::request`].
-    pub request: Value,
+    /// Postman request JSON text (the collection model's `Request`, serialised). After a
+    /// pre-request script that changed it the runner sends the one in [`ScriptOutput::request`].
+    pub request: String,
     /// The response, for test scripts.
     pub response: Option<ScriptResponse>,
     /// Variable scopes before the script.
@@ -99,9 +99,8 @@ pub struct ScriptScopes {
 pub struct ScriptOutput {
     /// Scopes after the script (sets, unsets and clears applied).
     pub variables: ScriptScopes,
-    /// The request, mutated through `pm.request` (returned unchanged when the script did not
-    /// change it).
-    pub request: Value,
+    /// The request as the script left it through `pm.request`; `None` when it did not change it.
+    pub request: Option<Value>,
     /// Assertions in completion order (`pm.test`, then legacy `tests[...]`).
     pub assertions: Vec<Assertion>,
     /// A syntax error, an uncaught exception or a timeout, with the position in the user's script.

@@ -103,7 +103,7 @@ pub(crate) fn input_json(input: &ScriptInput) -> Result<(String, String, Vec<Str
         cookies: &input.cookies,
     })
     .map_err(|e| e.to_string())?;
-    Ok((head, to_json(&input.request)?, scopes))
+    Ok((head, input.request.clone(), scopes))
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {

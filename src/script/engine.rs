@@ -362,7 +362,7 @@ impl ScriptRuntime {
         match raw {
             Ok(raw) => ScriptOutput {
                 variables: raw.variables.merge(&input.variables),
-                request: raw.request.unwrap_or_else(|| input.request.clone()),
+                request: raw.request,
                 assertions: raw.assertions.into_iter().map(Into::into).collect(),
                 error,
                 console: raw.console.into_iter().map(Into::into).collect(),
@@ -371,7 +371,7 @@ impl ScriptRuntime {
             },
             Err(message) => ScriptOutput {
                 variables: input.variables.clone(),
-                request: input.request.clone(),
+                request: None,
                 assertions: Vec::new(),
                 error: error.or_else(|| Some(internal(listen, message))),
                 console: Vec::new(),
