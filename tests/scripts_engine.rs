@@ -1192,7 +1192,10 @@ fn response_json_skips_a_byte_order_mark_and_reports_bad_json() {
     let failures = results(&out);
     assert_eq!(failures.len(), 1);
     assert!(
-        failures[0].1.as_deref().is_some_and(|m| m.starts_with("Unexpected token")),
+        failures[0]
+            .1
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Unexpected token")),
         "{failures:?}"
     );
 }

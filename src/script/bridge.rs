@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use rquickjs::{Array, Ctx, Null, Object};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -57,28 +58,15 @@ impl<'a> From<&'a ScriptResponse> for ResponseJson<'a> {
     }
 }
 
-/// The argument of `__sm.begin`, serialised straight from the borrowed input.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InputJson<'a> {
-    listen: &'a str,
-    item_id: &'a str,
-    item_name: &'a str,
-    item_path: &'a [String],
-    iteration: usize,
-    iteration_count: usize,
-    collection_name: &'a str,
-    environment_name: Option<&'a str>,
-    response: Option<ResponseJson<'a>>,
-    cookies: &'a [(String, String)],
-}
-
 /// The arguments of `__sm.begin` besides the response body: the input without its request and
-/// scopes, then the request, then the scopes (globals, collection, environment, data, local:
-/// `[key, value]` pairs, the data row an object), each its own JSON text. The prelude parses the
-/// request and each scope only when a script reads them: QuickJS's `JSON.parse` was a third of
-/// the fixed cost of a script.
-pub(crate) fn input_json(input: &ScriptInput) -> Result<(String, String, Vec<String>), String> {
+/// scopes (built as a JavaScript object here: QuickJS's `JSON.parse` of it was a quarter of a
+/// script's fixed cost), then the request, then the scopes (globals, collection, environment,
+/// data, local: `[key, value]` pairs, the data row an object), each its own JSON text, which the
+/// prelude parses only when a script reads them.
+pub(crate) fn begin_args<'js>(
+    ctx: &Ctx<'js>,
+    input: &ScriptInput,
+) -> Result<(Object<'js>, String, Vec<String>), String> {
     let v = &input.variables;
     let scopes = vec![
         to_json(&v.globals)?,
@@ -87,23 +75,52 @@ pub(crate) fn input_json(input: &ScriptInput) -> Result<(String, String, Vec<Str
         to_json(&v.data)?,
         to_json(&v.local)?,
     ];
-    let head = serde_json::to_string(&InputJson {
-        listen: input.listen.as_str(),
-        item_id: &input.item_id,
-        item_name: &input.item_name,
-        item_path: &input.item_path,
-        iteration: input.iteration,
-        iteration_count: input.iteration_count,
-        collection_name: &input.collection_name,
-        environment_name: input.environment_name.as_deref(),
-        response: input.response.as_ref().map(|r| ResponseJson {
-            body: None,
-            ..ResponseJson::from(r)
-        }),
-        cookies: &input.cookies,
-    })
-    .map_err(|e| e.to_string())?;
+    let head = head_object(ctx, input).map_err(|e| e.to_string())?;
     Ok((head, input.request.clone(), scopes))
+}
+
+/// `{listen, itemId, itemName, itemPath, iteration, iterationCount, collectionName,
+/// environmentName, response: {code, status, headers, responseTime, responseSize} | null,
+/// cookies}`, with `[name, value]` pairs for headers and cookies.
+fn head_object<'js>(ctx: &Ctx<'js>, input: &ScriptInput) -> rquickjs::Result<Object<'js>> {
+    let head = Object::new(ctx.clone())?;
+    head.set("listen", input.listen.as_str())?;
+    head.set("itemId", input.item_id.as_str())?;
+    head.set("itemName", input.item_name.as_str())?;
+    head.set("itemPath", input.item_path.as_slice())?;
+    head.set("iteration", input.iteration as f64)?;
+    head.set("iterationCount", input.iteration_count as f64)?;
+    head.set("collectionName", input.collection_name.as_str())?;
+    match &input.environment_name {
+        Some(name) => head.set("environmentName", name.as_str())?,
+        None => head.set("environmentName", Null)?,
+    }
+    match &input.response {
+        Some(r) => {
+            let response = Object::new(ctx.clone())?;
+            response.set("code", r.code)?;
+            response.set("status", r.status.as_str())?;
+            response.set("headers", pairs(ctx, &r.headers)?)?;
+            response.set("responseTime", r.response_time_ms as f64)?;
+            response.set("responseSize", r.response_size as f64)?;
+            head.set("response", response)?;
+        }
+        None => head.set("response", Null)?,
+    }
+    head.set("cookies", pairs(ctx, &input.cookies)?)?;
+    Ok(head)
+}
+
+/// `[[name, value], ...]`.
+fn pairs<'js>(ctx: &Ctx<'js>, list: &[(String, String)]) -> rquickjs::Result<Array<'js>> {
+    let out = Array::new(ctx.clone())?;
+    for (i, (name, value)) in list.iter().enumerate() {
+        let pair = Array::new(ctx.clone())?;
+        pair.set(0, name.as_str())?;
+        pair.set(1, value.as_str())?;
+        out.set(i, pair)?;
+    }
+    Ok(out)
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {

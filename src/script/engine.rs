@@ -193,7 +193,7 @@ impl ScriptRuntime {
                     .response
                     .as_ref()
                     .map(|r| String::from_utf8_lossy(&r.body));
-                let (head, request, scopes) = bridge::input_json(input)?;
+                let (head, request, scopes) = bridge::begin_args(&ctx, input)?;
                 call_sm::<()>(&ctx, "begin", (head, body.as_deref(), request, scopes))?;
                 let function = match cached(&ctx, &input.source, listen) {
                     Ok(f) => f,
