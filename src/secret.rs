@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -143,64 +144,199 @@ impl Level {
     }
 }
 
-/// Every known secret: the newest few in a list searched one by one, the rest in automata whose
-/// sizes at least double from the newest to the oldest (as a binary counter merges its digits).
-/// A run that learns a token per iteration adds secrets between outputs all the time: rebuilding
-/// one automaton over every secret each time was quadratic (half of a 1,000-iteration run's
-/// CPU), while a secret here is built into a new automaton only O(log n) times, and a search
-/// visits O(log n) automata.
+/// Secrets at least this long are found through their last this-many bytes (see
+/// [`SuffixIndex`]).
+const SUFFIX_LEN: usize = 8;
+
+/// Length of the byte sequences ("grams") [`SuffixIndex`] looks up.
+const GRAM: usize = 4;
+
+/// The text is looked up at every [`STRIDE`]th position: an occurrence of a secret covers
+/// `STRIDE` consecutive gram positions inside its last [`SUFFIX_LEN`] bytes, so exactly one of
+/// them is looked up.
+const STRIDE: usize = SUFFIX_LEN - GRAM + 1;
+
+/// Bits of [`SuffixIndex`]'s filter, as a power of two (65,536 bits: 8 KiB).
+const FILTER_BITS: u32 = 16;
+
+/// Secrets of [`SUFFIX_LEN`] bytes or more, by the [`STRIDE`] grams that start in their last
+/// [`SUFFIX_LEN`] bytes. A search reads a gram at every [`STRIDE`]th position of the text, tests
+/// one bit of a filter for it, looks it up only when the bit is set, and compares the secrets
+/// that have it where they would stand. Adding a secret costs O(1) and a search O(text)
+/// whatever the number of secrets: a run that learns a token per iteration adds thousands (an
+/// automaton over them had to be rebuilt, at best O(log n) times a secret, and the builds were
+/// a twentieth of such a run's CPU). Suffixes, not prefixes: tokens of one issuer share their
+/// first bytes (`00D...!`), rarely their last.
+#[derive(Clone, Default)]
+struct SuffixIndex {
+    secrets: HashSet<Box<[u8]>>,
+    /// Gram -> where it stands in secrets: (offset of the gram, secret length), each pair
+    /// once. A hit compares the text there with the secrets by hash, so secrets that share
+    /// their ending (`tok_1_suffix`, `tok_2_suffix`) cost one lookup, not one comparison each.
+    by_gram: HashMap<u32, Vec<(u32, u32)>, BuildHasherDefault<GramHasher>>,
+    /// One bit per hashed gram; empty until the first secret.
+    filter: Vec<u64>,
+}
+
+/// Hashes a gram (a `u32`) with one multiplication.
 #[derive(Default)]
+struct GramHasher(u64);
+
+impl Hasher for GramHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b) ^ (self.0 as u32));
+        }
+    }
+
+    fn write_u32(&mut self, gram: u32) {
+        self.0 = gram_hash(gram);
+    }
+}
+
+fn gram_hash(gram: u32) -> u64 {
+    u64::from(gram).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The gram starting at `at`.
+fn gram(bytes: &[u8], at: usize) -> u32 {
+    let mut g = [0u8; GRAM];
+    g.copy_from_slice(&bytes[at..at + GRAM]);
+    u32::from_le_bytes(g)
+}
+
+impl SuffixIndex {
+    fn filter_slot(gram: u32) -> (usize, u64) {
+        let bit = gram_hash(gram) >> (64 - FILTER_BITS);
+        ((bit / 64) as usize, 1 << (bit % 64))
+    }
+
+    fn insert(&mut self, secret: String) {
+        let bytes = secret.as_bytes();
+        let (Ok(len), true) = (
+            u32::try_from(bytes.len()),
+            self.secrets.insert(bytes.into()),
+        ) else {
+            return;
+        };
+        if self.filter.is_empty() {
+            self.filter = vec![0; 1 << (FILTER_BITS - 6)];
+        }
+        let first = bytes.len() - SUFFIX_LEN;
+        for at in first..first + STRIDE {
+            let g = gram(bytes, at);
+            let (word, bit) = Self::filter_slot(g);
+            self.filter[word] |= bit;
+            // `at` < the length, which fits.
+            let place = (u32::try_from(at).unwrap_or(u32::MAX), len);
+            let list = self.by_gram.entry(g).or_default();
+            if !list.contains(&place) {
+                list.push(place);
+            }
+        }
+    }
+
+    /// Calls `found(start, end)` for every occurrence, overlapping ones included, until it
+    /// returns `false`.
+    fn each_match(&self, text: &str, mut found: impl FnMut(usize, usize) -> bool) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at + GRAM <= bytes.len() {
+            let g = gram(bytes, at);
+            let (word, bit) = Self::filter_slot(g);
+            if self.filter[word] & bit != 0 {
+                for &(offset, len) in self.by_gram.get(&g).into_iter().flatten() {
+                    let Some(start) = at.checked_sub(offset as usize) else {
+                        continue;
+                    };
+                    let end = start + len as usize;
+                    if bytes
+                        .get(start..end)
+                        .is_some_and(|candidate| self.secrets.contains(candidate))
+                        && !found(start, end)
+                    {
+                        return;
+                    }
+                }
+            }
+            at += STRIDE;
+        }
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        let mut any = false;
+        self.each_match(text, |_, _| {
+            any = true;
+            false
+        });
+        any
+    }
+}
+
+/// Every known secret. Those of [`SUFFIX_LEN`] bytes or more sit in a [`SuffixIndex`]; shorter
+/// ones (a few passwords) go to a list searched one by one, and from there to automata whose
+/// sizes at least double from the newest to the oldest (as a binary counter merges its digits),
+/// so that a secret is built into a new automaton only O(log n) times and a search visits
+/// O(log n) automata.
+#[derive(Clone, Default)]
 struct Matcher {
     levels: Vec<Arc<Level>>,
     /// Fewer than [`TAIL_LIMIT`] secrets not yet in an automaton, each with its searcher.
     tail: Arc<Vec<Finder<'static>>>,
+    long: SuffixIndex,
 }
 
 impl Matcher {
-    /// This matcher with `fresh` secrets added: to the tail, which becomes an automaton when
-    /// full, merging levels of comparable size.
-    fn with(&self, fresh: Vec<String>) -> Matcher {
-        if self.tail.len() + fresh.len() < TAIL_LIMIT {
-            let tail = self
-                .tail
-                .iter()
-                .cloned()
-                .chain(fresh.iter().map(|s| Finder::new(s.as_bytes()).into_owned()))
-                .collect();
-            return Matcher {
-                levels: self.levels.clone(),
-                tail: Arc::new(tail),
-            };
+    /// This matcher with `fresh` secrets added: long ones to the index, short ones to the
+    /// tail, which becomes an automaton when full, merging levels of comparable size.
+    fn with(mut self, fresh: Vec<String>) -> Matcher {
+        let (long, short): (Vec<String>, Vec<String>) =
+            fresh.into_iter().partition(|s| s.len() >= SUFFIX_LEN);
+        for secret in long {
+            self.long.insert(secret);
         }
-        let mut tail: Vec<String> = self
+        if short.is_empty() {
+            return self;
+        }
+        if self.tail.len() + short.len() < TAIL_LIMIT {
+            Arc::make_mut(&mut self.tail)
+                .extend(short.iter().map(|s| Finder::new(s.as_bytes()).into_owned()));
+            return self;
+        }
+        let mut patterns: Vec<String> = self
             .tail
             .iter()
             .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
-            .chain(fresh)
+            .chain(short)
             .collect();
-        let mut levels = self.levels.clone();
-        let mut patterns = std::mem::take(&mut tail);
-        while levels
+        self.tail = Arc::default();
+        while self
+            .levels
             .last()
             .is_some_and(|last| last.patterns.len() <= patterns.len())
         {
-            if let Some(last) = levels.pop() {
+            if let Some(last) = self.levels.pop() {
                 let mut merged = last.patterns.clone();
                 merged.append(&mut patterns);
                 patterns = merged;
             }
         }
         if let Some(level) = Level::new(patterns) {
-            levels.push(Arc::new(level));
+            self.levels.push(Arc::new(level));
         }
-        Matcher {
-            levels,
-            tail: Arc::default(),
-        }
+        self
     }
 
     fn is_match(&self, text: &str) -> bool {
-        self.tail.iter().any(|f| f.find(text.as_bytes()).is_some())
+        self.long.is_match(text)
+            || self.tail.iter().any(|f| f.find(text.as_bytes()).is_some())
             || self.levels.iter().any(|l| l.automaton.is_match(text))
     }
 
@@ -227,6 +363,12 @@ impl Matcher {
             .chain(self.tail_matches(text))
             .filter(|(start, end)| end - start >= min_len)
             .collect();
+        self.long.each_match(text, |start, end| {
+            if end - start >= min_len {
+                found.push((start, end));
+            }
+            true
+        });
         found.sort_unstable();
         let mut joined: Vec<(usize, usize)> = Vec::with_capacity(found.len());
         for (start, end) in found {
@@ -430,11 +572,13 @@ impl Redactor {
         let mut state = self.write_state();
         if !state.pending.is_empty() {
             let fresh = std::mem::take(&mut state.pending);
-            let extended = match &state.matcher {
-                Some(m) => m.with(fresh),
-                None => Matcher::default().with(fresh),
-            };
-            state.matcher = Some(Arc::new(extended));
+            // Extended in place when no output holds the current matcher (the usual case).
+            let current = state
+                .matcher
+                .take()
+                .map(|m| Arc::try_unwrap(m).unwrap_or_else(|shared| (*shared).clone()))
+                .unwrap_or_default();
+            state.matcher = Some(Arc::new(current.with(fresh)));
         }
         state.matcher.clone()
     }
@@ -896,11 +1040,90 @@ mod tests {
         r.add("xy-overlap-ab");
         r.add("ab-overlap-cd-tail");
         assert_eq!(r.redact("<xy-overlap-ab-overlap-cd-tail>"), "<[redacted]>");
+        // Long secrets are indexed by their suffix; short ones go through the automata.
+        assert_eq!(r.matcher().map_or(0, |m| m.levels.len()), 0);
+        let mut short = String::new();
+        for i in 0..300 {
+            let secret = format!("k{i:04}");
+            r.add(&secret);
+            short.push_str(&secret);
+            short.push(' ');
+            assert_eq!(r.redact(&short), "[redacted] ".repeat(i + 1));
+        }
+        assert_eq!(r.redact(&text), "[redacted] ".repeat(300));
+        r.add("a-b1");
+        assert_eq!(
+            r.redact("<k0001a-b1> <xk0299-value>"),
+            "<[redacted][redacted]> <x[redacted]-value>"
+        );
         let levels = r.matcher().map_or(0, |m| m.levels.len());
         assert!(
             (1..=10).contains(&levels),
-            "{levels} automata for 1,500 secrets"
+            "{levels} automata for 300 short secrets"
         );
+    }
+
+    #[test]
+    fn suffix_index_finds_secrets_sharing_a_suffix_at_either_end_of_the_text() {
+        let r = Redactor::new();
+        r.add("first-0123456789");
+        r.add("x-0123456789");
+        r.add("8bytes!!");
+        r.add("pässwörd-ünïcode");
+        assert_eq!(r.redact("first-0123456789"), "[redacted]");
+        assert_eq!(r.redact("a x-0123456789"), "a [redacted]");
+        assert_eq!(r.redact("8bytes!!8bytes!!"), "[redacted][redacted]");
+        assert_eq!(r.redact("«pässwörd-ünïcode»"), "«[redacted]»");
+        assert_eq!(r.redact("short"), "short");
+        assert_eq!(
+            r.redact("0123456789 only the suffix"),
+            "0123456789 only the suffix"
+        );
+        // Keys are masked only for secrets of MIN_KEY_SECRET_LEN bytes or more.
+        assert_eq!(r.redact_key("k-8bytes!!"), "k-8bytes!!");
+        assert_eq!(r.redact_key("k-first-0123456789"), "k-[redacted]");
+    }
+
+    #[test]
+    fn suffix_index_agrees_with_a_naive_search() {
+        // A small alphabet makes overlaps and shared grams common.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200 {
+            let mut index = SuffixIndex::default();
+            let secrets: Vec<String> = (0..1 + next(6))
+                .map(|_| (0..8 + next(6)).map(|_| ['a', 'b', 'c'][next(3)]).collect())
+                .collect();
+            for s in &secrets {
+                index.insert(s.clone());
+            }
+            let text: String = (0..next(120)).map(|_| ['a', 'b', 'c'][next(3)]).collect();
+            let mut expected: Vec<(usize, usize)> = secrets
+                .iter()
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .flat_map(|s| {
+                    (0..text.len())
+                        .filter(|&i| text[i..].starts_with(s.as_str()))
+                        .map(|i| (i, i + s.len()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let mut found = Vec::new();
+            index.each_match(&text, |start, end| {
+                found.push((start, end));
+                true
+            });
+            expected.sort_unstable();
+            found.sort_unstable();
+            assert_eq!(found, expected, "{secrets:?} in {text:?}");
+            assert_eq!(index.is_match(&text), !expected.is_empty());
+        }
     }
 
     #[test]
