@@ -1027,29 +1027,28 @@ mod tests {
 
     #[test]
     fn secrets_learnt_between_outputs_stay_masked_across_levels() {
-        let r = Redactor::new();
-        let mut text = String::new();
-        for i in 0..300 {
-            let secret = format!("token-{i:04}-value");
-            r.add(&secret);
-            text.push_str(&secret);
-            text.push(' ');
-            assert_eq!(r.redact(&text), "[redacted] ".repeat(i + 1));
+        /// Learns 300 secrets one by one, checking after each that all so far are masked;
+        /// returns the text holding them.
+        fn learn_300(r: &Redactor, secret: impl Fn(usize) -> String) -> String {
+            let mut text = String::new();
+            for i in 0..300 {
+                let secret = secret(i);
+                r.add(&secret);
+                text.push_str(&secret);
+                text.push(' ');
+                assert_eq!(r.redact(&text), "[redacted] ".repeat(i + 1));
+            }
+            text
         }
+        let r = Redactor::new();
+        let text = learn_300(&r, |i| format!("token-{i:04}-value"));
         // Overlapping secrets are masked as one span.
         r.add("xy-overlap-ab");
         r.add("ab-overlap-cd-tail");
         assert_eq!(r.redact("<xy-overlap-ab-overlap-cd-tail>"), "<[redacted]>");
         // Long secrets are indexed by their suffix; short ones go through the automata.
         assert_eq!(r.matcher().map_or(0, |m| m.levels.len()), 0);
-        let mut short = String::new();
-        for i in 0..300 {
-            let secret = format!("k{i:04}");
-            r.add(&secret);
-            short.push_str(&secret);
-            short.push(' ');
-            assert_eq!(r.redact(&short), "[redacted] ".repeat(i + 1));
-        }
+        learn_300(&r, |i| format!("k{i:04}"));
         assert_eq!(r.redact(&text), "[redacted] ".repeat(300));
         r.add("a-b1");
         assert_eq!(
