@@ -1,5 +1,5 @@
 // `pm.expect` and the `to` of `pm.response` / `pm.request`: the commonest chains, decided without
-// chai. A chain's words are followed by a light proxy; an assertion it knows (`eql`, `a('string')`,
+// chai. A chain's words are followed by light objects; an assertion it knows (`eql`, `a('string')`,
 // `empty`, `have.property('id')`, `have.status(200)`, ...) is decided here when the answer is
 // certain and it passes. Anything else (an unknown word, a flag such as `own`, an argument of an
 // unusual kind) and every assertion that fails is replayed through chai 4.3.8 itself, with
@@ -72,37 +72,37 @@
 
     // Flags, as chai sets them.
     var FLAGS = {
-        not: function (c) { c.negate = true; },
-        deep: function (c) { c.deep = true; }
+        not: function (c) { c.$negate = true; },
+        deep: function (c) { c.$deep = true; }
     };
 
     // Property assertions: true or false when certain, else undefined.
     var PROPERTIES = {
-        ok: function (c) { return isResponse(c.obj) ? undefined : !!c.obj; },
-        true: function (c) { return c.obj === true; },
-        false: function (c) { return c.obj === false; },
-        null: function (c) { return c.obj === null; },
-        undefined: function (c) { return c.obj === undefined; },
-        exist: function (c) { return c.obj !== null && c.obj !== undefined; },
-        exists: function (c) { return c.obj !== null && c.obj !== undefined; },
+        ok: function (c) { return isResponse(c.$obj) ? undefined : !!c.$obj; },
+        true: function (c) { return c.$obj === true; },
+        false: function (c) { return c.$obj === false; },
+        null: function (c) { return c.$obj === null; },
+        undefined: function (c) { return c.$obj === undefined; },
+        exist: function (c) { return c.$obj !== null && c.$obj !== undefined; },
+        exists: function (c) { return c.$obj !== null && c.$obj !== undefined; },
         empty: function (c) {
-            var t = typeOf(c.obj);
-            if (t === 'array' || t === 'string') { return c.obj.length === 0; }
-            return t === 'object' ? Object.keys(c.obj).length === 0 : undefined;
+            var t = typeOf(c.$obj);
+            if (t === 'array' || t === 'string') { return c.$obj.length === 0; }
+            return t === 'object' ? Object.keys(c.$obj).length === 0 : undefined;
         }
     };
 
     function compare(test) {
         return function (c, args) {
             var n = args[0];
-            return !c.doLength && typeof c.obj === 'number' && typeof n === 'number' ? test(c.obj, n) : undefined;
+            return !c.$doLength && typeof c.$obj === 'number' && typeof n === 'number' ? test(c.$obj, n) : undefined;
         };
     }
-    function same(c, args) { return c.deep ? eql(args[0], c.obj, 0) : args[0] === c.obj; }
-    function deepSame(c, args) { return eql(args[0], c.obj, 0); }
+    function same(c, args) { return c.$deep ? eql(args[0], c.$obj, 0) : args[0] === c.$obj; }
+    function deepSame(c, args) { return eql(args[0], c.$obj, 0); }
     function match(c, args) {
         var re = args[0];
-        return re instanceof RegExp && !re.global && !re.sticky && typeof c.obj === 'string' ? re.exec(c.obj) !== null : undefined;
+        return re instanceof RegExp && !re.global && !re.sticky && typeof c.$obj === 'string' ? re.exec(c.$obj) !== null : undefined;
     }
     var above = compare(function (a, n) { return a > n; });
     var least = compare(function (a, n) { return a >= n; });
@@ -119,47 +119,47 @@
         match: match, matches: match,
         oneOf: function (c, args) {
             var list = args[0];
-            return !c.deep && !c.contains && typeOf(list) === 'array' ? list.indexOf(c.obj) > -1 : undefined;
+            return !c.$deep && !c.$contains && typeOf(list) === 'array' ? list.indexOf(c.$obj) > -1 : undefined;
         },
         property: function (c, args) {
-            var o = c.obj, name = args[0];
+            var o = c.$obj, name = args[0];
             if (typeof name !== 'string' || o === null || typeof o !== 'object') { return undefined; }
             var has = name in o;
             if (args.length < 2) { return has; }
             if (!has) { return false; }
-            return c.deep ? eql(args[1], o[name], 0) : args[1] === o[name];
+            return c.$deep ? eql(args[1], o[name], 0) : args[1] === o[name];
         },
         // chai-postman's, on a response.
         status: function (c, args) {
-            return isResponse(c.obj) && typeof args[0] === 'number' ? c.obj.code === args[0] : undefined;
+            return isResponse(c.$obj) && typeof args[0] === 'number' ? c.$obj.code === args[0] : undefined;
         },
         header: function (c, args) {
-            var o = c.obj;
-            if (!isResponse(o) || (c.negate && args.length > 1)) { return undefined; }
+            var o = c.$obj;
+            if (!isResponse(o) || (c.$negate && args.length > 1)) { return undefined; }
             var has = o.headers.has(args[0]);
             return args.length < 2 ? has : has && o.headers.one(args[0]).value === args[1];
         }
     };
     var CHANGES = {
-        property: function (c, args) { c.obj = c.obj[args[0]]; }
+        property: function (c, args) { c.$obj = c.$obj[args[0]]; }
     };
 
     function a(c, args) {
-        var t = typeOf(c.obj);
+        var t = typeOf(c.$obj);
         return typeof args[0] === 'string' && t !== undefined ? args[0].toLowerCase() === t : undefined;
     }
     function include(c, args) {
-        var o = c.obj, v = args[0];
-        if (c.deep) { return undefined; }
+        var o = c.$obj, v = args[0];
+        if (c.$deep) { return undefined; }
         if (typeof o === 'string' && typeof v === 'string') { return o.indexOf(v) !== -1; }
         return typeOf(o) === 'array' && isPrimitive(v) ? o.indexOf(v) !== -1 : undefined;
     }
     function length(c, args) {
-        var o = c.obj, t = typeOf(o);
+        var o = c.$obj, t = typeOf(o);
         return (t === 'array' || t === 'string') && typeof args[0] === 'number' ? o.length === args[0] : undefined;
     }
-    function contains(c) { c.contains = true; }
-    function counts(c) { c.doLength = true; }
+    function contains(c) { c.$contains = true; }
+    function counts(c) { c.$doLength = true; }
 
     // Chainable methods (`a('string')`, or `include.members(...)`), with their chaining flags.
     var CHAINABLE = {
@@ -173,24 +173,23 @@
     // method to the assertion it is read from and then hands on a copy; so does this, and the
     // steps that changed it are kept to replay on chai.
     function Chain(from) {
-        this.origin = from.origin;
-        this.message = from.message;
-        this.obj = from.obj;
-        this.negate = from.negate;
-        this.deep = from.deep;
-        this.contains = from.contains;
-        this.doLength = from.doLength;
-        this.steps = from.steps;
-        this.proxy = new Proxy(this, HANDLER);
+        this.$origin = from.$origin;
+        this.$message = from.$message;
+        this.$obj = from.$obj;
+        this.$negate = from.$negate;
+        this.$deep = from.$deep;
+        this.$contains = from.$contains;
+        this.$doLength = from.$doLength;
+        this.$steps = from.$steps;
     }
 
-    function record(c, step) { c.steps = { prev: c.steps, step: step }; }
+    function record(c, step) { c.$steps = { prev: c.$steps, step: step }; }
 
     // chai's assertion for the chain so far, replayed from its start.
     function real(c) {
         var list = [];
-        for (var s = c.steps; s; s = s.prev) { list.push(s.step); }
-        var assertion = sm.chai().expect(c.origin, c.message);
+        for (var s = c.$steps; s; s = s.prev) { list.push(s.step); }
+        var assertion = sm.chai().expect(c.$origin, c.$message);
         for (var i = list.length - 1; i >= 0; i--) {
             var st = list[i];
             if (st.args) {
@@ -209,48 +208,60 @@
     function method(c, name, decide, change) {
         return function () {
             var args = Array.prototype.slice.call(arguments);
-            var verdict = this === c.proxy ? decide(c, args) : undefined;
-            if (verdict === undefined || verdict === c.negate) {
+            var verdict = this === c ? decide(c, args) : undefined;
+            if (verdict === undefined || verdict === c.$negate) {
                 var assertion = real(c);
-                return assertion[name].apply(this === c.proxy ? assertion : this, args);
+                return assertion[name].apply(this === c ? assertion : this, args);
             }
             record(c, { name: name, args: args });
             if (change) { change(c, args); }
-            return new Chain(c).proxy;
+            return new Chain(c);
         };
     }
 
-    var HANDLER = {
-        get: function (c, name) {
-            if (typeof name !== 'string') { return real(c)[name]; }
-            if (WORDS[name] === true) { return new Chain(c).proxy; }
-            if (Object.prototype.hasOwnProperty.call(FLAGS, name)) {
-                record(c, { name: name });
-                FLAGS[name](c);
-                return new Chain(c).proxy;
+    // A chain's known words are getters of `Chain.prototype`; anything else (a misspelt word,
+    // chai's own members, a symbol) falls through to a proxy behind it, which asks chai. Getters
+    // cost a fraction of a proxy's trap for every word, and of a proxy for every chain.
+    Chain.prototype = Object.create(new Proxy({}, {
+        get: function (target, name, chain) { return real(chain)[name]; }
+    }));
+    function getter(name, get) {
+        Object.defineProperty(Chain.prototype, name, { get: get, configurable: true });
+    }
+    Object.keys(WORDS).forEach(function (name) {
+        getter(name, function () { return new Chain(this); });
+    });
+    Object.keys(FLAGS).forEach(function (name) {
+        getter(name, function () {
+            record(this, { name: name });
+            FLAGS[name](this);
+            return new Chain(this);
+        });
+    });
+    Object.keys(PROPERTIES).forEach(function (name) {
+        getter(name, function () {
+            var verdict = PROPERTIES[name](this);
+            if (verdict === undefined || verdict === this.$negate) { return real(this)[name]; }
+            return new Chain(this);
+        });
+    });
+    Object.keys(METHODS).forEach(function (name) {
+        getter(name, function () { return method(this, name, METHODS[name], CHANGES[name]); });
+    });
+    Object.keys(CHAINABLE).forEach(function (name) {
+        var chainable = CHAINABLE[name];
+        getter(name, function () {
+            var c = this;
+            if (chainable[1]) {
+                record(c, { name: name, touch: true });
+                chainable[1](c);
             }
-            if (Object.prototype.hasOwnProperty.call(PROPERTIES, name)) {
-                var verdict = PROPERTIES[name](c);
-                if (verdict === undefined || verdict === c.negate) { return real(c)[name]; }
-                return new Chain(c).proxy;
-            }
-            if (Object.prototype.hasOwnProperty.call(METHODS, name)) {
-                return method(c, name, METHODS[name], CHANGES[name]);
-            }
-            if (Object.prototype.hasOwnProperty.call(CHAINABLE, name)) {
-                var chainable = CHAINABLE[name];
-                if (chainable[1]) {
-                    record(c, { name: name, touch: true });
-                    chainable[1](c);
-                }
-                // Anything read from the chainable itself (`include.members`) is chai's.
-                return new Proxy(method(c, name, chainable[0], null), {
-                    get: function (f, key) { return real(c)[name][key]; }
-                });
-            }
-            return real(c)[name];
-        }
-    };
+            // Anything read from the chainable itself (`include.members`) is chai's.
+            return new Proxy(method(c, name, chainable[0], null), {
+                get: function (f, key) { return real(c)[name][key]; }
+            });
+        });
+    });
 
     // Set when a script takes chai itself (`require('chai')`): it may add plugins or change chai's
     // configuration, which only chai can honour from then on.
@@ -262,9 +273,9 @@
             return sm.chai().expect(value, message);
         }
         return new Chain({
-            origin: value, message: message, obj: value, negate: false, deep: false, contains: false,
-            doLength: false, steps: null
-        }).proxy;
+            $origin: value, $message: message, $obj: value, $negate: false, $deep: false, $contains: false,
+            $doLength: false, $steps: null
+        });
     }
     expect.fail = function () {
         var e = sm.chai().expect;
