@@ -70,10 +70,13 @@
     function isPrimitive(v) { return v === null || (typeof v !== 'object' && typeof v !== 'function'); }
     function isResponse(v) { return v instanceof sm.Response; }
 
+    // A chain's flags, as bits of its `$flags`.
+    var NEGATE = 1, DEEP = 2, CONTAINS = 4, LENGTH = 8;
+
     // Flags, as chai sets them.
     var FLAGS = {
-        not: function (c) { c.$negate = true; },
-        deep: function (c) { c.$deep = true; }
+        not: function (c) { c.$flags |= NEGATE; },
+        deep: function (c) { c.$flags |= DEEP; }
     };
 
     // Property assertions: true or false when certain, else undefined.
@@ -95,10 +98,10 @@
     function compare(test) {
         return function (c, args) {
             var n = args[0];
-            return !c.$doLength && typeof c.$obj === 'number' && typeof n === 'number' ? test(c.$obj, n) : undefined;
+            return !flagged(c, LENGTH) && typeof c.$obj === 'number' && typeof n === 'number' ? test(c.$obj, n) : undefined;
         };
     }
-    function same(c, args) { return c.$deep ? eql(args[0], c.$obj, 0) : args[0] === c.$obj; }
+    function same(c, args) { return flagged(c, DEEP) ? eql(args[0], c.$obj, 0) : args[0] === c.$obj; }
     function deepSame(c, args) { return eql(args[0], c.$obj, 0); }
     function match(c, args) {
         var re = args[0];
@@ -119,7 +122,7 @@
         match: match, matches: match,
         oneOf: function (c, args) {
             var list = args[0];
-            return !c.$deep && !c.$contains && typeOf(list) === 'array' ? list.indexOf(c.$obj) > -1 : undefined;
+            return !flagged(c, DEEP) && !flagged(c, CONTAINS) && typeOf(list) === 'array' ? list.indexOf(c.$obj) > -1 : undefined;
         },
         property: function (c, args) {
             var o = c.$obj, name = args[0];
@@ -127,7 +130,7 @@
             var has = name in o;
             if (args.length < 2) { return has; }
             if (!has) { return false; }
-            return c.$deep ? eql(args[1], o[name], 0) : args[1] === o[name];
+            return flagged(c, DEEP) ? eql(args[1], o[name], 0) : args[1] === o[name];
         },
         // chai-postman's, on a response.
         status: function (c, args) {
@@ -135,7 +138,7 @@
         },
         header: function (c, args) {
             var o = c.$obj;
-            if (!isResponse(o) || (c.$negate && args.length > 1)) { return undefined; }
+            if (!isResponse(o) || (flagged(c, NEGATE) && args.length > 1)) { return undefined; }
             var has = o.headers.has(args[0]);
             return args.length < 2 ? has : has && o.headers.one(args[0]).value === args[1];
         }
@@ -150,7 +153,7 @@
     }
     function include(c, args) {
         var o = c.$obj, v = args[0];
-        if (c.$deep) { return undefined; }
+        if (flagged(c, DEEP)) { return undefined; }
         if (typeof o === 'string' && typeof v === 'string') { return o.indexOf(v) !== -1; }
         return typeOf(o) === 'array' && isPrimitive(v) ? o.indexOf(v) !== -1 : undefined;
     }
@@ -158,8 +161,8 @@
         var o = c.$obj, t = typeOf(o);
         return (t === 'array' || t === 'string') && typeof args[0] === 'number' ? o.length === args[0] : undefined;
     }
-    function contains(c) { c.$contains = true; }
-    function counts(c) { c.$doLength = true; }
+    function contains(c) { c.$flags |= CONTAINS; }
+    function counts(c) { c.$flags |= LENGTH; }
 
     // Chainable methods (`a('string')`, or `include.members(...)`), with their chaining flags.
     var CHAINABLE = {
@@ -172,16 +175,12 @@
     // One assertion of a chain, as chai's `Assertion` with its flags. chai applies a flag or a
     // method to the assertion it is read from and then hands on a copy; so does this, and the
     // steps that changed it are kept to replay on chai.
-    function Chain(from) {
-        this.$origin = from.$origin;
-        this.$message = from.$message;
-        this.$obj = from.$obj;
-        this.$negate = from.$negate;
-        this.$deep = from.$deep;
-        this.$contains = from.$contains;
-        this.$doLength = from.$doLength;
-        this.$steps = from.$steps;
+    function chainFrom(from) {
+        // A literal defines its fields without looking them up along the prototype chain, which
+        // ends in a proxy (below): assignments to new fields would each go through it.
+        return { __proto__: CHAIN, $root: from.$root, $obj: from.$obj, $flags: from.$flags, $steps: from.$steps };
     }
+    function flagged(c, flag) { return (c.$flags & flag) !== 0; }
 
     function record(c, step) { c.$steps = { prev: c.$steps, step: step }; }
 
@@ -189,7 +188,7 @@
     function real(c) {
         var list = [];
         for (var s = c.$steps; s; s = s.prev) { list.push(s.step); }
-        var assertion = sm.chai().expect(c.$origin, c.$message);
+        var assertion = sm.chai().expect(c.$root.origin, c.$root.message);
         for (var i = list.length - 1; i >= 0; i--) {
             var st = list[i];
             if (st.args) {
@@ -209,40 +208,40 @@
         return function () {
             var args = Array.prototype.slice.call(arguments);
             var verdict = this === c ? decide(c, args) : undefined;
-            if (verdict === undefined || verdict === c.$negate) {
+            if (verdict === undefined || verdict === flagged(c, NEGATE)) {
                 var assertion = real(c);
                 return assertion[name].apply(this === c ? assertion : this, args);
             }
             record(c, { name: name, args: args });
             if (change) { change(c, args); }
-            return new Chain(c);
+            return chainFrom(c);
         };
     }
 
-    // A chain's known words are getters of `Chain.prototype`; anything else (a misspelt word,
+    // A chain's known words are getters of its prototype `CHAIN`; anything else (a misspelt word,
     // chai's own members, a symbol) falls through to a proxy behind it, which asks chai. Getters
     // cost a fraction of a proxy's trap for every word, and of a proxy for every chain.
-    Chain.prototype = Object.create(new Proxy({}, {
+    var CHAIN = Object.create(new Proxy({}, {
         get: function (target, name, chain) { return real(chain)[name]; }
     }));
     function getter(name, get) {
-        Object.defineProperty(Chain.prototype, name, { get: get, configurable: true });
+        Object.defineProperty(CHAIN, name, { get: get, configurable: true });
     }
     Object.keys(WORDS).forEach(function (name) {
-        getter(name, function () { return new Chain(this); });
+        getter(name, function () { return chainFrom(this); });
     });
     Object.keys(FLAGS).forEach(function (name) {
         getter(name, function () {
             record(this, { name: name });
             FLAGS[name](this);
-            return new Chain(this);
+            return chainFrom(this);
         });
     });
     Object.keys(PROPERTIES).forEach(function (name) {
         getter(name, function () {
             var verdict = PROPERTIES[name](this);
-            if (verdict === undefined || verdict === this.$negate) { return real(this)[name]; }
-            return new Chain(this);
+            if (verdict === undefined || verdict === flagged(this, NEGATE)) { return real(this)[name]; }
+            return chainFrom(this);
         });
     });
     Object.keys(METHODS).forEach(function (name) {
@@ -272,10 +271,7 @@
         if (sm.chaiTaken) {
             return sm.chai().expect(value, message);
         }
-        return new Chain({
-            $origin: value, $message: message, $obj: value, $negate: false, $deep: false, $contains: false,
-            $doLength: false, $steps: null
-        });
+        return chainFrom({ $root: { origin: value, message: message }, $obj: value, $flags: 0, $steps: null });
     }
     expect.fail = function () {
         var e = sm.chai().expect;
