@@ -62,10 +62,14 @@ import json; r = json.load(open('$out/n1.json'))['results']
 for name, x in zip(['snapman', 'hurl'], r): print(f'{name} N=1 median {x[\"median\"]*1000:.1f} ms')"
 
 echo
-echo "Upstream ceiling (wrk, one thread, 5 s):"
+echo "Upstream ceiling (wrk, one thread, 5 s): on /get (run_wrk.sh), and on the flow's own two"
+echo "requests (token, then get-availability with it; scripts/wrk-flow.lua):"
 for c in 1 8; do
   wrk -t1 -c"$c" -d5s "http://127.0.0.1:$PORT/get" | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " /get: " $2 " req/s"}'
+  wrk -t1 -c"$c" -d5s -s "$(dirname "$0")/wrk-flow.lua" "http://127.0.0.1:$PORT" \
+    | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " flow: " $2 " req/s"} /non-200/{print "  " $0}'
 done
+echo "snapman --parallel 8 at N=1000 sends 2000 requests: req/s = 2000 / its median wall."
 
 echo
 echo "| runner | N | wall (median) | CPU (median) | peak RSS (median) |"

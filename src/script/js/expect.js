@@ -206,7 +206,8 @@
     // A method of the chain: decided here when it passes for certain, else by chai.
     function method(c, name, decide, change) {
         return function () {
-            var args = Array.prototype.slice.call(arguments);
+            var args = [];
+            for (var i = 0; i < arguments.length; i++) { args.push(arguments[i]); }
             var verdict = this === c ? decide(c, args) : undefined;
             if (verdict === undefined || verdict === flagged(c, NEGATE)) {
                 var assertion = real(c);

@@ -8,11 +8,29 @@
     function Response(r) {
         this.code = r.code;
         this.status = r.status;
-        this.headers = new sm.PList(r.headers.map(function (h) { return { key: h[0], value: h[1] }; }), true);
+        ownOnRead(this, 'headers', function () {
+            return new sm.PList(r.headers.map(function (h) { return { key: h[0], value: h[1] }; }), true);
+        });
         this.responseTime = r.responseTime;
         this.responseSize = r.responseSize;
         this._text = r.body;
-        this.cookies = new sm.PList((r.cookies || []).map(function (c) { return { name: c[0], key: c[0], value: c[1] }; }), false);
+        ownOnRead(this, 'cookies', function () {
+            return new sm.PList((r.cookies || []).map(function (c) { return { name: c[0], key: c[0], value: c[1] }; }), false);
+        });
+    }
+    // An own, enumerable property made when first read or set (most scripts read a response's
+    // status and body, not its header and cookie lists).
+    function ownOnRead(o, name, make) {
+        function settle(v) {
+            Object.defineProperty(o, name, { value: v, writable: true, enumerable: true, configurable: true });
+            return v;
+        }
+        Object.defineProperty(o, name, {
+            get: function () { return settle(make()); },
+            set: settle,
+            enumerable: true,
+            configurable: true
+        });
     }
     Response.prototype = {
         text: function () { return this._text; },
