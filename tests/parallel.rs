@@ -42,6 +42,17 @@ fn read(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("report")).expect("JSON")
 }
 
+/// The JSON report of a run that exited 0 (its output shown when it did not).
+fn passed_with_report(out: &std::process::Output, report: &Path) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    read(report)
+}
+
 fn iterations_of(report: &Value) -> Vec<u64> {
     report["run"]["executions"]
         .as_array()
@@ -73,13 +84,7 @@ fn parallel_iterations_overlap_stay_isolated_and_report_in_order() {
         ],
     );
     let parallel = started.elapsed().as_secs_f64();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report = read(&dir.path().join("r.json"));
+    let report = passed_with_report(&out, &dir.path().join("r.json"));
     assert_eq!(iterations_of(&report), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
     assert_eq!(report["run"]["stats"]["assertions"]["failed"], 0);
 
@@ -216,4 +221,73 @@ fn a_single_iteration_run_is_split_by_top_level_folder() {
         names,
         ["A 1", "A 2", "B 1", "B 2", "C 1", "C 2", "D 1", "D 2"]
     );
+}
+
+/// Scripts that wait on `pm.sendRequest` hold their engine through the wait: iterations whose
+/// waits overlap run on engines of their own, and each still sees only its own variables.
+#[test]
+fn parallel_scripts_waiting_on_send_request_overlap_and_stay_isolated() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_json(
+        dir.path(),
+        "c.postman_collection.json",
+        &collection(json!([
+            {"name": "Fetch", "request": {"method": "GET", "url": "{{base}}/get?n={{n}}"},
+             "event": [{"listen": "test", "script": {"exec": [
+                "const n = String(pm.iterationData.get('n'));",
+                "pm.environment.set('mine', n);",
+                "pm.sendRequest(pm.environment.get('base') + '/delay/0.4', (err, res) => {",
+                "  pm.test('waited ' + n, () => pm.expect(res.code).to.eql(200));",
+                "  pm.test('still mine ' + n, () => pm.expect(pm.environment.get('mine')).to.eql(n));",
+                "});"
+             ]}}]}
+        ])),
+    );
+    write_json(
+        dir.path(),
+        "e.json",
+        &json!({"name": "e", "values": [{"key": "base", "value": emu.base_url()}]}),
+    );
+    data(dir.path(), 4);
+    let started = Instant::now();
+    let out = snapman(dir.path())
+        .args([
+            "run",
+            "c.postman_collection.json",
+            "-d",
+            "data.json",
+            "-e",
+            "e.json",
+        ])
+        .args(["--env-var", &format!("base={}", emu.base_url())])
+        .args([
+            "--parallel",
+            "4",
+            "-r",
+            "json",
+            "--reporter-json-export",
+            "r.json",
+        ])
+        .output()
+        .expect("snapman runs");
+    let took = started.elapsed().as_secs_f64();
+    let report = passed_with_report(&out, &dir.path().join("r.json"));
+    let names: Vec<String> = report["run"]["executions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["assertions"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a["assertion"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        names,
+        [1, 2, 3, 4]
+            .iter()
+            .flat_map(|n| [format!("waited {n}"), format!("still mine {n}")])
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(report["run"]["stats"]["assertions"]["failed"], 0);
+    // One after the other the waits alone take 1.6 s.
+    assert!(took < 1.55, "four overlapping 0.4 s waits took {took:.2}s");
 }

@@ -213,7 +213,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
     if opts.parallel > 1 && selected.len() > 1 {
         stop = run_parallel(&shared, &selected, &mut scopes, observer, &mut summary).await;
     } else {
-        let mut host = new_host(&opts);
+        let hosts = ScriptHosts::new(&opts);
         for &iteration in &selected {
             observer.iteration_started(iteration, iterations);
             scopes.data = data_row(&opts, iteration);
@@ -221,7 +221,7 @@ pub async fn run(opts: RunOptions, observer: &mut dyn RunObserver) -> Result<Run
                 observer: &mut *observer,
                 summary: &mut summary,
             };
-            stop = run_iteration(&shared, iteration, &mut scopes, &mut host, &mut sink).await;
+            stop = run_iteration(&shared, iteration, &mut scopes, &hosts, &mut sink).await;
             if stop.is_some() {
                 break;
             }
@@ -250,15 +250,40 @@ pub fn plan_items(
     })
 }
 
-fn new_host(opts: &RunOptions) -> ScriptHost {
-    ScriptHost::new(ScriptLimits {
-        timeout: opts.script_timeout,
-        ..ScriptLimits::default()
-    })
-    .with_packages(PackageRoots {
-        team_dir: opts.package_dir.clone(),
-        node_modules: opts.working_dir.join("node_modules"),
-    })
+/// The run's script engines. A script phase takes one for as long as it runs (its
+/// `pm.sendRequest` waits included) and gives it back: scripts that never wait all run on one
+/// engine, as in a sequential run, and `--parallel` iterations whose scripts overlap in a wait
+/// start more (each engine is a QuickJS runtime with the prelude loaded, 2 MB and a few ms).
+struct ScriptHosts<'a> {
+    opts: &'a RunOptions,
+    idle: RefCell<Vec<ScriptHost>>,
+}
+
+impl<'a> ScriptHosts<'a> {
+    fn new(opts: &'a RunOptions) -> Self {
+        ScriptHosts {
+            opts,
+            idle: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The engine used last, or a new one when all are busy.
+    fn take(&self) -> ScriptHost {
+        self.idle.borrow_mut().pop().unwrap_or_else(|| {
+            ScriptHost::new(ScriptLimits {
+                timeout: self.opts.script_timeout,
+                ..ScriptLimits::default()
+            })
+            .with_packages(PackageRoots {
+                team_dir: self.opts.package_dir.clone(),
+                node_modules: self.opts.working_dir.join("node_modules"),
+            })
+        })
+    }
+
+    fn put(&self, host: ScriptHost) {
+        self.idle.borrow_mut().push(host);
+    }
 }
 
 /// The data row of `iteration` (the last row again when there are more iterations than rows).
@@ -284,7 +309,7 @@ async fn run_parallel(
     use futures_util::StreamExt as _;
 
     let initial = scopes.clone();
-    let hosts: RefCell<Vec<ScriptHost>> = RefCell::new(Vec::new());
+    let hosts = ScriptHosts::new(shared.opts);
     let stopped = std::cell::Cell::new(false);
     let mut results = futures_util::stream::iter(selected.iter().copied())
         .map(|iteration| {
@@ -296,13 +321,8 @@ async fn run_parallel(
                 if stopped.get() {
                     return (iteration, own, None);
                 }
-                let mut host = hosts
-                    .borrow_mut()
-                    .pop()
-                    .unwrap_or_else(|| new_host(shared.opts));
                 let mut sink = Sink::Buffered(Vec::new());
-                let stop = run_iteration(shared, iteration, &mut own, &mut host, &mut sink).await;
-                hosts.borrow_mut().push(host);
+                let stop = run_iteration(shared, iteration, &mut own, hosts, &mut sink).await;
                 if stop.is_some() {
                     stopped.set(true);
                 }
@@ -336,7 +356,7 @@ async fn run_iteration(
     shared: &Shared<'_>,
     iteration: usize,
     scopes: &mut Scopes,
-    host: &mut ScriptHost,
+    hosts: &ScriptHosts<'_>,
     sink: &mut Sink<'_>,
 ) -> Option<Stop> {
     let opts = shared.opts;
@@ -371,7 +391,7 @@ async fn run_iteration(
             shared.client,
             shared.digest,
             scopes,
-            host,
+            hosts,
             &ctx,
             position,
         );
@@ -485,7 +505,7 @@ async fn execute(
     client: &HttpClient,
     digest: &DigestSessions,
     scopes: &mut Scopes,
-    host: &mut ScriptHost,
+    hosts: &ScriptHosts<'_>,
     ctx: &ScriptContext<'_>,
     position: usize,
 ) -> (Execution, Flow, bool) {
@@ -493,6 +513,7 @@ async fn execute(
     let mut execution = new_execution(item, ctx.iteration, position);
     let mut request = item.request.clone();
     prefetch_oauth2_token(opts, scopes, item, &mut request).await;
+    let mut host = hosts.take();
     let mut flow = host
         .run_phase(
             client,
@@ -505,6 +526,7 @@ async fn execute(
             &mut execution,
         )
         .await;
+    hosts.put(host);
     if flow.skip_request {
         return (execution, flow, false);
     }
@@ -539,6 +561,7 @@ async fn execute(
     // The scripts read the response while they record into the execution: lend it out
     // rather than copy the body.
     let response = execution.response.take();
+    let mut host = hosts.take();
     let tests = host
         .run_phase(
             client,
@@ -551,6 +574,7 @@ async fn execute(
             &mut execution,
         )
         .await;
+    hosts.put(host);
     execution.response = response;
     if tests.next_request.is_some() {
         flow.next_request = tests.next_request;
