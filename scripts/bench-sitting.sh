@@ -17,10 +17,16 @@ export SNAPMAN PORT PATH="$BENCH/.cargo-hurl/bin:$PATH"
 out="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
 
-# One upstream for the whole sitting, not recording (the recording costs the upstream CPU).
-python3 "$BENCH/echo_server.py" "$PORT" > "$out/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/__stats" >/dev/null && break; sleep 0.05; done
+# One upstream, not recording (the recording costs the upstream CPU); started afresh for the
+# parallel runs and the ceilings: after thousands of sequential iterations (each mints a token it
+# keeps) the Python upstream answers measurably slower, which the parallel runs would inherit.
+start_upstream() {
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  python3 "$BENCH/echo_server.py" "$PORT" > "$out/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/__stats" >/dev/null && break; sleep 0.05; done
+}
+start_upstream
 
 # measure LABEL N CMD...: one line "LABEL N wall cpu rss_mib" per run, to $out/lines
 measure() {
@@ -48,8 +54,18 @@ for n in 1 100 1000; do
   measure hurl "$n" hurl --test --jobs 1 --variables-file "$out/hurl.vars" --no-color "$out/bench_$n.hurl"
   measure newman "$n" "$BENCH/node_modules/.bin/newman" run "$BENCH/bench.postman_collection.json" -e "$env_file" -d "$d" -n "$n" -r cli --disable-unicode --color off
 done
+start_upstream
 d="$(data 1000)"
-measure snapman-parallel8 1000 "$SNAPMAN" run "$BENCH/bench.postman_collection.json" -e "$env_file" -d "$d" -n 1000 -r cli --color off --parallel 8
+RUNS=$((RUNS < 5 ? 5 : RUNS)) measure snapman-parallel8 1000 "$SNAPMAN" run "$BENCH/bench.postman_collection.json" -e "$env_file" -d "$d" -n 1000 -r cli --color off --parallel 8
+echo
+echo "Upstream ceiling (wrk, one thread, 5 s): on /get (run_wrk.sh), and on the flow's own two"
+echo "requests (token, then get-availability with it; scripts/wrk-flow.lua):"
+for c in 1 8; do
+  wrk -t1 -c"$c" -d5s "http://127.0.0.1:$PORT/get" | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " /get: " $2 " req/s"}'
+  wrk -t1 -c"$c" -d5s -s "$(dirname "$0")/wrk-flow.lua" "http://127.0.0.1:$PORT" \
+    | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " flow: " $2 " req/s"} /non-200/{print "  " $0}'
+done
+echo "snapman --parallel 8 at N=1000 sends 2000 requests: req/s = 2000 / its median wall."
 
 echo
 echo "N=1 wall with hyperfine (the time(1) figures above have 10 ms resolution):"
@@ -61,15 +77,6 @@ python3 -c "
 import json; r = json.load(open('$out/n1.json'))['results']
 for name, x in zip(['snapman', 'hurl'], r): print(f'{name} N=1 median {x[\"median\"]*1000:.1f} ms')"
 
-echo
-echo "Upstream ceiling (wrk, one thread, 5 s): on /get (run_wrk.sh), and on the flow's own two"
-echo "requests (token, then get-availability with it; scripts/wrk-flow.lua):"
-for c in 1 8; do
-  wrk -t1 -c"$c" -d5s "http://127.0.0.1:$PORT/get" | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " /get: " $2 " req/s"}'
-  wrk -t1 -c"$c" -d5s -s "$(dirname "$0")/wrk-flow.lua" "http://127.0.0.1:$PORT" \
-    | awk -v c="$c" '/Requests\/sec/{print "wrk -c" c " flow: " $2 " req/s"} /non-200/{print "  " $0}'
-done
-echo "snapman --parallel 8 at N=1000 sends 2000 requests: req/s = 2000 / its median wall."
 
 echo
 echo "| runner | N | wall (median) | CPU (median) | peak RSS (median) |"

@@ -4,8 +4,9 @@
 //! block credentials, `secret`-typed variables, and every value it *learns* from fields whose
 //! name says it is a secret (`access_token`, `client_secret`, `password`, ...) in requests,
 //! responses and variables. Outputs pass through [`Redactor::redact`], which replaces every
-//! occurrence of every known value with [`MASK`], searching with a few Aho-Corasick automata
-//! whose sizes double (see [`Matcher`]), so learning a secret per request stays cheap.
+//! occurrence of every known value with [`MASK`], finding long secrets through an index of the
+//! sequences at their end and short ones with a few Aho-Corasick automata whose sizes double
+//! (see [`Matcher`]), so learning a secret per request stays cheap.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -101,12 +102,12 @@ struct State {
     added: HashSet<String>,
     /// Secrets registered since the matcher was last built.
     pending: Vec<String>,
-    /// The current matcher; rebuilt (from `pending` and its levels) when `pending` is not empty.
+    /// The current matcher; extended with `pending` when that is not empty.
     matcher: Option<Arc<Matcher>>,
 }
 
-/// Secrets kept out of automata until there are this many: a handful of substring searches costs
-/// less than building an automaton after every request.
+/// Short secrets kept out of automata until there are this many: a handful of substring
+/// searches costs less than building an automaton after every request.
 const TAIL_LIMIT: usize = 16;
 
 /// Levels with fewer secrets than this use the NFA that is cheapest to build.
