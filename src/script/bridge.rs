@@ -31,16 +31,15 @@ pub(crate) fn expected_function_text(source: &str, is_async: bool) -> String {
     format!("{kind}function(){{{source}\n}}")
 }
 
-/// The response as the prelude reads it (for `pm.sendRequest`; a script's own response body is
-/// passed to `__sm.begin` as a separate string so it is never JSON-escaped and re-parsed).
+/// A `pm.sendRequest` response as the prelude reads it (a script's own response reaches
+/// `__sm.begin` as an object built in [`begin_args`], its body a separate string).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResponseJson<'a> {
     code: u16,
     status: &'a str,
     headers: &'a [(String, String)],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<Cow<'a, str>>,
+    body: Cow<'a, str>,
     response_time: u64,
     response_size: usize,
 }
@@ -51,7 +50,7 @@ impl<'a> From<&'a ScriptResponse> for ResponseJson<'a> {
             code: r.code,
             status: &r.status,
             headers: &r.headers,
-            body: Some(String::from_utf8_lossy(&r.body)),
+            body: String::from_utf8_lossy(&r.body),
             response_time: r.response_time_ms,
             response_size: r.response_size,
         }
